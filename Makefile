@@ -1,0 +1,34 @@
+# Every target installs what it needs itself (idempotent): a fresh clone needs only `make demo` / `make test`.
+SHELL := /bin/bash
+VENV ?= .venv
+PY := $(VENV)/bin/python
+STAMP := $(VENV)/.installed
+
+.PHONY: install demo test test-fast bench lint ddl clean
+
+$(STAMP): pyproject.toml requirements.lock scripts/bootstrap.sh
+	bash scripts/bootstrap.sh $(VENV)
+	touch $(STAMP)
+
+install: $(STAMP)
+
+demo: $(STAMP)
+	$(VENV)/bin/spotify-pipeline demo
+
+test: $(STAMP)
+	$(PY) -m pytest -q -p no:cacheprovider
+
+test-fast: $(STAMP)
+	$(PY) -m pytest -q -m "not slow and not airflow"
+
+bench: $(STAMP)
+	$(PY) -m bench.run
+
+lint: $(STAMP)
+	$(VENV)/bin/ruff check .
+
+ddl: $(STAMP)
+	$(VENV)/bin/spotify-pipeline ddl --out hive/ddl
+
+clean:
+	rm -rf data .pytest_cache bench/results/*.tmp

@@ -1,0 +1,148 @@
+"""`spotify-pipeline` command line: parses arguments and hands off to the package that does the work.
+
+Each subcommand names its handler as ``"module:function"``; the function takes
+``(args: argparse.Namespace, settings: Settings)`` and returns an exit code. Handlers are imported
+only when their command runs, so ``spotify-pipeline --help`` stays fast and a broken optional
+dependency only affects the command that needs it.
+"""
+
+from __future__ import annotations
+
+import argparse
+import importlib
+import logging
+import sys
+from collections.abc import Sequence
+from pathlib import Path
+
+from spotify_pipeline.errors import PipelineError, UsageError
+
+LAYERS = ("silver", "gold", "warehouse", "all")
+
+
+def _positive_int(text: str) -> int:
+    value = int(text)
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"must be >= 1, got {value}")
+    return value
+
+
+def _rate(text: str) -> float:
+    value = float(text)
+    if not 0.0 <= value <= 1.0:
+        raise argparse.ArgumentTypeError(f"must be between 0 and 1, got {value}")
+    return value
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="spotify-pipeline",
+        description="kworb.net rankings + Spotify Web API -> landing zone -> Parquet lake -> SQL.",
+    )
+    parser.add_argument("-v", "--verbose", action="store_true", help="debug logging")
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
+
+    p = sub.add_parser("kworb", help="scrape kworb artists.html + listeners.html into artists.txt")
+    p.add_argument("--out", type=Path, required=True, help="artists.txt to write (name<TAB>spotify_id)")
+    p.add_argument("--html", type=Path, action="append", default=[],
+                   help="saved kworb page instead of fetching (repeatable)")
+    p.add_argument("--limit", type=_positive_int, help="keep the first N artists")
+    p.set_defaults(handler="crawler.kworb_command:run")
+
+    p = sub.add_parser("crawl", help="crawl the Spotify API into the landing zone (resumable)")
+    p.add_argument("--artists", type=Path, required=True, help="artists.txt (name<TAB>spotify_id)")
+    p.add_argument("--workers", type=_positive_int, help="worker threads (default CRAWL_WORKERS)")
+    p.add_argument("--limit", type=_positive_int, help="crawl the first N artists")
+    p.add_argument("--refresh", action="store_true", help="refetch ids already landed")
+    p.add_argument("--include-appears-on", action="store_true",
+                   help="also crawl albums the artist only appears on")
+    p.add_argument("--run-id", help="run id stamped on documents (default: generated)")
+    p.set_defaults(handler="crawler.crawl_command:run")
+
+    p = sub.add_parser("landing-stats", help="JSON: document count per landing collection")
+    p.set_defaults(handler="crawler.landing:cli_stats")
+
+    p = sub.add_parser("export", help="landing zone -> /bronze_layer (incremental, atomic)")
+    p.add_argument("--full", action="store_true", help="ignore the watermark and re-export everything")
+    p.set_defaults(handler="lake.export:run")
+
+    p = sub.add_parser("transform", help="Spark jobs: bronze -> silver -> gold -> warehouse")
+    p.add_argument("--layer", choices=LAYERS, default="all")
+    p.set_defaults(handler="spark_jobs.runner:run")
+
+    p = sub.add_parser("check", help="data-quality checks; exit 1 with a report on failure")
+    p.add_argument("--json", action="store_true", help="print the report as JSON")
+    p.set_defaults(handler="spark_jobs.quality:run")
+
+    p = sub.add_parser("register", help="register lake tables in the Hive metastore")
+    p.set_defaults(handler="spark_jobs.catalog:run")
+
+    p = sub.add_parser("ddl", help="write Hive and Trino DDL generated from the table schemas")
+    p.add_argument("--out", type=Path, default=Path("hive/ddl"), help="folder for the .sql files")
+    p.add_argument("--check", action="store_true", help="exit 1 if the files on disk differ")
+    p.set_defaults(handler="spark_jobs.ddl:run")
+
+    p = sub.add_parser("query", help="SQL over the lake (DuckDB, or Trino when TRINO_HOST is set)")
+    p.add_argument("sql")
+    p.add_argument("--format", choices=("table", "csv", "json"), default="table")
+    p.add_argument("--max-rows", type=_positive_int, default=100)
+    p.set_defaults(handler="analytics.query:run")
+
+    p = sub.add_parser("sample-api", help="local Spotify-compatible API with a synthetic catalog")
+    p.add_argument("--host", default="127.0.0.1")
+    p.add_argument("--port", type=int, default=8765, help="0 picks a free port")
+    p.add_argument("--mode", choices=("extended", "development"), default="extended")
+    p.add_argument("--artists", type=_positive_int, default=20, help="catalog size in artists")
+    p.add_argument("--seed", type=int, default=42)
+    p.add_argument("--client-id", default="sample-client-id")
+    p.add_argument("--client-secret", default="sample-client-secret")
+    p.add_argument("--token-ttl", type=int, help="token lifetime in seconds")
+    p.add_argument("--rate-limit", type=int, help="requests allowed per rolling window (0 = off)")
+    p.add_argument("--rate-window", type=float, help="rolling window in seconds")
+    p.add_argument("--fault-rate", type=_rate, help="share of requests answered 5xx")
+    p.add_argument("--slow-rate", type=_rate, help="share of requests answered slowly")
+    p.add_argument("--slow-seconds", type=float, help="delay of a slow response")
+    p.add_argument("--drop-rate", type=_rate, help="share of connections dropped without an answer")
+    p.add_argument("--truncate-rate", type=_rate, help="share of responses with truncated JSON")
+    p.set_defaults(handler="crawler.sample_api.server:run")
+
+    p = sub.add_parser("demo", help="the whole pipeline offline against the sample API")
+    p.add_argument("--artists", type=_positive_int, default=40, help="synthetic catalog size")
+    p.add_argument("--workers", type=_positive_int, default=8)
+    p.add_argument("--no-airflow", action="store_true", help="run the steps directly, not through Airflow")
+    p.set_defaults(handler="spotify_pipeline.demo:run")
+    return parser
+
+
+def _resolve(handler: str):
+    module_name, func_name = handler.split(":")
+    return getattr(importlib.import_module(module_name), func_name)
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    logging.basicConfig(
+        level=logging.DEBUG if args.verbose else logging.INFO,
+        format="%(asctime)s %(levelname)s %(name)s: %(message)s",
+        stream=sys.stderr,
+    )
+    for noisy in ("py4j", "urllib3", "spotipy", "filelock"):
+        logging.getLogger(noisy).setLevel(logging.WARNING)
+    try:
+        from spotify_pipeline.settings import get_settings
+
+        return int(_resolve(args.handler)(args, get_settings()) or 0)
+    except UsageError as exc:
+        print(f"spotify-pipeline {args.command}: usage error: {exc}", file=sys.stderr)
+        return 2
+    except PipelineError as exc:
+        print(f"spotify-pipeline {args.command}: error: {exc}", file=sys.stderr)
+        return 1
+    except KeyboardInterrupt:
+        print(f"spotify-pipeline {args.command}: interrupted", file=sys.stderr)
+        return 130
+
+
+if __name__ == "__main__":
+    sys.exit(main())
