@@ -132,7 +132,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         from spotify_pipeline.settings import get_settings
 
-        return int(_resolve(args.handler)(args, get_settings()) or 0)
+        settings = get_settings()
+        return int(_resolve(args.handler)(args, settings) or 0)
     except UsageError as exc:
         print(f"spotify-pipeline {args.command}: usage error: {exc}", file=sys.stderr)
         return 2

@@ -1,0 +1,47 @@
+from pathlib import Path
+
+import pytest
+
+from spotify_pipeline.errors import PipelineError
+from spotify_pipeline.settings import Settings, environment_for, load_settings
+
+
+def test_defaults_match_architecture(tmp_path: Path) -> None:
+    s = load_settings({"DATA_DIR": str(tmp_path)})
+    assert s.spotify_api_base_url == "https://api.spotify.com/v1"
+    assert s.spotify_token_url == "https://accounts.spotify.com/api/token"
+    assert s.kworb_base_url == "https://kworb.net/spotify"
+    assert s.mongo_uri is None and s.mongo_db == "spotify"
+    assert s.lake_uri == f"file://{tmp_path.resolve()}/lake"
+    assert s.landing_sqlite_path == tmp_path / "landing.sqlite"
+    assert s.trino_host is None and s.hive_metastore_uri is None
+    assert s.audio_features_source == "auto"
+
+
+def test_values_are_typed_and_empty_optionals_stay_unset() -> None:
+    s = load_settings({
+        "TRINO_PORT": "8081", "SPOTIFY_REQUESTS_PER_SECOND": "2.5", "CRAWL_INCLUDE_APPEARS_ON": "yes",
+        "MONGO_URI": "", "LAKE_URI": "hdfs://namenode:8020", "CRAWL_TTL_HOURS": "",
+    })
+    assert s.trino_port == 8081
+    assert s.spotify_requests_per_second == 2.5
+    assert s.crawl_include_appears_on is True
+    assert s.mongo_uri is None
+    assert s.crawl_ttl_hours is None
+    assert s.lake_uri == "hdfs://namenode:8020"
+
+
+def test_bad_number_is_one_clear_error() -> None:
+    with pytest.raises(PipelineError, match="TRINO_PORT='eighty' is not a valid int"):
+        load_settings({"TRINO_PORT": "eighty"})
+
+
+def test_secrets_never_in_repr() -> None:
+    s = Settings(spotify_client_id="the-id", spotify_client_secret="s3cr3t", mongo_uri="mongodb://u:pw@h")
+    assert "s3cr3t" not in repr(s) and "the-id" not in repr(s) and "pw@" not in repr(s)
+    assert s.has_credentials
+
+
+def test_environment_round_trip(tmp_path: Path) -> None:
+    s = load_settings({"DATA_DIR": str(tmp_path), "SPOTIFY_CLIENT_ID": "x", "CRAWL_WORKERS": "3"})
+    assert load_settings(environment_for(s)) == s
