@@ -1,0 +1,148 @@
+"""kworb.net Spotify rankings -> artist (name, id) lists.
+
+Parsing is pure and strict about structure: the page must hold a ``table.addpos`` (or a table
+whose header names "Artist") with artist links; anything else raises :class:`KworbMarkupError`
+naming the page and what is missing, so markup drift never silently yields an empty list.
+Fetching decodes bytes as UTF-8 whatever the HTTP header says (kworb names no charset).
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+import time
+from collections.abc import Iterable
+from dataclasses import dataclass
+
+import requests
+from bs4 import BeautifulSoup
+
+from crawler.artists_file import ArtistEntry
+from spotify_pipeline.errors import PipelineError
+
+log = logging.getLogger(__name__)
+
+PAGES = ("artists.html", "listeners.html")
+USER_AGENT = (
+    "Mozilla/5.0 (X11; Linux x86_64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/131.0 Safari/537.36 "
+    "spotify-data-platform/0.1"
+)
+# /spotify/artist/<id>_songs.html, artist/<id>_songs.html, artist/<id>.html, absolute URLs too.
+_ARTIST_HREF = re.compile(r"(?:^|/)artist/([0-9A-Za-z]{22})(?:_songs)?\.html(?:[?#].*)?$")
+_RETRIABLE = {429, 500, 502, 503, 504}
+
+
+class KworbMarkupError(PipelineError):
+    """The page does not have the structure the parser relies on."""
+
+
+@dataclass(frozen=True)
+class KworbArtist:
+    name: str
+    spotify_id: str
+    page: str
+    position: int  # 1-based row position on its page (the rank kworb adds with JavaScript)
+
+
+def _find_table(soup: BeautifulSoup):
+    for table in soup.find_all("table"):
+        classes = table.get("class") or []
+        if "addpos" in classes:
+            return table
+    for table in soup.find_all("table"):
+        header = table.find("th")
+        if header is not None and header.get_text(strip=True).lower() == "artist":
+            return table
+    return None
+
+
+def parse_kworb_page(html: str, page_name: str) -> list[KworbArtist]:
+    """Artists of one kworb page in page order; raises KworbMarkupError on markup drift."""
+    if not html or not html.strip():
+        raise KworbMarkupError(f"{page_name}: empty page")
+    soup = BeautifulSoup(html, "html.parser")
+    table = _find_table(soup)
+    if table is None:
+        raise KworbMarkupError(f"{page_name}: no ranking table (expected <table class=\"addpos sortable\">)")
+    rows = [tr for tr in table.find_all("tr") if tr.find("td") is not None]
+    if not rows:
+        raise KworbMarkupError(f"{page_name}: ranking table has no data rows")
+    artists: list[KworbArtist] = []
+    unlinked = 0
+    for tr in rows:
+        link = None
+        for a in tr.find_all("a", href=True):
+            m = _ARTIST_HREF.search(a["href"].strip())
+            if m:
+                link = (a, m.group(1))
+                break
+        if link is None:
+            unlinked += 1
+            continue
+        name = " ".join(link[0].get_text().split())
+        if not name:
+            unlinked += 1
+            continue
+        artists.append(KworbArtist(name, link[1], page_name, len(artists) + 1))
+    if not artists:
+        raise KworbMarkupError(f"{page_name}: {len(rows)} rows but no artist links (artist/<id>_songs.html)")
+    if unlinked:
+        log.warning("%s: %d of %d rows had no artist link and were skipped", page_name, unlinked, len(rows))
+    return artists
+
+
+def merge_rankings(*pages: Iterable[KworbArtist], limit: int | None = None) -> list[ArtistEntry]:
+    """Union of the pages, first page's order first, deduplicated by id (names may repeat)."""
+    seen: set[str] = set()
+    merged: list[ArtistEntry] = []
+    for page in pages:
+        for artist in page:
+            if artist.spotify_id in seen:
+                continue
+            seen.add(artist.spotify_id)
+            merged.append(ArtistEntry(artist.name, artist.spotify_id))
+            if limit is not None and len(merged) >= limit:
+                return merged
+    return merged
+
+
+def decode_page(body: bytes) -> str:
+    """kworb serves UTF-8 without naming a charset; requests would guess ISO-8859-1."""
+    return body.decode("utf-8", errors="replace")
+
+
+def fetch_page(base_url: str, page_name: str, session: requests.Session | None = None,
+               timeout: float = 20.0, retries: int = 4, backoff: float = 1.0) -> str:
+    """GET one page with retries on 429/5xx/connection errors; one-line PipelineError when it fails."""
+    url = f"{base_url.rstrip('/')}/{page_name}"
+    session = session or requests.Session()
+    last = "no attempt"
+    for attempt in range(retries + 1):
+        try:
+            resp = session.get(url, timeout=timeout, headers={"User-Agent": USER_AGENT})
+        except (requests.ConnectionError, requests.Timeout) as exc:
+            last = f"{type(exc).__name__}"
+        else:
+            if resp.status_code == 200:
+                return decode_page(resp.content)
+            if resp.status_code not in _RETRIABLE:
+                raise PipelineError(f"{url}: HTTP {resp.status_code}")
+            last = f"HTTP {resp.status_code}"
+            retry_after = resp.headers.get("Retry-After", "")
+            if retry_after.isdigit() and attempt < retries:
+                time.sleep(min(int(retry_after), 30))
+                continue
+        if attempt < retries:
+            time.sleep(backoff * 2**attempt)
+    raise PipelineError(f"{url}: unreachable after {retries + 1} attempts ({last})")
+
+
+def page_kind(html: str) -> str:
+    """Which kworb page a saved file is: listeners.html has a Listeners column, artists.html Streams."""
+    soup = BeautifulSoup(html, "html.parser")
+    headers = [th.get_text(strip=True).lower() for th in soup.find_all("th")]
+    if "listeners" in headers:
+        return "listeners.html"
+    if "streams" in headers:
+        return "artists.html"
+    return "artists.html" if "/spotify/artist/" in html else "listeners.html"

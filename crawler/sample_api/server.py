@@ -1,0 +1,551 @@
+"""HTTP server that answers like the Spotify Web API, over a :class:`crawler.catalog.Catalog`.
+
+One port serves the Web API under ``/v1``, the client-credentials token endpoint at ``/api/token``,
+kworb-like pages under ``/kworb`` and admin counters at ``/_stats``. ``mode="development"``
+reproduces a development-mode app after Spotify's 2024-11 and 2026-02 changes: 403 from
+audio-features, the batch endpoints and artist top-tracks, search ``limit`` capped at 10,
+artist-albums ``limit`` capped at 10 without ``album_group``, and the removed fields absent.
+
+Rate limiting is a rolling window shared by all clients (429 + ``Retry-After``). Faults (5xx,
+slow answers, dropped connections, truncated JSON) are drawn per ``/v1`` request; the token
+endpoint, kworb pages and ``/_stats`` are never faulted, so tests can always observe the server.
+"""
+
+from __future__ import annotations
+
+import argparse
+import base64
+import json
+import logging
+import math
+import random
+import re
+import secrets
+import signal
+import socket
+import threading
+import time
+from collections import Counter, deque
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager, suppress
+from dataclasses import dataclass, field
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from urllib.parse import parse_qs, urlsplit
+
+from crawler.catalog import ALBUM_GROUPS, Catalog, generate_catalog, is_base62_id, paging
+
+log = logging.getLogger(__name__)
+
+MAX_IDS = {"artists": 50, "albums": 20, "tracks": 50, "audio-features": 100}
+
+
+class ApiError(Exception):
+    def __init__(self, status: int, message: str | None) -> None:
+        super().__init__(message)
+        self.status = status
+        self.message = message
+
+    def body(self) -> dict:
+        err: dict = {"status": self.status}
+        if self.message is not None:
+            err["message"] = self.message
+        return {"error": err}
+
+
+@dataclass
+class ServerConfig:
+    mode: str = "extended"
+    client_id: str = "sample-client-id"
+    client_secret: str = "sample-client-secret"
+    token_ttl: int = 3600
+    rate_limit: int = 0  # requests per window, 0 = unlimited
+    rate_window: float = 30.0
+    fault_rate: float = 0.0
+    slow_rate: float = 0.0
+    slow_seconds: float = 1.0
+    drop_rate: float = 0.0
+    truncate_rate: float = 0.0
+    seed: int = 42
+
+
+@dataclass
+class _State:
+    config: ServerConfig
+    catalog: Catalog
+    lock: threading.Lock = field(default_factory=threading.Lock)
+    tokens: dict[str, float] = field(default_factory=dict)
+    window: deque = field(default_factory=deque)
+    stats: Counter = field(default_factory=Counter)
+    request_times: deque = field(default_factory=lambda: deque(maxlen=200_000))
+    rng: random.Random = field(default_factory=random.Random)
+
+    def reset_stats(self) -> None:
+        with self.lock:
+            self.stats.clear()
+            self.request_times.clear()
+
+
+def _split_ids(raw: str | None, kind: str) -> list[str]:
+    if not raw:
+        raise ApiError(400, "invalid request: missing ids")
+    ids = raw.split(",")
+    if len(ids) > MAX_IDS[kind]:
+        raise ApiError(400, "Too many ids requested")
+    return ids
+
+
+def _int_param(query: dict, name: str, default: int, maximum: int) -> int:
+    raw = query.get(name, [str(default)])[0]
+    try:
+        value = int(raw)
+    except ValueError:
+        raise ApiError(400, f"Invalid {name}") from None
+    if name == "limit" and not 0 <= value <= maximum:
+        raise ApiError(400, "Invalid limit")
+    if name == "offset" and value < 0:
+        raise ApiError(400, "Invalid offset")
+    return value
+
+
+class SpotifyApp:
+    """Routing and responses, independent of the socket layer."""
+
+    def __init__(self, state: _State) -> None:
+        self.state = state
+        self.routes: list[tuple[str, re.Pattern, Callable]] = [
+            ("GET /v1/search", re.compile(r"^/v1/search/?$"), self.search),
+            ("GET /v1/artists", re.compile(r"^/v1/artists/?$"), self.several_artists),
+            ("GET /v1/artists/{id}/albums", re.compile(r"^/v1/artists/([^/]+)/albums/?$"), self.artist_albums),
+            ("GET /v1/artists/{id}/top-tracks", re.compile(r"^/v1/artists/([^/]+)/top-tracks/?$"),
+             self.top_tracks),
+            ("GET /v1/artists/{id}", re.compile(r"^/v1/artists/([^/]+)/?$"), self.one_artist),
+            ("GET /v1/albums", re.compile(r"^/v1/albums/?$"), self.several_albums),
+            ("GET /v1/albums/{id}/tracks", re.compile(r"^/v1/albums/([^/]+)/tracks/?$"), self.album_tracks),
+            ("GET /v1/albums/{id}", re.compile(r"^/v1/albums/([^/]+)/?$"), self.one_album),
+            ("GET /v1/tracks", re.compile(r"^/v1/tracks/?$"), self.several_tracks),
+            ("GET /v1/tracks/{id}", re.compile(r"^/v1/tracks/([^/]+)/?$"), self.one_track),
+            ("GET /v1/audio-features", re.compile(r"^/v1/audio-features/?$"), self.several_features),
+            ("GET /v1/audio-features/{id}", re.compile(r"^/v1/audio-features/([^/]+)/?$"), self.one_feature),
+        ]
+
+    @property
+    def dev(self) -> bool:
+        return self.state.config.mode == "development"
+
+    def match(self, path: str) -> tuple[str, Callable, tuple[str, ...]] | None:
+        for key, pattern, handler in self.routes:
+            m = pattern.match(path)
+            if m:
+                return key, handler, m.groups()
+        return None
+
+    # -- lookups
+    def _index(self, kind: str, spotify_id: str) -> int:
+        if not is_base62_id(spotify_id):
+            raise ApiError(400, "Invalid base62 id")
+        cat = self.state.catalog
+        idx = {"artist": cat.artist_index, "album": cat.album_index, "track": cat.track_index}[kind](spotify_id)
+        if idx is None:
+            raise ApiError(404, "Resource not found")
+        return idx
+
+    def _maybe(self, kind: str, spotify_id: str) -> int | None:
+        try:
+            return self._index(kind, spotify_id)
+        except ApiError as exc:
+            if exc.status == 404:
+                return None
+            raise
+
+    def _forbidden_in_dev(self, message: str | None = None) -> None:
+        if self.dev:
+            raise ApiError(403, message)
+
+    # -- handlers: (base, query, *groups) -> JSON object
+    def search(self, base: str, q: dict) -> dict:
+        text = q.get("q", [""])[0]
+        types = q.get("type", [""])[0].split(",")
+        if not text:
+            raise ApiError(400, "No search query")
+        if "artist" not in types:
+            raise ApiError(400, "Bad search type field")
+        limit = _int_param(q, "limit", 20, 10 if self.dev else 50)
+        offset = _int_param(q, "offset", 0, 1000)
+        hits = self.state.catalog.search_artists(re.sub(r'^artist:|"', "", text))
+        items = [self.state.catalog.artist(i, base, self.state.config.mode) for i in hits[offset:offset + limit]]
+        extra = f"&query={text}&type=artist"
+        return {"artists": paging(f"{base}/search", items, len(hits), offset, limit, extra)}
+
+    def one_artist(self, base: str, q: dict, aid: str) -> dict:
+        return self.state.catalog.artist(self._index("artist", aid), base, self.state.config.mode)
+
+    def several_artists(self, base: str, q: dict) -> dict:
+        self._forbidden_in_dev("Forbidden")
+        ids = _split_ids(q.get("ids", [None])[0], "artists")
+        cat = self.state.catalog
+        return {"artists": [None if (i := self._maybe("artist", x)) is None else cat.artist(i, base) for x in ids]}
+
+    def artist_albums(self, base: str, q: dict, aid: str) -> dict:
+        i = self._index("artist", aid)
+        limit = _int_param(q, "limit", 20, 10 if self.dev else 50)
+        offset = _int_param(q, "offset", 0, 10**6)
+        raw_groups = q.get("include_groups", [",".join(ALBUM_GROUPS)])[0]
+        groups = tuple(g for g in raw_groups.split(",") if g)
+        if any(g not in ALBUM_GROUPS for g in groups):
+            raise ApiError(400, "Invalid include_groups value")
+        cat = self.state.catalog
+        albums = cat.artist_albums(i, groups)
+        items = [cat.simplified_album(a, base, self.state.config.mode, group)
+                 for a, group in albums[offset:offset + limit]]
+        return paging(f"{base}/artists/{aid}/albums", items, len(albums), offset, limit,
+                      f"&include_groups={','.join(groups)}")
+
+    def top_tracks(self, base: str, q: dict, aid: str) -> dict:
+        self._forbidden_in_dev(None)
+        i = self._index("artist", aid)
+        cat = self.state.catalog
+        tracks = [t for a, _ in cat.artist_albums(i, ("album", "single", "compilation"))[:3]
+                  for t in cat.album_tracks(a)][:10]
+        return {"tracks": [cat.track(t, base) for t in tracks]}
+
+    def one_album(self, base: str, q: dict, alb: str) -> dict:
+        return self.state.catalog.album(self._index("album", alb), base, self.state.config.mode)
+
+    def several_albums(self, base: str, q: dict) -> dict:
+        self._forbidden_in_dev("Forbidden")
+        ids = _split_ids(q.get("ids", [None])[0], "albums")
+        cat = self.state.catalog
+        return {"albums": [None if (a := self._maybe("album", x)) is None else cat.album(a, base) for x in ids]}
+
+    def album_tracks(self, base: str, q: dict, alb: str) -> dict:
+        a = self._index("album", alb)
+        limit = _int_param(q, "limit", 20, 50)
+        offset = _int_param(q, "offset", 0, 10**6)
+        return self.state.catalog.album_tracks_page(a, base, self.state.config.mode, offset, limit)
+
+    def one_track(self, base: str, q: dict, tid: str) -> dict:
+        return self.state.catalog.track(self._index("track", tid), base, self.state.config.mode)
+
+    def several_tracks(self, base: str, q: dict) -> dict:
+        self._forbidden_in_dev("Forbidden")
+        ids = _split_ids(q.get("ids", [None])[0], "tracks")
+        cat = self.state.catalog
+        return {"tracks": [None if (t := self._maybe("track", x)) is None else cat.track(t, base) for x in ids]}
+
+    def one_feature(self, base: str, q: dict, tid: str) -> dict:
+        self._forbidden_in_dev(None)
+        features = self.state.catalog.audio_features(self._index("track", tid), base)
+        if features is None:
+            raise ApiError(404, "analysis not found")
+        return features
+
+    def several_features(self, base: str, q: dict) -> dict:
+        self._forbidden_in_dev(None)
+        ids = _split_ids(q.get("ids", [None])[0], "audio-features")
+        cat = self.state.catalog
+        out = []
+        for x in ids:
+            t = self._maybe("track", x)
+            out.append(None if t is None else cat.audio_features(t, base))
+        return {"audio_features": out}
+
+
+class _Handler(BaseHTTPRequestHandler):
+    protocol_version = "HTTP/1.1"
+    server: _Server
+
+    def log_message(self, fmt: str, *args: object) -> None:  # quiet by default
+        log.debug("%s " + fmt, self.address_string(), *args)
+
+    # -- plumbing
+    def _send(self, status: int, body: bytes, content_type: str = "application/json; charset=utf-8",
+              headers: dict[str, str] | None = None, declared_length: int | None = None) -> None:
+        self.send_response(status)
+        self.send_header("Content-Type", content_type)
+        self.send_header("Content-Length", str(len(body) if declared_length is None else declared_length))
+        for k, v in (headers or {}).items():
+            self.send_header(k, v)
+        self.end_headers()
+        self.wfile.write(body)
+
+    def _json(self, status: int, obj: object, headers: dict[str, str] | None = None) -> None:
+        self._send(status, json.dumps(obj, ensure_ascii=False).encode(), headers=headers)
+
+    def _base(self) -> str:
+        host = self.headers.get("Host") or f"{self.server.server_address[0]}:{self.server.server_address[1]}"
+        return f"http://{host}/v1"
+
+    def _drop(self) -> None:
+        self.close_connection = True
+        with suppress(OSError):
+            self.connection.shutdown(socket.SHUT_RDWR)
+
+    def do_GET(self) -> None:  # noqa: N802
+        self._dispatch("GET")
+
+    def do_POST(self) -> None:  # noqa: N802
+        self._dispatch("POST")
+
+    def _dispatch(self, method: str) -> None:
+        url = urlsplit(self.path)
+        state = self.server.state
+        try:
+            if url.path == "/api/token" and method == "POST":
+                return self._token()
+            if url.path == "/_stats" and method == "GET":
+                with state.lock:
+                    return self._json(200, dict(state.stats))
+            if url.path == "/_stats/reset" and method == "POST":
+                state.reset_stats()
+                return self._json(200, {"reset": True})
+            if url.path.startswith("/kworb/") and method == "GET":
+                return self._kworb(url.path.removeprefix("/kworb/"))
+            if url.path.startswith("/v1/"):
+                return self._api(method, url.path, parse_qs(url.query))
+            self._json(404, {"error": {"status": 404, "message": "Service not found"}})
+        except (BrokenPipeError, ConnectionResetError):
+            pass
+
+    def _count(self, key: str) -> None:
+        with self.server.state.lock:
+            self.server.state.stats[key] += 1
+
+    def _token(self) -> None:
+        state = self.server.state
+        cfg = state.config
+        length = int(self.headers.get("Content-Length") or 0)
+        form = parse_qs(self.rfile.read(length).decode("utf-8", "replace"))
+        client_id = form.get("client_id", [None])[0]
+        client_secret = form.get("client_secret", [None])[0]
+        auth = self.headers.get("Authorization", "")
+        if auth.startswith("Basic "):
+            try:
+                client_id, _, client_secret = base64.b64decode(auth[6:]).decode().partition(":")
+            except (ValueError, UnicodeDecodeError):
+                client_id = client_secret = None
+        self._count("POST /api/token")
+        if form.get("grant_type", [None])[0] != "client_credentials":
+            return self._json(400, {"error": "unsupported_grant_type",
+                                    "error_description": "grant_type parameter is missing"})
+        if not client_id or client_id != cfg.client_id or client_secret != cfg.client_secret:
+            return self._json(400, {"error": "invalid_client", "error_description": "Invalid client"})
+        token = secrets.token_urlsafe(32)
+        with state.lock:
+            state.tokens[token] = time.monotonic() + cfg.token_ttl
+        self._json(200, {"access_token": token, "token_type": "Bearer", "expires_in": cfg.token_ttl})
+
+    def _kworb(self, page: str) -> None:
+        from crawler.kworb_pages import render_artists_page, render_listeners_page
+
+        self._count(f"GET /kworb/{page}")
+        by_streams, by_listeners = self.server.state.catalog.kworb_rankings()
+        if page == "artists.html":
+            html = render_artists_page(by_streams)
+        elif page == "listeners.html":
+            html = render_listeners_page(by_listeners)
+        else:
+            return self._send(404, b"<html><body>Not Found</body></html>", "text/html")
+        # Like kworb.net: UTF-8 bytes, no charset in the header.
+        self._send(200, html.encode("utf-8"), "text/html")
+
+    def _rate_limited(self) -> int | None:
+        """Seconds to wait when the rolling window is full, else None (and the request is counted)."""
+        state = self.server.state
+        cfg = state.config
+        now = time.monotonic()
+        with state.lock:
+            if cfg.rate_limit <= 0:
+                return None
+            while state.window and state.window[0] <= now - cfg.rate_window:
+                state.window.popleft()
+            if len(state.window) >= cfg.rate_limit:
+                return max(1, math.ceil(state.window[0] + cfg.rate_window - now))
+            state.window.append(now)
+            return None
+
+    def _api(self, method: str, path: str, query: dict) -> None:
+        state = self.server.state
+        cfg = state.config
+        app = self.server.app
+        route = app.match(path) if method == "GET" else None
+        key = route[0] if route else f"{method} {path}"
+        with state.lock:
+            state.stats[key] += 1
+            state.stats["requests"] += 1
+            state.request_times.append(time.monotonic())
+            roll = state.rng.random(), state.rng.random(), state.rng.random(), state.rng.random()
+        retry_after = self._rate_limited()
+        if retry_after is not None:
+            self._count("status_429")
+            return self._json(429, {"error": {"status": 429, "message": "API rate limit exceeded"}},
+                              {"Retry-After": str(retry_after)})
+        if roll[0] < cfg.drop_rate:
+            self._count("fault_dropped")
+            return self._drop()
+        if roll[1] < cfg.fault_rate:
+            status = (500, 502, 503)[int(roll[1] * 1000) % 3]
+            self._count(f"fault_{status}")
+            return self._json(status, {"error": {"status": status, "message": "Server error"}})
+        if roll[2] < cfg.slow_rate:
+            self._count("fault_slow")
+            time.sleep(cfg.slow_seconds)
+        auth = self.headers.get("Authorization", "")
+        if not auth.startswith("Bearer "):
+            return self._json(401, {"error": {"status": 401, "message": "No token provided"}})
+        with state.lock:
+            expiry = state.tokens.get(auth[7:])
+        if expiry is None:
+            return self._json(401, {"error": {"status": 401, "message": "Invalid access token"}})
+        if expiry <= time.monotonic():
+            return self._json(401, {"error": {"status": 401, "message": "The access token expired"}})
+        if route is None:
+            return self._json(404, {"error": {"status": 404, "message": "Service not found"}})
+        try:
+            obj = route[1](self._base(), query, *route[2])
+        except ApiError as exc:
+            self._count(f"status_{exc.status}")
+            return self._json(exc.status, exc.body())
+        body = json.dumps(obj, ensure_ascii=False).encode()
+        if roll[3] < cfg.truncate_rate:
+            self._count("fault_truncated")
+            body = body[: max(1, len(body) // 2)]
+        self._send(200, body)
+
+
+class _Server(ThreadingHTTPServer):
+    daemon_threads = True
+    allow_reuse_address = True
+    request_queue_size = 128
+
+    def __init__(self, address: tuple[str, int], state: _State) -> None:
+        super().__init__(address, _Handler)
+        self.state = state
+        self.app = SpotifyApp(state)
+
+
+class SampleApi:
+    """A running server: URLs to point the pipeline at, counters, and runtime reconfiguration."""
+
+    def __init__(self, server: _Server) -> None:
+        self._server = server
+        host, port = server.server_address[:2]
+        self.base_url = f"http://{host}:{port}"
+        self.api_url = f"{self.base_url}/v1"
+        self.token_url = f"{self.base_url}/api/token"
+        self.kworb_url = f"{self.base_url}/kworb"
+        self.port = port
+        self._thread = threading.Thread(target=server.serve_forever, name="sample-api", daemon=True)
+
+    @property
+    def config(self) -> ServerConfig:
+        return self._server.state.config
+
+    @property
+    def catalog(self) -> Catalog:
+        return self._server.state.catalog
+
+    @property
+    def client_id(self) -> str:
+        return self.config.client_id
+
+    @property
+    def client_secret(self) -> str:
+        return self.config.client_secret
+
+    def configure(self, **changes: object) -> None:
+        """Change faults, rate limit, mode or token TTL while serving."""
+        with self._server.state.lock:
+            for name, value in changes.items():
+                if not hasattr(self.config, name):
+                    raise AttributeError(name)
+                setattr(self.config, name, value)
+            self._server.state.window.clear()
+
+    def expire_tokens(self) -> None:
+        with self._server.state.lock:
+            for token in self._server.state.tokens:
+                self._server.state.tokens[token] = 0.0
+
+    def stats(self) -> dict[str, int]:
+        with self._server.state.lock:
+            return dict(self._server.state.stats)
+
+    def reset_stats(self) -> None:
+        self._server.state.reset_stats()
+
+    def request_times(self) -> list[float]:
+        """``time.monotonic()`` of every /v1 request seen (for rate-limit assertions)."""
+        with self._server.state.lock:
+            return list(self._server.state.request_times)
+
+    def start(self) -> SampleApi:
+        self._thread.start()
+        return self
+
+    def stop(self) -> None:
+        self._server.shutdown()
+        self._server.server_close()
+        self._thread.join(timeout=5)
+
+
+def make_server(n_artists: int = 20, seed: int = 42, host: str = "127.0.0.1", port: int = 0,
+                **config: object) -> SampleApi:
+    cfg = ServerConfig(seed=seed, **config)  # type: ignore[arg-type]
+    if cfg.mode not in ("extended", "development"):
+        raise ValueError(f"unknown mode {cfg.mode!r}")
+    state = _State(config=cfg, catalog=generate_catalog(n_artists, seed), rng=random.Random(seed))
+    return SampleApi(_Server((host, port), state))
+
+
+@contextmanager
+def start_sample_api(n_artists: int = 20, seed: int = 42, mode: str = "extended", **config: object
+                     ) -> Iterator[SampleApi]:
+    """Serve on an ephemeral loopback port for the duration of the block (tests, demo, bench)."""
+    api = make_server(n_artists, seed, mode=mode, **config).start()
+    try:
+        yield api
+    finally:
+        api.stop()
+
+
+def run(args: argparse.Namespace, settings) -> int:
+    """`spotify-pipeline sample-api`: serve until Ctrl-C / SIGTERM."""
+    def pick(flag: object, default: object) -> object:
+        return default if flag is None else flag
+
+    try:
+        api = make_server(
+            args.artists, args.seed, host=args.host, port=args.port, mode=args.mode,
+            client_id=args.client_id, client_secret=args.client_secret,
+            token_ttl=pick(args.token_ttl, settings.sample_api_token_ttl_s),
+            rate_limit=pick(args.rate_limit, settings.sample_api_rate_limit),
+            rate_window=pick(args.rate_window, settings.sample_api_rate_window_s),
+            fault_rate=pick(args.fault_rate, settings.sample_api_fault_rate),
+            slow_rate=pick(args.slow_rate, settings.sample_api_slow_rate),
+            slow_seconds=pick(args.slow_seconds, settings.sample_api_slow_seconds),
+            drop_rate=pick(args.drop_rate, settings.sample_api_drop_rate),
+            truncate_rate=pick(args.truncate_rate, settings.sample_api_truncate_rate),
+        )
+    except OSError as exc:
+        from spotify_pipeline.errors import PipelineError
+
+        raise PipelineError(f"cannot listen on {args.host}:{args.port}: {exc.strerror}") from None
+    stop = threading.Event()
+    signal.signal(signal.SIGTERM, lambda *_: stop.set())
+    api.start()
+    cat = api.catalog
+    print(f"sample Spotify API ({args.mode} mode): {cat.n_artists} artists, {cat.n_albums} albums, "
+          f"{cat.n_tracks} tracks (seed {args.seed})", flush=True)
+    print(f"export SPOTIFY_API_BASE_URL={api.api_url}", flush=True)
+    print(f"export SPOTIFY_TOKEN_URL={api.token_url}", flush=True)
+    print(f"export KWORB_BASE_URL={api.kworb_url}", flush=True)
+    print(f"export SPOTIFY_CLIENT_ID={api.client_id}", flush=True)
+    print(f"export SPOTIFY_CLIENT_SECRET={api.client_secret}", flush=True)
+    try:
+        while not stop.wait(0.5):
+            pass
+    except KeyboardInterrupt:
+        pass
+    finally:
+        api.stop()
+    return 0
