@@ -1,0 +1,408 @@
+"""The crawl: artists.txt -> Spotify Web API -> landing zone, with the fewest calls the app may make.
+
+Artists are processed in chunks (default 100). Within a chunk every stage fans out over one
+thread pool and batches across artists, so batch calls are full except the last of each stage:
+
+1. artist objects (``/artists?ids=`` by 50 where allowed, else per id) -> ``artists_raw`` and
+   ``genres_raw``;
+2. album listings per artist (largest page size the app may use);
+3. album details for albums not yet claimed in this run nor landed (``/albums?ids=`` by 20, else
+   per id), then the remaining track pages of albums with more than 50 tracks. The landed album
+   is the API object with its track pages joined (``tracks.items`` complete, ``tracks.next``
+   null), so the album -> track membership is in one document in every mode;
+4. tracks: full objects (``/tracks?ids=`` by 50) where batch endpoints are allowed, because only
+   full tracks carry popularity, ISRC and the album; in development mode full tracks would cost
+   one call per track and add only the ISRC, so the simplified tracks from the album are landed;
+5. audio features by 100 from the configured source;
+6. albums are landed last: an album in the store means its tracks and features are there, so a
+   resumed crawl can skip it. Then the chunk's artists are checkpointed ``done``.
+
+A killed crawl resumes from the checkpoints: done artists are skipped, landed albums and tracks
+are not fetched again.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+import time
+import unicodedata
+from collections import Counter
+from collections.abc import Callable, Iterable, Sequence
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+
+from crawler.artists_file import ArtistEntry
+from crawler.audio_features import FeatureSource
+from crawler.landing.base import LandingDocument, LandingStore, utc_now_iso
+from crawler.spotify.client import ApiError, SpotifyClient
+
+log = logging.getLogger(__name__)
+
+ARTIST_BATCH, ALBUM_BATCH, TRACK_BATCH = 50, 20, 50
+BASE_GROUPS = ("album", "single", "compilation")
+
+
+def normalize_name(name: str) -> str:
+    """Comparable form of an artist name: accents, case, punctuation and '&'/'and' differences folded."""
+    text = unicodedata.normalize("NFKD", name)
+    text = "".join(ch for ch in text if not unicodedata.combining(ch)).casefold()
+    text = text.replace("&", " and ").replace("+", " and ")
+    text = "".join(ch if ch.isalnum() else " " for ch in text)
+    return " ".join(text.split())
+
+
+@dataclass
+class CrawlOptions:
+    run_id: str
+    workers: int = 8
+    refresh: bool = False
+    include_appears_on: bool = False
+    ttl_hours: float | None = None
+    chunk_size: int = 100
+
+
+@dataclass
+class CrawlReport:
+    total: int = 0
+    done: int = 0
+    skipped: int = 0
+    failed: dict[str, str] = field(default_factory=dict)
+    landed: Counter = field(default_factory=Counter)
+    calls: Counter = field(default_factory=Counter)
+    events: Counter = field(default_factory=Counter)
+    elapsed_s: float = 0.0
+    batch_endpoints: bool | None = None
+    features_source: str = ""
+
+
+class _Caps:
+    """What these credentials may do, learned from the first call of each kind (once per run)."""
+
+    def __init__(self) -> None:
+        self.lock = threading.Lock()
+        self.batch: bool | None = None
+        self.album_limit: int | None = None
+
+
+class Crawler:
+    def __init__(self, client: SpotifyClient, store: LandingStore, features: FeatureSource,
+                 options: CrawlOptions, progress: Callable[[str], None] | None = None) -> None:
+        self.client = client
+        self.store = store
+        self.features = features
+        self.opt = options
+        self.caps = _Caps()
+        self.report = CrawlReport(features_source=features.name)
+        self._claimed: set[str] = set()  # album ids handled in this run (albums are shared)
+        self._aliases: dict[str, list[str]] = {}  # artist id -> "name:..." keys resolved to it
+        self._lock = threading.Lock()
+        self._progress = progress
+        self._cutoff = (
+            (datetime.now(UTC) - timedelta(hours=options.ttl_hours)).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+            if options.ttl_hours else None
+        )
+
+    # ------------------------------------------------------------------ helpers
+    def _land(self, collection: str, docs: Iterable[tuple[str, dict]]) -> None:
+        now = utc_now_iso()
+        batch = [LandingDocument(i, p, now, self.opt.run_id) for i, p in docs]
+        if batch:
+            self.store.upsert(collection, batch)
+            with self._lock:
+                self.report.landed[collection] += len(batch)
+
+    def _landed(self, collection: str, ids: Iterable[str]) -> set[str]:
+        if self.opt.refresh:
+            return set()
+        return self.store.existing_ids(collection, ids, fetched_after=self._cutoff)
+
+    def _fail(self, key: str, reason: str) -> None:
+        with self._lock:
+            if key not in self.report.failed:
+                self.report.failed[key] = reason
+        self.store.set_checkpoint(key, "failed", reason, self.opt.run_id)
+
+    # ------------------------------------------------------------------ stages
+    def _resolve(self, entry: ArtistEntry) -> str | None:
+        if entry.spotify_id:
+            return entry.spotify_id
+        try:
+            page = self.client.get("search", {"q": entry.name, "type": "artist", "limit": 10})
+        except ApiError as exc:
+            self._fail(entry.key, f"search failed: {exc}")
+            return None
+        wanted = normalize_name(entry.name)
+        hits = [a for a in (page.get("artists") or {}).get("items") or [] if a and normalize_name(a["name"]) == wanted]
+        if not hits:
+            self._fail(entry.key, "no search result with a matching name")
+            return None
+        if len(hits) > 1:
+            log.warning("search %r: %d artists share the name; taking the most relevant (%s)",
+                        entry.name, len(hits), hits[0]["id"])
+        return hits[0]["id"]
+
+    def _fetch_artists(self, pool: ThreadPoolExecutor, ids: list[str]) -> set[str]:
+        """Land artist objects; returns the ids that failed."""
+        landed = self._landed("artists_raw", ids)
+        todo = [i for i in ids if i not in landed]
+        failed: set[str] = set()
+        if not todo:
+            return failed
+
+        def one(artist_id: str) -> None:
+            try:
+                obj = self.client.get(f"artists/{artist_id}")
+            except ApiError as exc:
+                failed.add(artist_id)
+                self._fail(artist_id, "artist not found" if exc.status in (400, 404) else f"artist: {exc}")
+                return
+            self._land_artists([obj])
+
+        def batch(chunk: list[str]) -> None:
+            try:
+                objs = self.client.several("artists", chunk)
+            except ApiError as exc:
+                for artist_id in chunk:
+                    failed.add(artist_id)
+                    self._fail(artist_id, f"artists batch: {exc}")
+                return
+            found = [o for o in objs if o]
+            for artist_id in set(chunk) - {o["id"] for o in found}:
+                failed.add(artist_id)
+                self._fail(artist_id, "artist not found")
+            self._land_artists(found)
+
+        chunks = [todo[i:i + ARTIST_BATCH] for i in range(0, len(todo), ARTIST_BATCH)]
+        with self.caps.lock:
+            if self.caps.batch is None:  # the first batch call is the capability probe
+                try:
+                    objs = self.client.several("artists", chunks[0])
+                    self.caps.batch = True
+                except ApiError as exc:
+                    if exc.status != 403:
+                        raise
+                    self.caps.batch = False
+                    log.info("batch endpoints refused (403): development-mode app, fetching per item")
+                    objs = None
+                self.report.batch_endpoints = self.caps.batch
+                if objs is not None:
+                    found = [o for o in objs if o]
+                    for artist_id in set(chunks[0]) - {o["id"] for o in found}:
+                        failed.add(artist_id)
+                        self._fail(artist_id, "artist not found")
+                    self._land_artists(found)
+                    chunks = chunks[1:]
+        if self.caps.batch:
+            list(pool.map(batch, chunks))
+        else:
+            list(pool.map(one, [i for c in chunks for i in c]))
+        return failed
+
+    def _land_artists(self, objs: list[dict]) -> None:
+        self._land("artists_raw", ((o["id"], o) for o in objs))
+        self._land("genres_raw", ((o["id"], {"id": o["id"], "genres": o.get("genres") or []}) for o in objs))
+
+    def _album_ids(self, artist_id: str) -> list[str]:
+        groups = BASE_GROUPS + (("appears_on",) if self.opt.include_appears_on else ())
+        params = {"include_groups": ",".join(groups)}
+        with self.caps.lock:
+            if self.caps.album_limit is None:
+                try:
+                    items = self.client.pages(f"artists/{artist_id}/albums", {**params, "limit": 50})
+                    self.caps.album_limit = 50
+                    return [a["id"] for a in items if a]
+                except ApiError as exc:
+                    if exc.status != 400:
+                        raise
+                    self.caps.album_limit = 10
+                    log.info("artist albums: limit 50 refused, paging by 10 (development mode)")
+        items = self.client.pages(f"artists/{artist_id}/albums", {**params, "limit": self.caps.album_limit})
+        return [a["id"] for a in items if a]
+
+    def _complete_tracks(self, album: dict) -> dict:
+        tracks = album.get("tracks") or {}
+        items = list(tracks.get("items") or [])
+        next_url = tracks.get("next")
+        while next_url:
+            page = self.client.get(next_url)
+            items.extend(page.get("items") or [])
+            next_url = page.get("next")
+        album["tracks"] = {**tracks, "items": items, "next": None, "limit": max(len(items), tracks.get("limit", 0)),
+                           "offset": 0}
+        return album
+
+    def _fetch_albums(self, pool: ThreadPoolExecutor, ids: list[str]) -> tuple[list[dict], dict[str, str]]:
+        """Album objects with complete track lists; and album id -> reason for those that failed."""
+        failed: dict[str, str] = {}
+        albums: list[dict] = []
+        lock = threading.Lock()
+
+        def got(objs: list[dict]) -> None:
+            done = [self._complete_tracks(o) for o in objs]
+            with lock:
+                albums.extend(done)
+
+        def batch(chunk: list[str]) -> None:
+            try:
+                objs = self.client.several("albums", chunk)
+                found = [o for o in objs if o]
+                for missing in set(chunk) - {o["id"] for o in found}:
+                    failed[missing] = "album not found"
+                got(found)
+            except ApiError as exc:
+                for album_id in chunk:
+                    failed[album_id] = f"albums: {exc}"
+
+        def one(album_id: str) -> None:
+            try:
+                got([self.client.get(f"albums/{album_id}")])
+            except ApiError as exc:
+                failed[album_id] = f"album: {exc}"
+
+        if self.caps.batch:
+            list(pool.map(batch, [ids[i:i + ALBUM_BATCH] for i in range(0, len(ids), ALBUM_BATCH)]))
+        else:
+            list(pool.map(one, ids))
+        return albums, failed
+
+    def _fetch_tracks(self, pool: ThreadPoolExecutor, albums: list[dict]) -> tuple[list[str], dict[str, str]]:
+        """Land tracks of these albums; returns the track ids landed and album id -> failure."""
+        track_album = {t["id"]: a["id"] for a in albums for t in a["tracks"]["items"] if t and t.get("id")}
+        landed = self._landed("tracks_raw", track_album)
+        todo = [t for t in track_album if t not in landed]
+        failed: dict[str, str] = {}
+        if not self.caps.batch:
+            items = {t["id"]: t for a in albums for t in a["tracks"]["items"] if t and t.get("id")}
+            self._land("tracks_raw", ((t, items[t]) for t in todo))
+            return todo, failed
+
+        def batch(chunk: list[str]) -> None:
+            try:
+                objs = [o for o in self.client.several("tracks", chunk) if o]
+            except ApiError as exc:
+                for t in chunk:
+                    failed[track_album[t]] = f"tracks: {exc}"
+                return
+            self._land("tracks_raw", ((o["id"], o) for o in objs))
+
+        list(pool.map(batch, [todo[i:i + TRACK_BATCH] for i in range(0, len(todo), TRACK_BATCH)]))
+        return todo, failed
+
+    def _fetch_features(self, pool: ThreadPoolExecutor, track_ids: list[str], track_album: dict[str, str]
+                        ) -> dict[str, str]:
+        landed = self._landed("audio_features_raw", track_ids)
+        todo = [t for t in track_ids if t not in landed]
+        failed: dict[str, str] = {}
+
+        def batch(chunk: list[str]) -> None:
+            try:
+                objs = self.features.fetch(chunk)
+            except ApiError as exc:
+                for t in chunk:
+                    failed[track_album[t]] = f"audio features: {exc}"
+                return
+            self._land("audio_features_raw", ((o["id"], o) for o in objs))
+
+        list(pool.map(batch, [todo[i:i + 100] for i in range(0, len(todo), 100)]))
+        return failed
+
+    # ------------------------------------------------------------------ driver
+    def _chunk(self, pool: ThreadPoolExecutor, artist_ids: list[str]) -> None:
+        failed_artists = self._fetch_artists(pool, artist_ids)
+        live = [a for a in artist_ids if a not in failed_artists]
+        owners: dict[str, set[str]] = {}
+
+        def listing(artist_id: str) -> None:
+            try:
+                ids = self._album_ids(artist_id)
+            except ApiError as exc:
+                failed_artists.add(artist_id)
+                self._fail(artist_id, f"album listing: {exc}")
+                return
+            with self._lock:
+                for album_id in ids:
+                    owners.setdefault(album_id, set()).add(artist_id)
+
+        list(pool.map(listing, live))
+        with self._lock:
+            fresh = [a for a in owners if a not in self._claimed]
+            self._claimed.update(fresh)
+        landed = self._landed("albums_raw", fresh)
+        albums, album_failures = self._fetch_albums(pool, [a for a in fresh if a not in landed])
+        track_ids, track_failures = self._fetch_tracks(pool, albums)
+        track_album = {t["id"]: a["id"] for a in albums for t in a["tracks"]["items"] if t and t.get("id")}
+        feature_failures = self._fetch_features(pool, track_ids, track_album)
+        bad_albums = {**album_failures, **track_failures, **feature_failures}
+        self._land("albums_raw", ((a["id"], a) for a in albums if a["id"] not in bad_albums))
+        for album_id, reason in bad_albums.items():
+            for artist_id in owners.get(album_id, ()):
+                failed_artists.add(artist_id)
+                self._fail(artist_id, reason)
+        for artist_id in artist_ids:
+            if artist_id in failed_artists:
+                for alias in self._aliases.get(artist_id, ()):
+                    self._fail(alias, self.report.failed.get(artist_id, "failed"))
+                continue
+            for key in (artist_id, *self._aliases.get(artist_id, ())):
+                self.store.set_checkpoint(key, "done", None, self.opt.run_id)
+            with self._lock:
+                self.report.done += 1
+
+    def run(self, entries: Sequence[ArtistEntry]) -> CrawlReport:
+        start = time.monotonic()
+        checkpoints = self.store.checkpoints()
+
+        def is_done(key: str) -> bool:
+            cp = checkpoints.get(key)
+            if self.opt.refresh or cp is None or cp.status != "done":
+                return False
+            return self._cutoff is None or cp.updated_at > self._cutoff
+
+        unique = list({e.key: e for e in entries}.values())
+        self.report.total = len(unique)
+        pending = [e for e in unique if not is_done(e.key)]
+        self.report.skipped = len(unique) - len(pending)
+        stop = threading.Event()
+        reporter = threading.Thread(target=self._report_loop, args=(stop, start), daemon=True)
+        reporter.start()
+        try:
+            with ThreadPoolExecutor(max_workers=self.opt.workers, thread_name_prefix="crawl") as pool:
+                ids: list[str] = []
+                for entry, artist_id in zip(pending, pool.map(self._resolve, pending), strict=True):
+                    if artist_id is None:
+                        continue
+                    if entry.spotify_id is None:  # a name resolved by search
+                        if is_done(artist_id):
+                            self.store.set_checkpoint(entry.key, "done", None, self.opt.run_id)
+                            self.report.done += 1
+                            continue
+                        self._aliases.setdefault(artist_id, []).append(entry.key)
+                    if artist_id not in ids:
+                        ids.append(artist_id)
+                for start_at in range(0, len(ids), self.opt.chunk_size):
+                    self._chunk(pool, ids[start_at:start_at + self.opt.chunk_size])
+        finally:
+            stop.set()
+            reporter.join()
+            self.report.elapsed_s = time.monotonic() - start
+            self.report.calls = Counter(self.client.calls)
+            self.report.events = Counter(self.client.events)
+        return self.report
+
+    def _report_loop(self, stop: threading.Event, start: float) -> None:
+        while not stop.wait(2.0):
+            if self._progress is None:
+                continue
+            r = self.report
+            elapsed = time.monotonic() - start
+            calls = self.client.total_calls()
+            handled = r.done + len(r.failed)
+            todo = r.total - r.skipped
+            eta = (todo - handled) * elapsed / handled if handled else float("nan")
+            self._progress(
+                f"crawl: artists {handled}/{todo} ({len(r.failed)} failed) | calls {calls} "
+                f"({calls / elapsed:.1f}/s) | 429s {self.client.events['429']} | "
+                f"ETA {'?' if eta != eta else f'{eta:.0f}s'}"
+            )

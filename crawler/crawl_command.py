@@ -1,0 +1,67 @@
+"""`spotify-pipeline crawl`: read artists.txt, crawl, print a summary; exit 1 if any artist failed."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+import uuid
+from datetime import UTC, datetime
+
+from crawler.artists_file import read_artists_file
+from crawler.audio_features import make_source
+from crawler.crawl import Crawler, CrawlOptions, CrawlReport
+from crawler.landing import open_store
+from crawler.spotify.client import SpotifyClient
+from spotify_pipeline.errors import PipelineError
+from spotify_pipeline.settings import Settings
+
+
+def new_run_id() -> str:
+    return f"crawl-{datetime.now(UTC):%Y%m%dT%H%M%SZ}-{uuid.uuid4().hex[:6]}"
+
+
+def format_report(report: CrawlReport, counts: dict[str, int]) -> str:
+    calls = sum(report.calls.values())
+    lines = [
+        f"crawl finished in {report.elapsed_s:.1f}s: {report.done} artists done, {report.skipped} already done, "
+        f"{len(report.failed)} failed (of {report.total})",
+        f"  mode: batch endpoints {'yes' if report.batch_endpoints else 'no' if report.batch_endpoints is False else 'not probed'}"
+        f"; audio features source: {report.features_source}",
+        f"  API calls: {calls} ({calls / report.elapsed_s if report.elapsed_s else 0:.1f}/s); "
+        f"429s {report.events.get('429', 0)}, retries {report.events.get('retry', 0)}, "
+        f"token refreshes {report.events.get('token_refresh', 0)}",
+    ]
+    for endpoint, n in sorted(report.calls.items()):
+        lines.append(f"    {endpoint:<28} {n}")
+    lines.append("  landed this run: " + ", ".join(f"{k} {v}" for k, v in sorted(report.landed.items())))
+    lines.append("  landing zone now: " + json.dumps(counts))
+    for key, reason in sorted(report.failed.items()):
+        lines.append(f"  FAILED {key}: {reason}")
+    return "\n".join(lines)
+
+
+def run(args: argparse.Namespace, settings: Settings) -> int:
+    entries, problems = read_artists_file(args.artists)
+    for problem in problems:
+        print(f"{args.artists}: {problem} (skipped)", file=sys.stderr)
+    if args.limit:
+        entries = entries[: args.limit]
+    if not entries:
+        raise PipelineError(f"{args.artists}: no artists to crawl")
+    client = SpotifyClient(settings)
+    client.tokens.token()  # fail fast, one line, when credentials or the token endpoint are wrong
+    options = CrawlOptions(
+        run_id=args.run_id or new_run_id(),
+        workers=args.workers or settings.crawl_workers,
+        refresh=args.refresh,
+        include_appears_on=args.include_appears_on or settings.crawl_include_appears_on,
+        ttl_hours=settings.crawl_ttl_hours,
+    )
+    with open_store(settings) as store:
+        crawler = Crawler(client, store, make_source(settings.audio_features_source, client), options,
+                          progress=lambda line: print(line, file=sys.stderr, flush=True))
+        report = crawler.run(entries)
+        counts = store.counts()
+    print(format_report(report, counts))
+    return 1 if report.failed else 0

@@ -1,0 +1,32 @@
+"""Landing zone: MongoDB when ``MONGO_URI`` is set, else embedded SQLite under ``DATA_DIR``."""
+
+from __future__ import annotations
+
+import argparse
+import json
+
+from crawler.landing.base import COLLECTIONS, LandingDocument, LandingStore, RawDocument, utc_now_iso
+from spotify_pipeline.settings import Settings
+
+__all__ = ["COLLECTIONS", "LandingDocument", "LandingStore", "RawDocument", "open_store", "utc_now_iso"]
+
+
+def open_store(settings: Settings) -> LandingStore:
+    if settings.mongo_uri:
+        from crawler.landing.mongo import MongoLandingStore
+
+        return MongoLandingStore(settings.mongo_uri, settings.mongo_db)
+    from crawler.landing.sqlite import SQLiteLandingStore
+
+    return SQLiteLandingStore(settings.landing_sqlite_path)
+
+
+def cli_stats(args: argparse.Namespace, settings: Settings) -> int:
+    with open_store(settings) as store:
+        counts: dict[str, object] = dict(store.counts())
+        statuses: dict[str, int] = {}
+        for cp in store.checkpoints().values():
+            statuses[cp.status] = statuses.get(cp.status, 0) + 1
+        counts["_checkpoints"] = statuses
+    print(json.dumps(counts, indent=2))
+    return 0

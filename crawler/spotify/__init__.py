@@ -1,0 +1,1 @@
+"""Spotify Web API access: token, shared rate limiter, retries, capability detection."""

@@ -1,0 +1,54 @@
+"""One rolling-window limiter shared by every crawler thread.
+
+Spotify rate-limits over a rolling window, so a token bucket that allows bursts above the
+window's budget would earn 429s. ``pause_until`` lets a 429's ``Retry-After`` stop all threads,
+not just the one that saw it.
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+from collections import deque
+
+
+class RollingWindowLimiter:
+    def __init__(self, max_calls: int, window_s: float, clock=time.monotonic, sleep=time.sleep) -> None:
+        if max_calls < 1 or window_s <= 0:
+            raise ValueError("a limiter needs max_calls >= 1 and window_s > 0")
+        self.max_calls = max_calls
+        self.window_s = window_s
+        self._clock = clock
+        self._sleep = sleep
+        self._calls: deque[float] = deque()
+        self._paused_until = 0.0
+        self._lock = threading.Lock()
+
+    @classmethod
+    def per_second(cls, rate: float) -> RollingWindowLimiter:
+        """``rate`` calls per second as a 1-second window (or one call per 1/rate s when rate < 1)."""
+        if rate >= 1:
+            return cls(int(rate), 1.0)
+        return cls(1, 1.0 / rate)
+
+    def acquire(self) -> None:
+        """Block until a call may start, then record it."""
+        while True:
+            with self._lock:
+                now = self._clock()
+                wait = self._paused_until - now
+                if wait <= 0:
+                    while self._calls and self._calls[0] <= now - self.window_s:
+                        self._calls.popleft()
+                    if len(self._calls) < self.max_calls:
+                        self._calls.append(now)
+                        return
+                    wait = self._calls[0] + self.window_s - now
+            self._sleep(max(wait, 0.001))
+
+    def pause_until(self, deadline: float) -> None:
+        with self._lock:
+            self._paused_until = max(self._paused_until, deadline)
+
+    def pause_for(self, seconds: float) -> None:
+        self.pause_until(self._clock() + seconds)
