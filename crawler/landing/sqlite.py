@@ -95,7 +95,8 @@ class SQLiteLandingStore(LandingStore):
                  batch_size: int = 5000) -> Iterator[RawDocument]:
         # Keyset pagination: constant memory, and no long read transaction blocking checkpoints.
         conn = self._conn()
-        last = (fetched_after or "", "")
+        # Start strictly after the watermark: every id sorts below U+10FFFF.
+        last = (fetched_after, "\U0010ffff") if fetched_after is not None else ("", "")
         table = _check(collection)
         while True:
             rows = conn.execute(

@@ -1,0 +1,149 @@
+"""Landing zone -> ``/bronze_layer/<collection>``: raw JSON preserved, incremental, atomic.
+
+Each export writes new Parquet parts (``_id, fetched_at, run_id, payload``) for the documents
+whose ``fetched_at`` is past the collection's watermark. Parts are written under
+``bronze_layer/_staging/<export_id>/`` and renamed into place, then the watermark file is
+replaced. A crash before the watermark moves leaves, at worst, parts whose rows are exported
+again next time: silver keeps the latest ``fetched_at`` per id, so a repeat is harmless, and
+the next run clears staging leftovers. ``--full`` rebuilds every collection folder aside and
+swaps it in.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import logging
+import tempfile
+import time
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from pathlib import Path
+
+import pyarrow as pa
+import pyarrow.parquet as pq
+
+from crawler.landing import COLLECTIONS, LandingStore, open_store
+from lake.fs import LakeFS, open_lake
+from spotify_pipeline.settings import Settings
+
+log = logging.getLogger(__name__)
+
+BRONZE = "bronze_layer"
+STATE = f"{BRONZE}/_state/export_watermarks.json"
+STAGING = f"{BRONZE}/_staging"
+BRONZE_SCHEMA = pa.schema([
+    pa.field("_id", pa.string(), nullable=False),
+    pa.field("fetched_at", pa.string(), nullable=False),
+    pa.field("run_id", pa.string(), nullable=False),
+    pa.field("payload", pa.string(), nullable=False),
+])
+ROW_GROUP = 50_000
+ROWS_PER_FILE = 500_000
+
+
+@dataclass
+class ExportResult:
+    export_id: str
+    rows: dict[str, int] = field(default_factory=dict)
+    files: dict[str, int] = field(default_factory=dict)
+    seconds: float = 0.0
+
+    @property
+    def total_rows(self) -> int:
+        return sum(self.rows.values())
+
+
+def read_watermarks(fs: LakeFS) -> dict[str, str]:
+    if not fs.exists(STATE):
+        return {}
+    return json.loads(fs.read_bytes(STATE).decode())
+
+
+def _write_watermarks(fs: LakeFS, marks: dict[str, str], export_id: str) -> None:
+    tmp = f"{BRONZE}/_state/.export_watermarks.{export_id}.json"
+    fs.write_file(tmp, json.dumps(marks, indent=2, sort_keys=True).encode())
+    fs.delete(STATE)
+    fs.rename(tmp, STATE)
+
+
+def _parts(store: LandingStore, collection: str, since: str | None, workdir: Path, export_id: str):
+    """Yield (local parquet file, rows, max fetched_at) per part, streaming from the store."""
+    batch: dict[str, list[str]] = {name: [] for name in BRONZE_SCHEMA.names}
+    part, rows_in_file, writer, path, high = 0, 0, None, None, since
+    for doc in store.iter_raw(collection, fetched_after=since):
+        batch["_id"].append(doc.id)
+        batch["fetched_at"].append(doc.fetched_at)
+        batch["run_id"].append(doc.run_id)
+        batch["payload"].append(doc.payload_json)
+        high = doc.fetched_at
+        if len(batch["_id"]) >= ROW_GROUP:
+            if writer is None:
+                path = workdir / f"part-{export_id}-{part:05d}.parquet"
+                writer = pq.ParquetWriter(path, BRONZE_SCHEMA, compression="zstd")
+            writer.write_table(pa.table(batch, schema=BRONZE_SCHEMA))
+            rows_in_file += len(batch["_id"])
+            batch = {name: [] for name in BRONZE_SCHEMA.names}
+            if rows_in_file >= ROWS_PER_FILE:
+                writer.close()
+                yield path, rows_in_file, high
+                part, rows_in_file, writer = part + 1, 0, None
+    if batch["_id"]:
+        if writer is None:
+            path = workdir / f"part-{export_id}-{part:05d}.parquet"
+            writer = pq.ParquetWriter(path, BRONZE_SCHEMA, compression="zstd")
+        writer.write_table(pa.table(batch, schema=BRONZE_SCHEMA))
+        rows_in_file += len(batch["_id"])
+    if writer is not None:
+        writer.close()
+        yield path, rows_in_file, high
+
+
+def export_landing(store: LandingStore, fs: LakeFS, full: bool = False,
+                   progress=lambda line: None) -> ExportResult:
+    export_id = datetime.now(UTC).strftime("%Y%m%dT%H%M%S%fZ")
+    result = ExportResult(export_id)
+    start = time.monotonic()
+    fs.delete(STAGING)  # leftovers of a crashed export: never renamed, so never visible
+    marks = {} if full else read_watermarks(fs)
+    new_marks = dict(marks)
+    with tempfile.TemporaryDirectory(prefix="bronze-export-") as tmp:
+        for collection in COLLECTIONS:
+            t0 = time.monotonic()
+            stage_dir = f"{STAGING}/{export_id}/{collection}"
+            rows = files = 0
+            for local, n, high in _parts(store, collection, marks.get(collection), Path(tmp), export_id):
+                with open(local, "rb") as fh:
+                    fs.write_file(f"{stage_dir}/{local.name}", fh)
+                local.unlink()
+                rows, files = rows + n, files + 1
+                new_marks[collection] = high
+                progress(f"export {collection}: {rows} rows ({rows / max(time.monotonic() - t0, 1e-6):.0f}/s)")
+            result.rows[collection], result.files[collection] = rows, files
+            if full:
+                fs.delete(f"{BRONZE}/{collection}")
+                if files:
+                    fs.rename(stage_dir, f"{BRONZE}/{collection}")
+            else:
+                for name in fs.listdir(stage_dir):
+                    fs.rename(f"{stage_dir}/{name}", f"{BRONZE}/{collection}/{name}")
+            if full and not files:
+                new_marks.pop(collection, None)
+    if new_marks != marks or full:
+        _write_watermarks(fs, new_marks, export_id)
+    fs.delete(STAGING)
+    result.seconds = time.monotonic() - start
+    return result
+
+
+def run(args: argparse.Namespace, settings: Settings) -> int:
+    fs = open_lake(settings)
+    with open_store(settings) as store:
+        result = export_landing(store, fs, full=args.full, progress=lambda line: log.info(line))
+    if result.total_rows == 0:
+        print("export: nothing new since the last export (bronze unchanged)")
+        return 0
+    summary = ", ".join(f"{c} {n}" for c, n in result.rows.items() if n)
+    print(f"export {result.export_id}: {result.total_rows} rows in {sum(result.files.values())} files "
+          f"({summary}) to {settings.lake_uri}/{BRONZE} in {result.seconds:.1f}s")
+    return 0
