@@ -1,0 +1,151 @@
+"""Every lake table's schema, path and key: the single source for Spark writes, checks and DDL.
+
+Payload schemas (``*_PAYLOAD``) describe the Spotify API objects as they are parsed from bronze
+with ``from_json``; fields Spotify removed for development-mode apps are simply null there.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from pyspark.sql import types as T
+
+FEATURE_COLUMNS: tuple[str, ...] = (
+    "danceability", "energy", "key", "loudness", "mode", "speechiness", "acousticness",
+    "instrumentalness", "liveness", "valence", "tempo", "time_signature",
+)
+_INT_FEATURES = {"key", "mode", "time_signature"}
+
+
+def _feature_fields() -> list[T.StructField]:
+    return [T.StructField(c, T.IntegerType() if c in _INT_FEATURES else T.DoubleType()) for c in FEATURE_COLUMNS]
+
+
+def _s(*fields: tuple[str, T.DataType] | T.StructField) -> T.StructType:
+    return T.StructType([f if isinstance(f, T.StructField) else T.StructField(f[0], f[1]) for f in fields])
+
+
+STR, INT, LONG, DBL, BOOL = T.StringType(), T.IntegerType(), T.LongType(), T.DoubleType(), T.BooleanType()
+DATE, TS = T.DateType(), T.TimestampType()
+STR_ARRAY = T.ArrayType(STR)
+
+# ---------------------------------------------------------------- API payloads (parsing)
+_SIMPLE_ARTIST = _s(("id", STR), ("name", STR))
+_IMAGE = _s(("url", STR), ("height", INT), ("width", INT))
+_SIMPLE_TRACK = _s(
+    ("id", STR), ("name", STR), ("artists", T.ArrayType(_SIMPLE_ARTIST)), ("disc_number", INT),
+    ("track_number", INT), ("duration_ms", LONG), ("explicit", BOOL), ("is_local", BOOL),
+)
+ARTIST_PAYLOAD = _s(
+    ("id", STR), ("name", STR), ("genres", STR_ARRAY), ("followers", _s(("total", LONG))), ("popularity", INT),
+    ("images", T.ArrayType(_IMAGE)), ("uri", STR),
+)
+ALBUM_PAYLOAD = _s(
+    ("id", STR), ("name", STR), ("album_type", STR), ("total_tracks", INT), ("release_date", STR),
+    ("release_date_precision", STR), ("label", STR), ("popularity", INT), ("uri", STR),
+    ("artists", T.ArrayType(_SIMPLE_ARTIST)), ("images", T.ArrayType(_IMAGE)),
+    ("external_ids", _s(("upc", STR))),
+    ("tracks", _s(("total", INT), ("items", T.ArrayType(_SIMPLE_TRACK)))),
+)
+TRACK_PAYLOAD = _s(
+    ("id", STR), ("name", STR), ("artists", T.ArrayType(_SIMPLE_ARTIST)), ("album", _s(("id", STR), ("name", STR))),
+    ("disc_number", INT), ("track_number", INT), ("duration_ms", LONG), ("explicit", BOOL), ("popularity", INT),
+    ("external_ids", _s(("isrc", STR))), ("is_local", BOOL),
+)
+FEATURES_PAYLOAD = T.StructType([T.StructField("id", STR), *_feature_fields(), T.StructField("duration_ms", LONG)])
+GENRES_PAYLOAD = _s(("id", STR), ("artist_id", STR), ("genres", STR_ARRAY))
+
+# ---------------------------------------------------------------- lake tables
+BRONZE_SCHEMA = _s(("_id", STR), ("fetched_at", STR), ("run_id", STR), ("payload", STR))
+QUARANTINE_SCHEMA = _s(("source", STR), ("_id", STR), ("fetched_at", STR), ("reason", STR), ("payload", STR))
+
+SILVER_ARTISTS = _s(
+    ("artist_id", STR), ("artist_name", STR), ("followers", LONG), ("popularity", INT), ("image_url", STR),
+    ("uri", STR), ("fetched_at", TS),
+)
+SILVER_ALBUM = _s(
+    ("album_id", STR), ("album_name", STR), ("album_type", STR), ("release_date", DATE),
+    ("release_date_precision", STR), ("total_tracks", INT), ("label", STR), ("popularity", INT),
+    ("artist_id", STR), ("artist_ids", STR_ARRAY), ("upc", STR), ("image_url", STR), ("fetched_at", TS),
+)
+TRACKS_DATA = _s(
+    ("track_id", STR), ("track_name", STR), ("album_id", STR), ("artist_id", STR), ("artist_ids", STR_ARRAY),
+    ("disc_number", INT), ("track_number", INT), ("duration_ms", LONG), ("explicit", BOOL), ("popularity", INT),
+    ("isrc", STR), ("fetched_at", TS),
+)
+SILVER_TRACK_ARTISTS = _s(("track_id", STR), ("artist_id", STR), ("artist_position", INT))
+SILVER_FEATURE_MUSIC = T.StructType([
+    T.StructField("track_id", STR), *_feature_fields(), T.StructField("duration_ms", LONG),
+    T.StructField("fetched_at", TS),
+])
+SILVER_ARTISTS_GENRES = _s(("artist_id", STR), ("genre", STR))
+GOLD_TRACK_METADATA = _s(
+    ("track_id", STR), ("track_name", STR), ("album_id", STR), ("album_name", STR), ("album_type", STR),
+    ("artist_id", STR), ("artist_name", STR), ("artist_ids", STR_ARRAY), ("release_date", DATE),
+    ("release_date_precision", STR), ("duration_ms", LONG), ("explicit", BOOL), ("popularity", INT),
+    ("isrc", STR), ("genres", STR_ARRAY),
+)
+GOLD_FEATURE_MATRIX = T.StructType([
+    T.StructField("track_id", STR), T.StructField("track_name", STR), T.StructField("artist_name", STR),
+    *_feature_fields(),
+])
+WAREHOUSE_TRACK_DASHBOARD = T.StructType([
+    T.StructField("track_id", STR), T.StructField("track_name", STR), T.StructField("artist_id", STR),
+    T.StructField("artist_name", STR), T.StructField("album_id", STR), T.StructField("album_name", STR),
+    T.StructField("album_type", STR), T.StructField("release_date", DATE), T.StructField("release_year", INT),
+    T.StructField("decade", INT), T.StructField("duration_min", DBL), T.StructField("explicit", BOOL),
+    T.StructField("popularity", INT), T.StructField("genres", STR_ARRAY), T.StructField("genres_text", STR),
+    T.StructField("primary_genre", STR), T.StructField("has_features", BOOL), *_feature_fields(),
+])
+WAREHOUSE_TRACK_RECOMMENDATION = T.StructType([
+    T.StructField("track_id", STR), T.StructField("track_name", STR), T.StructField("artist_name", STR),
+    *[T.StructField(c, DBL) for c in FEATURE_COLUMNS],
+])
+
+
+@dataclass(frozen=True)
+class TableSpec:
+    name: str
+    layer: str  # bronze | silver | gold | warehouse
+    path: str  # relative to the lake root
+    schema: T.StructType
+    primary_key: tuple[str, ...]
+    description: str
+
+    @property
+    def database(self) -> str:
+        return self.layer
+
+
+BRONZE_COLLECTIONS = ("artists_raw", "albums_raw", "tracks_raw", "audio_features_raw", "genres_raw")
+
+_SPECS = [
+    *[TableSpec(c, "bronze", f"bronze_layer/{c}", BRONZE_SCHEMA, (), f"landing collection {c}, raw JSON")
+      for c in BRONZE_COLLECTIONS],
+    TableSpec("silver_artists", "silver", "silver_layer/silver_artists", SILVER_ARTISTS, ("artist_id",),
+              "one row per artist, latest fetch"),
+    TableSpec("silver_album", "silver", "silver_layer/silver_album", SILVER_ALBUM, ("album_id",),
+              "one row per album; release_date at its precision's first day"),
+    TableSpec("tracks_data", "silver", "silver_layer/tracks_data", TRACKS_DATA, ("track_id",),
+              "one row per track; artist_id = first credited artist"),
+    TableSpec("silver_track_artists", "silver", "silver_layer/silver_track_artists", SILVER_TRACK_ARTISTS,
+              ("track_id", "artist_id"), "bridge: every credited artist of a track"),
+    TableSpec("silver_feature_music", "silver", "silver_layer/silver_feature_music", SILVER_FEATURE_MUSIC,
+              ("track_id",), "audio features per track"),
+    TableSpec("silver_artists_genres", "silver", "silver_layer/silver_artists_genres", SILVER_ARTISTS_GENRES,
+              ("artist_id", "genre"), "one row per artist and genre"),
+    TableSpec("gold_track_metadata", "gold", "gold_layer/gold_track_metadata", GOLD_TRACK_METADATA, ("track_id",),
+              "every track with album, primary artist and the genres of all its artists"),
+    TableSpec("gold_feature_matrix", "gold", "gold_layer/gold_feature_matrix", GOLD_FEATURE_MATRIX, ("track_id",),
+              "tracks that have audio features, with names"),
+    TableSpec("warehouse_track_dashboard", "warehouse", "warehouse_layer/warehouse_track_dashboard",
+              WAREHOUSE_TRACK_DASHBOARD, ("track_id",), "flat BI table, one row per track"),
+    TableSpec("warehouse_track_recommendation", "warehouse", "warehouse_layer/warehouse_track_recommendation",
+              WAREHOUSE_TRACK_RECOMMENDATION, ("track_id",), "z-scored audio features per track"),
+]
+TABLES: dict[str, TableSpec] = {spec.name: spec for spec in _SPECS}
+LAYERS = ("bronze", "silver", "gold", "warehouse")
+
+
+def tables_in(layer: str) -> list[TableSpec]:
+    return [spec for spec in _SPECS if spec.layer == layer]

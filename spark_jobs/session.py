@@ -1,0 +1,107 @@
+"""Spark session and lake IO shared by every job.
+
+``SparkIO`` builds a session from settings (``local[*]`` by default, a cluster master or
+``spark-submit``'s own master otherwise) and stops it afterwards. It never swallows or replaces
+the body's exception: a failure while stopping is logged, and the original error propagates.
+"""
+
+from __future__ import annotations
+
+import logging
+from types import TracebackType
+
+from pyspark.sql import DataFrame, SparkSession
+from pyspark.sql import functions as F
+from pyspark.sql import types as T
+
+from spark_jobs.schemas import TableSpec
+from spotify_pipeline.settings import Settings
+
+log = logging.getLogger(__name__)
+
+
+class SparkIO:
+    def __init__(self, settings: Settings, app_name: str = "spotify-pipeline", hive: bool = False,
+                 set_master: bool = True) -> None:
+        """``set_master=False`` under spark-submit, which already chose the master."""
+        self.settings = settings
+        self.app_name = app_name
+        self.hive = hive
+        self.set_master = set_master
+        self.spark: SparkSession | None = None
+        self._owned = False
+
+    def _builder(self) -> SparkSession.Builder:
+        s = self.settings
+        data_dir = s.data_dir.resolve()
+        b = SparkSession.builder.appName(self.app_name)
+        if self.set_master:
+            b = b.master(s.spark_master)
+        b = (b.config("spark.driver.memory", s.spark_driver_memory)
+             .config("spark.sql.session.timeZone", "UTC")
+             .config("spark.sql.shuffle.partitions", "8" if s.spark_master.startswith("local") else "64")
+             .config("spark.sql.parquet.compression.codec", "zstd")
+             .config("spark.sql.sources.partitionOverwriteMode", "dynamic")
+             .config("spark.ui.showConsoleProgress", "false")
+             .config("spark.driver.extraJavaOptions", f"-Dderby.system.home={data_dir}"))
+        if self.hive:
+            b = b.enableHiveSupport().config("spark.sql.warehouse.dir", str(data_dir / "spark-warehouse"))
+            if s.hive_metastore_uri:
+                b = b.config("spark.hadoop.hive.metastore.uris", s.hive_metastore_uri)
+            else:
+                b = b.config("spark.hadoop.javax.jdo.option.ConnectionURL",
+                             f"jdbc:derby:;databaseName={data_dir / 'metastore_db'};create=true")
+        return b
+
+    def __enter__(self) -> SparkSession:
+        active = SparkSession.getActiveSession()
+        if active is not None:  # reuse (tests, one session for all layers); the owner stops it
+            self.spark = active
+            return active
+        self.settings.data_dir.mkdir(parents=True, exist_ok=True)
+        self.spark = self._builder().getOrCreate()
+        self.spark.sparkContext.setLogLevel("WARN")
+        self._owned = True
+        return self.spark
+
+    def __exit__(self, exc_type: type[BaseException] | None, exc: BaseException | None,
+                 tb: TracebackType | None) -> None:
+        if self._owned and self.spark is not None:
+            try:
+                self.spark.stop()
+            except Exception:  # noqa: BLE001 - never mask the body's exception
+                log.exception("stopping the Spark session failed")
+        return None
+
+
+def lake_path(settings: Settings, relative: str) -> str:
+    return f"{settings.lake_uri.rstrip('/')}/{relative.strip('/')}"
+
+
+def path_exists(spark: SparkSession, path: str) -> bool:
+    """Existence through Hadoop's FileSystem, so file:// and hdfs:// behave the same."""
+    jvm = spark.sparkContext._jvm
+    hpath = jvm.org.apache.hadoop.fs.Path(path)
+    fs = hpath.getFileSystem(spark.sparkContext._jsc.hadoopConfiguration())
+    return bool(fs.exists(hpath))
+
+
+def read_table(spark: SparkSession, settings: Settings, spec: TableSpec) -> DataFrame:
+    """A lake table with its declared schema; an empty frame when it has never been written."""
+    path = lake_path(settings, spec.path)
+    if not path_exists(spark, path):
+        log.warning("%s: no data at %s, using an empty table", spec.name, path)
+        return spark.createDataFrame([], spec.schema)
+    return spark.read.schema(spec.schema).parquet(path)
+
+
+def conform(df: DataFrame, schema: T.StructType) -> DataFrame:
+    """Select the schema's columns in order, cast to its types: the table's write contract."""
+    return df.select([F.col(f.name).cast(f.dataType).alias(f.name) for f in schema.fields])
+
+
+def write_table(df: DataFrame, settings: Settings, spec: TableSpec) -> str:
+    """Overwrite the whole table: rerunning a job replaces its output, never appends."""
+    path = lake_path(settings, spec.path)
+    conform(df, spec.schema).write.mode("overwrite").parquet(path)
+    return path
