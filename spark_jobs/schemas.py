@@ -125,7 +125,7 @@ _SPECS = [
     TableSpec("silver_artists", "silver", "silver_layer/silver_artists", SILVER_ARTISTS, ("artist_id",),
               "one row per artist, latest fetch"),
     TableSpec("silver_album", "silver", "silver_layer/silver_album", SILVER_ALBUM, ("album_id",),
-              "one row per album; release_date at its precision's first day"),
+              "one row per album; release_date = first day of its precision"),
     TableSpec("tracks_data", "silver", "silver_layer/tracks_data", TRACKS_DATA, ("track_id",),
               "one row per track; artist_id = first credited artist"),
     TableSpec("silver_track_artists", "silver", "silver_layer/silver_track_artists", SILVER_TRACK_ARTISTS,

@@ -72,6 +72,8 @@ def build_parser() -> argparse.ArgumentParser:
 
     p = sub.add_parser("check", help="data-quality checks; exit 1 with a report on failure")
     p.add_argument("--json", action="store_true", help="print the report as JSON")
+    p.add_argument("--max-age-hours", type=float, default=168.0,
+                   help="freshness: newest fetch at most this old (default 168 = 7 days)")
     p.set_defaults(handler="spark_jobs.quality:run")
 
     p = sub.add_parser("register", help="register lake tables in the Hive metastore")

@@ -1,0 +1,128 @@
+"""`spotify-pipeline query`: SQL over the lake — DuckDB locally, Trino when ``TRINO_HOST`` is set.
+
+DuckDB gets one view per lake table, named like the table and also schema-qualified
+(``gold.gold_track_metadata``) so the same SQL runs on DuckDB and on Trino's hive catalog.
+"""
+
+from __future__ import annotations
+
+import argparse
+import csv
+import json
+import sys
+from datetime import date, datetime
+from decimal import Decimal
+from pathlib import Path
+from typing import Any
+from urllib.parse import urlsplit
+
+from spotify_pipeline.errors import PipelineError
+from spotify_pipeline.settings import Settings
+
+# Lake tables by layer, mirroring spark_jobs.schemas.TABLES without importing pyspark.
+LAKE_TABLES: dict[str, tuple[str, ...]] = {
+    "bronze": ("artists_raw", "albums_raw", "tracks_raw", "audio_features_raw", "genres_raw"),
+    "silver": ("silver_artists", "silver_album", "tracks_data", "silver_track_artists", "silver_feature_music",
+               "silver_artists_genres"),
+    "gold": ("gold_track_metadata", "gold_feature_matrix"),
+    "warehouse": ("warehouse_track_dashboard", "warehouse_track_recommendation"),
+}
+
+
+def _table_dir(root: Path, layer: str, table: str) -> Path:
+    return root / f"{layer}_layer" / table
+
+
+def connect_duckdb(settings: Settings):
+    import duckdb
+
+    url = urlsplit(settings.lake_uri)
+    if url.scheme not in ("", "file"):
+        raise PipelineError(f"DuckDB reads a local lake only; LAKE_URI={settings.lake_uri}: set TRINO_HOST")
+    root = Path(url.path)
+    con = duckdb.connect()
+    for layer, tables in LAKE_TABLES.items():
+        con.execute(f"CREATE SCHEMA IF NOT EXISTS {layer}")
+        for table in tables:
+            folder = _table_dir(root, layer, table)
+            if not any(folder.glob("**/*.parquet")):
+                continue
+            source = f"read_parquet('{folder}/**/*.parquet')"
+            con.execute(f"CREATE VIEW {layer}.{table} AS SELECT * FROM {source}")
+            alias = f"bronze_{table}" if layer == "bronze" else table
+            con.execute(f"CREATE VIEW main.{alias} AS SELECT * FROM {layer}.{table}")
+    return con
+
+
+def connect_trino(settings: Settings):
+    import trino
+
+    return trino.dbapi.connect(host=settings.trino_host, port=settings.trino_port, user=settings.trino_user,
+                               catalog=settings.trino_catalog, http_scheme="http")
+
+
+def run_query(settings: Settings, sql: str, max_rows: int = 100) -> tuple[list[str], list[tuple]]:
+    """(column names, at most ``max_rows`` rows) of ``sql`` on the configured engine."""
+    if settings.trino_host:
+        con = connect_trino(settings)
+        try:
+            cur = con.cursor()
+            cur.execute(sql)
+            rows = cur.fetchmany(max_rows)
+            return [d[0] for d in cur.description], [tuple(r) for r in rows]
+        except Exception as exc:  # the trino client raises several unrelated error types
+            raise PipelineError(f"Trino: {str(exc).splitlines()[0]}") from None
+        finally:
+            con.close()
+    import duckdb
+
+    con = connect_duckdb(settings)
+    try:
+        cur = con.execute(sql)
+        return [d[0] for d in cur.description or []], cur.fetchmany(max_rows)
+    except duckdb.Error as exc:
+        raise PipelineError(f"DuckDB: {str(exc).splitlines()[0]}") from None
+    finally:
+        con.close()
+
+
+def _cell(value: Any) -> str:
+    if value is None:
+        return "NULL"
+    if isinstance(value, float):
+        return f"{value:.6g}"
+    if isinstance(value, list | tuple):
+        return "[" + ", ".join(_cell(v) for v in value) + "]"
+    return str(value)
+
+
+def format_table(columns: list[str], rows: list[tuple]) -> str:
+    cells = [[_cell(v) for v in row] for row in rows]
+    widths = [max([len(c)] + [len(r[i]) for r in cells]) for i, c in enumerate(columns)]
+    line = " | ".join(c.ljust(w) for c, w in zip(columns, widths, strict=True))
+    out = [line, "-+-".join("-" * w for w in widths)]
+    out += [" | ".join(v.ljust(w) for v, w in zip(r, widths, strict=True)) for r in cells]
+    return "\n".join(out)
+
+
+def _json_default(value: Any) -> Any:
+    if isinstance(value, datetime | date):
+        return value.isoformat()
+    if isinstance(value, Decimal):
+        return float(value)
+    return str(value)
+
+
+def run(args: argparse.Namespace, settings: Settings) -> int:
+    columns, rows = run_query(settings, args.sql, args.max_rows)
+    if args.format == "csv":
+        writer = csv.writer(sys.stdout)
+        writer.writerow(columns)
+        writer.writerows([[_cell(v) for v in row] for row in rows])
+    elif args.format == "json":
+        for row in rows:
+            print(json.dumps(dict(zip(columns, row, strict=True)), default=_json_default, ensure_ascii=False))
+    else:
+        print(format_table(columns, rows))
+        print(f"({len(rows)} row{'s' if len(rows) != 1 else ''}{', truncated' if len(rows) == args.max_rows else ''})")
+    return 0

@@ -1,0 +1,181 @@
+"""Data-quality checks over the lake: keys, references, reconciliation, ranges, freshness.
+
+Each check is a small function returning :class:`CheckResult`, computed with aggregates (a few
+example ids at most come back to the driver). ``spotify-pipeline check`` prints one line per
+check and exits 1 when any fails.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+from dataclasses import asdict, dataclass, field
+from datetime import UTC, datetime, timedelta
+
+from pyspark.sql import DataFrame, SparkSession
+from pyspark.sql import functions as F
+
+from spark_jobs.schemas import BRONZE_COLLECTIONS, TABLES, tables_in
+from spark_jobs.session import SparkIO, lake_path, path_exists, read_table
+from spotify_pipeline.settings import Settings
+
+# Documented ranges of Spotify's audio features (time_signature: 3..7; key -1 = not detected).
+FEATURE_RANGES: dict[str, tuple[float, float]] = {
+    "danceability": (0.0, 1.0), "energy": (0.0, 1.0), "speechiness": (0.0, 1.0), "acousticness": (0.0, 1.0),
+    "instrumentalness": (0.0, 1.0), "liveness": (0.0, 1.0), "valence": (0.0, 1.0), "key": (-1, 11),
+    "mode": (0, 1), "loudness": (-60.0, 5.0), "tempo": (0.0, 300.0), "time_signature": (0, 7),
+}
+SILVER_SOURCE = {"artists_raw": "silver_artists", "albums_raw": "silver_album",
+                 "audio_features_raw": "silver_feature_music"}
+
+
+@dataclass
+class CheckResult:
+    name: str
+    table: str
+    passed: bool
+    observed: str
+    expected: str
+    examples: list[str] = field(default_factory=list)
+
+    def line(self) -> str:
+        ex = f" e.g. {', '.join(self.examples)}" if self.examples else ""
+        return f"{'PASS' if self.passed else 'FAIL'}  {self.name:<22} {self.table:<32} {self.observed} " \
+               f"(expected {self.expected}){ex}"
+
+
+@dataclass
+class QualityReport:
+    results: list[CheckResult]
+
+    @property
+    def passed(self) -> bool:
+        return all(r.passed for r in self.results)
+
+    def text(self) -> str:
+        failed = sum(not r.passed for r in self.results)
+        lines = [r.line() for r in self.results]
+        lines.append(f"{len(self.results) - failed} passed, {failed} failed")
+        return "\n".join(lines)
+
+
+def _examples(df: DataFrame, col: str) -> list[str]:
+    return [str(r[0]) for r in df.select(col).limit(5).collect()]
+
+
+def check_primary_key(df: DataFrame, table: str, key: tuple[str, ...]) -> CheckResult:
+    null_cond = F.lit(False)
+    for c in key:
+        null_cond = null_cond | F.col(c).isNull()
+    nulls = df.where(null_cond).count()
+    dups = df.groupBy(*key).count().where("count > 1")
+    n_dups = dups.count()
+    ok = nulls == 0 and n_dups == 0
+    return CheckResult("primary_key", table, ok, f"{n_dups} duplicated keys, {nulls} null keys",
+                       f"unique non-null {', '.join(key)}", [] if ok else _examples(dups, key[0]))
+
+
+def check_reference(child: DataFrame, child_table: str, col: str, parent: DataFrame, parent_table: str,
+                    parent_col: str) -> CheckResult:
+    orphans = (child.where(F.col(col).isNotNull()).select(col)
+               .join(parent.select(F.col(parent_col).alias(col)), on=col, how="left_anti"))
+    n = orphans.count()
+    return CheckResult("reference", child_table, n == 0, f"{n} rows whose {col} is not in {parent_table}",
+                       "0", [] if n == 0 else _examples(orphans, col))
+
+
+def check_equal_counts(name: str, table: str, observed: int, expected: int, what: str) -> CheckResult:
+    return CheckResult(name, table, observed == expected, f"{observed} {what}", str(expected))
+
+
+def check_no_lost_ids(source: DataFrame, source_col: str, target: DataFrame, target_col: str, name: str,
+                      table: str) -> CheckResult:
+    lost = source.select(F.col(source_col).alias("id")).join(
+        target.select(F.col(target_col).alias("id")), on="id", how="left_anti")
+    n = lost.count()
+    return CheckResult(name, table, n == 0, f"{n} ids lost", "0", [] if n == 0 else _examples(lost, "id"))
+
+
+def check_feature_ranges(features: DataFrame, table: str) -> list[CheckResult]:
+    aggs = [F.sum(F.when((F.col(c) < lo) | (F.col(c) > hi), 1).otherwise(0)).alias(c)
+            for c, (lo, hi) in FEATURE_RANGES.items()]
+    row = features.agg(*aggs).first()
+    return [CheckResult("feature_range", f"{table}.{c}", (row[c] or 0) == 0, f"{row[c] or 0} out of range",
+                        f"[{lo}, {hi}]") for c, (lo, hi) in FEATURE_RANGES.items()]
+
+
+def check_freshness(df: DataFrame, table: str, max_age: timedelta, now: datetime) -> CheckResult:
+    newest = df.agg(F.max("fetched_at")).first()[0]
+    if newest is None:
+        return CheckResult("freshness", table, False, "no rows", f"newest fetch within {max_age}")
+    if newest.tzinfo is None:
+        newest = newest.replace(tzinfo=UTC)
+    age = now - newest
+    return CheckResult("freshness", table, age <= max_age, f"newest fetch {age.total_seconds() / 3600:.1f} h old",
+                       f"<= {max_age.total_seconds() / 3600:.0f} h")
+
+
+def run_checks(spark: SparkSession, settings: Settings, max_age: timedelta = timedelta(days=7),
+               landing_counts: dict[str, int] | None = None) -> QualityReport:
+    results: list[CheckResult] = []
+    present = {name: path_exists(spark, lake_path(settings, spec.path)) for name, spec in TABLES.items()}
+    for name, ok in present.items():
+        if not ok and TABLES[name].layer != "bronze":
+            results.append(CheckResult("exists", name, False, "table missing", "written by transform"))
+    t = {name: read_table(spark, settings, spec) for name, spec in TABLES.items()}
+    for layer in ("silver", "gold", "warehouse"):
+        for spec in tables_in(layer):
+            if present[spec.name]:
+                results.append(check_primary_key(t[spec.name], spec.name, spec.primary_key))
+    results += [
+        check_reference(t["tracks_data"], "tracks_data", "album_id", t["silver_album"], "silver_album", "album_id"),
+        check_reference(t["tracks_data"], "tracks_data", "artist_id", t["silver_artists"], "silver_artists",
+                        "artist_id"),
+        check_reference(t["silver_artists_genres"], "silver_artists_genres", "artist_id", t["silver_artists"],
+                        "silver_artists", "artist_id"),
+        check_reference(t["silver_feature_music"], "silver_feature_music", "track_id", t["tracks_data"],
+                        "tracks_data", "track_id"),
+    ]
+    quarantine_path = lake_path(settings, "bronze_layer/_quarantine")
+    quarantined = (spark.read.parquet(quarantine_path).select("source", "_id")
+                   if path_exists(spark, quarantine_path) else None)
+    for collection in BRONZE_COLLECTIONS:
+        bronze_ids = t[collection].select("_id").distinct()
+        if landing_counts is not None:
+            results.append(check_equal_counts("landing_to_bronze", collection, bronze_ids.count(),
+                                              landing_counts.get(collection, 0), "distinct ids in bronze"))
+        if collection in SILVER_SOURCE:
+            good = bronze_ids
+            if quarantined is not None:
+                good = good.join(quarantined.where(F.col("source") == collection).select("_id"), on="_id",
+                                 how="left_anti")
+            results.append(check_no_lost_ids(good, "_id", t[SILVER_SOURCE[collection]],
+                                             TABLES[SILVER_SOURCE[collection]].primary_key[0],
+                                             "bronze_to_silver", SILVER_SOURCE[collection]))
+    results.append(check_no_lost_ids(t["tracks_raw"].select("_id").distinct(), "_id", t["tracks_data"], "track_id",
+                                     "bronze_to_silver", "tracks_data"))
+    results.append(check_no_lost_ids(t["tracks_data"], "track_id", t["gold_track_metadata"], "track_id",
+                                     "silver_to_gold", "gold_track_metadata"))
+    results.append(check_no_lost_ids(t["gold_track_metadata"], "track_id", t["warehouse_track_dashboard"],
+                                     "track_id", "gold_to_warehouse", "warehouse_track_dashboard"))
+    results.append(check_equal_counts("row_count", "gold_track_metadata", t["gold_track_metadata"].count(),
+                                      t["tracks_data"].count(), "rows (tracks_data rows)"))
+    results += check_feature_ranges(t["silver_feature_music"], "silver_feature_music")
+    now = datetime.now(UTC)
+    for name in ("silver_artists", "tracks_data"):
+        results.append(check_freshness(t[name], name, max_age, now))
+    return QualityReport(results)
+
+
+def run(args: argparse.Namespace, settings: Settings) -> int:
+    from crawler.landing import open_store
+
+    with open_store(settings) as store:
+        landing = store.counts()
+    with SparkIO(settings, app_name="spotify-quality") as spark:
+        report = run_checks(spark, settings, timedelta(hours=args.max_age_hours), landing)
+    if args.json:
+        print(json.dumps({"passed": report.passed, "results": [asdict(r) for r in report.results]}, indent=2))
+    else:
+        print(report.text())
+    return 0 if report.passed else 1
