@@ -167,6 +167,13 @@ def run_checks(spark: SparkSession, settings: Settings, max_age: timedelta = tim
     return QualityReport(results)
 
 
+def save_report(report: QualityReport, settings: Settings) -> None:
+    """Keep the last report as JSON under DATA_DIR/reports (the demo summary reads it)."""
+    out = settings.data_dir / "reports" / "quality.json"
+    out.parent.mkdir(parents=True, exist_ok=True)
+    out.write_text(json.dumps({"passed": report.passed, "results": [asdict(r) for r in report.results]}, indent=2))
+
+
 def run(args: argparse.Namespace, settings: Settings) -> int:
     from crawler.landing import open_store
 
@@ -174,8 +181,33 @@ def run(args: argparse.Namespace, settings: Settings) -> int:
         landing = store.counts()
     with SparkIO(settings, app_name="spotify-quality") as spark:
         report = run_checks(spark, settings, timedelta(hours=args.max_age_hours), landing)
+    save_report(report, settings)
     if args.json:
         print(json.dumps({"passed": report.passed, "results": [asdict(r) for r in report.results]}, indent=2))
     else:
         print(report.text())
     return 0 if report.passed else 1
+
+
+def main(argv: list[str] | None = None) -> None:
+    """spark-submit entry (Airflow): exit 1 with the report when a check fails."""
+    import sys
+
+    from crawler.landing import open_store
+    from spotify_pipeline.settings import get_settings
+
+    parser = argparse.ArgumentParser(description="data-quality checks")
+    parser.add_argument("--max-age-hours", type=float, default=168.0)
+    args = parser.parse_args(argv)
+    settings = get_settings()
+    with open_store(settings) as store:
+        landing = store.counts()
+    with SparkIO(settings, app_name="spotify-quality", set_master=False) as spark:
+        report = run_checks(spark, settings, timedelta(hours=args.max_age_hours), landing)
+    save_report(report, settings)
+    print(report.text())
+    sys.exit(0 if report.passed else 1)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,62 @@
+"""Landing -> bronze -> silver -> gold -> warehouse -> data quality -> Hive catalog.
+
+Scheduled on the landing asset the crawl DAG updates. Spark steps go through SparkSubmitOperator
+with the ``spark_default`` connection, which comes only from ``AIRFLOW_CONN_SPARK_DEFAULT``
+(``local[*]`` locally, the cluster master in the stack); the project code is shipped with
+``--py-files``. Jobs read their configuration (LAKE_URI, ...) from the environment they inherit.
+"""
+
+from __future__ import annotations
+
+from airflow.providers.apache.spark.operators.spark_submit import SparkSubmitOperator
+from airflow.sdk import Asset, dag, task
+
+from spotify_pipeline.orchestration import DEFAULT_ARGS, LANDING_ASSET_URI, START_DATE, TAGS
+from spotify_pipeline.tasks import spark_application
+
+PY_FILES = "{{ ti.xcom_pull(task_ids='package_code') }}"
+
+
+def spark_step(task_id: str, module: str) -> SparkSubmitOperator:
+    return SparkSubmitOperator(
+        task_id=task_id,
+        conn_id="spark_default",
+        application=spark_application(module),
+        py_files=PY_FILES,
+        name=f"spotify-{task_id}",
+        conf={"spark.sql.session.timeZone": "UTC", "spark.ui.showConsoleProgress": "false"},
+    )
+
+
+@dag(
+    dag_id="Spotify_DAG",
+    schedule=[Asset(LANDING_ASSET_URI)],
+    start_date=START_DATE,
+    catchup=False,
+    max_active_runs=1,
+    tags=TAGS,
+    default_args=DEFAULT_ARGS,
+    doc_md=__doc__,
+)
+def spotify_dag():
+    @task
+    def export_to_bronze() -> dict:
+        from spotify_pipeline import tasks
+
+        return tasks.export_to_bronze()
+
+    @task
+    def package_code() -> str:
+        from spotify_pipeline import tasks
+
+        return tasks.package_code()
+
+    silver = spark_step("silver", "silver")
+    gold = spark_step("gold", "gold")
+    warehouse = spark_step("warehouse", "warehouse")
+    quality = spark_step("data_quality", "quality")
+    catalog = spark_step("register_catalog", "catalog")
+    [export_to_bronze(), package_code()] >> silver >> gold >> warehouse >> quality >> catalog
+
+
+spotify_dag()

@@ -1,0 +1,35 @@
+"""Shared Airflow pieces of the two DAGs: the landing asset, default args, the failure alert.
+
+Kept out of ``dags/`` so both DAG files stay thin; importing this is cheap (no I/O, no secrets).
+"""
+
+from __future__ import annotations
+
+import logging
+from datetime import datetime, timedelta
+from typing import Any
+
+LANDING_ASSET_URI = "spotify://landing_zone"
+START_DATE = datetime(2026, 1, 1)
+TAGS = ["spotify", "data-platform"]
+
+log = logging.getLogger("spotify_pipeline.alerts")
+
+
+def alert_on_failure(context: Any) -> None:
+    """One clear line per failed task: which DAG, task, try and why."""
+    ti = context.get("task_instance") or context.get("ti")
+    exc = context.get("exception")
+    log.error("ALERT: %s.%s failed (try %s): %s", getattr(ti, "dag_id", "?"), getattr(ti, "task_id", "?"),
+              getattr(ti, "try_number", "?"), str(exc).splitlines()[0] if exc else "unknown error")
+
+
+DEFAULT_ARGS: dict[str, Any] = {
+    "owner": "data-platform",
+    "retries": 2,
+    "retry_delay": timedelta(seconds=30),
+    "retry_exponential_backoff": True,
+    "max_retry_delay": timedelta(minutes=10),
+    "execution_timeout": timedelta(hours=2),
+    "on_failure_callback": alert_on_failure,
+}

@@ -1,0 +1,116 @@
+"""The Python work behind the Airflow tasks; DAG files only wire these together.
+
+Every function takes plain arguments, reads configuration from the environment through
+:func:`get_settings`, and returns small JSON-able results (XComs), so the same call works in
+``dag.test()``, ``airflow dags test`` and a real scheduler.
+"""
+
+from __future__ import annotations
+
+import logging
+import zipfile
+from pathlib import Path
+
+from spotify_pipeline.settings import get_settings
+
+log = logging.getLogger(__name__)
+PACKAGES = ("spotify_pipeline", "crawler", "spark_jobs", "lake", "analytics")
+
+
+def scrape_kworb(artists_file: str | None, limit: int | None) -> str:
+    """kworb -> artists.txt under DATA_DIR, unless a prepared artists file is given."""
+    from crawler.artists_file import write_artists_file
+    from crawler.kworb import PAGES, fetch_page, merge_rankings, parse_kworb_page
+
+    if artists_file:
+        return artists_file
+    settings = get_settings()
+    pages = [parse_kworb_page(fetch_page(settings.kworb_base_url, name), name) for name in PAGES]
+    out = settings.data_dir / "artists.txt"
+    count = write_artists_file(out, merge_rankings(*pages, limit=limit))
+    log.info("kworb: %d artists -> %s", count, out)
+    return str(out)
+
+
+def plan_shards(artists_file: str, shards: int, limit: int | None) -> list[dict]:
+    """Split the artists into ``shards`` files so mapped crawl tasks share the work (and the rate)."""
+    from crawler.artists_file import read_artists_file, write_artists_file
+
+    entries, problems = read_artists_file(Path(artists_file))
+    for problem in problems:
+        log.warning("%s: %s (skipped)", artists_file, problem)
+    entries = entries[:limit] if limit else entries
+    folder = get_settings().data_dir / "shards"
+    shards = max(1, min(shards, len(entries) or 1))
+    plan = []
+    for i in range(shards):
+        path = folder / f"artists.{i:03d}.txt"
+        write_artists_file(path, entries[i::shards])
+        plan.append({"path": str(path), "shard": i, "shards": shards})
+    return plan
+
+
+def crawl_shard(path: str, shards: int, workers: int, run_id: str) -> dict:
+    """Crawl one shard with 1/shards of the configured request rate (shards run side by side)."""
+    from crawler.artists_file import read_artists_file
+    from crawler.audio_features import make_source
+    from crawler.crawl import Crawler, CrawlOptions
+    from crawler.crawl_command import format_report
+    from crawler.landing import open_store
+    from crawler.spotify.client import SpotifyClient
+
+    settings = get_settings()
+    settings = settings.replace(spotify_requests_per_second=settings.spotify_requests_per_second / shards)
+    entries, _ = read_artists_file(Path(path))
+    client = SpotifyClient(settings)
+    with open_store(settings) as store:
+        crawler = Crawler(client, store, make_source(settings.audio_features_source, client),
+                          CrawlOptions(run_id=run_id, workers=workers, ttl_hours=settings.crawl_ttl_hours,
+                                       include_appears_on=settings.crawl_include_appears_on),
+                          progress=log.info)
+        report = crawler.run(entries)
+        log.info("%s", format_report(report, store.counts()))
+    if report.failed:
+        log.warning("%d artists failed: %s", len(report.failed), report.failed)
+    return {"done": report.done, "skipped": report.skipped, "failed": len(report.failed),
+            "calls": sum(report.calls.values()), "landed": dict(report.landed)}
+
+
+def landing_counts() -> dict[str, int]:
+    from crawler.landing import open_store
+
+    with open_store(get_settings()) as store:
+        return store.counts()
+
+
+def export_to_bronze() -> dict[str, int]:
+    from crawler.landing import open_store
+    from lake.export import export_landing
+    from lake.fs import open_lake
+
+    settings = get_settings()
+    with open_store(settings) as store:
+        result = export_landing(store, open_lake(settings), progress=log.info)
+    log.info("export %s: %d rows", result.export_id, result.total_rows)
+    return result.rows
+
+
+def package_code() -> str:
+    """Zip the project packages for spark-submit --py-files, so cluster drivers get the same code."""
+    root = Path(__file__).resolve().parent.parent
+    out = get_settings().data_dir / "dist" / "spotify_pipeline.zip"
+    out.parent.mkdir(parents=True, exist_ok=True)
+    tmp = out.with_suffix(".zip.tmp")
+    with zipfile.ZipFile(tmp, "w", zipfile.ZIP_DEFLATED) as zf:
+        for package in PACKAGES:
+            for path in sorted((root / package).rglob("*.py")):
+                zf.write(path, path.relative_to(root).as_posix())
+    tmp.replace(out)
+    return str(out)
+
+
+def spark_application(module: str) -> str:
+    """Path of a spark_jobs module file, wherever the package is installed."""
+    import spark_jobs
+
+    return str(Path(spark_jobs.__file__).resolve().parent / f"{module}.py")
