@@ -1,0 +1,45 @@
+"""Shared fixtures: a sample API per test module, settings pointed at it, one Spark session."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from spotify_pipeline.settings import Settings, load_settings
+
+
+@pytest.fixture
+def make_settings(tmp_path: Path):
+    """Settings with DATA_DIR in tmp_path, optionally pointed at a running sample API."""
+
+    def make(api=None, **changes: object) -> Settings:
+        settings = load_settings({"DATA_DIR": str(tmp_path / "data")})
+        if api is not None:
+            settings = settings.replace(
+                spotify_api_base_url=api.api_url, spotify_token_url=api.token_url, kworb_base_url=api.kworb_url,
+                spotify_client_id=api.client_id, spotify_client_secret=api.client_secret,
+                spotify_requests_per_second=1000.0,
+            )
+        return settings.replace(**changes) if changes else settings
+
+    return make
+
+
+@pytest.fixture(scope="session")
+def spark(tmp_path_factory) -> Iterator:
+    """One local Spark session for the whole run (start-up costs ~10 s)."""
+    from pyspark.sql import SparkSession
+
+    warehouse = tmp_path_factory.mktemp("spark-warehouse")
+    session = (SparkSession.builder.master("local[2]").appName("tests")
+               .config("spark.sql.shuffle.partitions", "2")
+               .config("spark.sql.session.timeZone", "UTC")
+               .config("spark.ui.enabled", "false")
+               .config("spark.sql.warehouse.dir", str(warehouse))
+               .config("spark.driver.extraJavaOptions", f"-Dderby.system.home={warehouse}")
+               .getOrCreate())
+    session.sparkContext.setLogLevel("ERROR")
+    yield session
+    session.stop()
