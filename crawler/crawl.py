@@ -143,61 +143,59 @@ class Crawler:
                         entry.name, len(hits), hits[0]["id"])
         return hits[0]["id"]
 
+    def _several(self, kind: str, ids: list[str]) -> list[dict | None] | None:
+        """A batch call, or None when these credentials may not batch (the first call is the probe)."""
+        if self.caps.batch is None:
+            with self.caps.lock:
+                if self.caps.batch is None:
+                    try:
+                        result = self.client.several(kind, ids)
+                    except ApiError as exc:
+                        if exc.status != 403:
+                            raise
+                        self.caps.batch = False
+                        log.info("batch endpoints refused (403): development-mode app, fetching per item")
+                        return None
+                    self.caps.batch = True
+                    return result
+        return self.client.several(kind, ids) if self.caps.batch else None
+
     def _fetch_artists(self, pool: ThreadPoolExecutor, ids: list[str]) -> set[str]:
         """Land artist objects; returns the ids that failed."""
         landed = self._landed("artists_raw", ids)
         todo = [i for i in ids if i not in landed]
         failed: set[str] = set()
-        if not todo:
-            return failed
+
+        def fail(artist_id: str, reason: str) -> None:
+            failed.add(artist_id)
+            self._fail(artist_id, reason)
 
         def one(artist_id: str) -> None:
             try:
-                obj = self.client.get(f"artists/{artist_id}")
+                self._land_artists([self.client.get(f"artists/{artist_id}")])
             except ApiError as exc:
-                failed.add(artist_id)
-                self._fail(artist_id, "artist not found" if exc.status in (400, 404) else f"artist: {exc}")
-                return
-            self._land_artists([obj])
+                fail(artist_id, "artist not found" if exc.status in (400, 404) else f"artist: {exc}")
 
         def batch(chunk: list[str]) -> None:
             try:
-                objs = self.client.several("artists", chunk)
+                objs = self._several("artists", chunk)
             except ApiError as exc:
                 for artist_id in chunk:
-                    failed.add(artist_id)
-                    self._fail(artist_id, f"artists batch: {exc}")
+                    fail(artist_id, f"artists batch: {exc}")
+                return
+            if objs is None:
+                for artist_id in chunk:
+                    one(artist_id)
                 return
             found = [o for o in objs if o]
-            for artist_id in set(chunk) - {o["id"] for o in found}:
-                failed.add(artist_id)
-                self._fail(artist_id, "artist not found")
+            for artist_id in sorted(set(chunk) - {o["id"] for o in found}):
+                fail(artist_id, "artist not found")
             self._land_artists(found)
 
         chunks = [todo[i:i + ARTIST_BATCH] for i in range(0, len(todo), ARTIST_BATCH)]
-        with self.caps.lock:
-            if self.caps.batch is None:  # the first batch call is the capability probe
-                try:
-                    objs = self.client.several("artists", chunks[0])
-                    self.caps.batch = True
-                except ApiError as exc:
-                    if exc.status != 403:
-                        raise
-                    self.caps.batch = False
-                    log.info("batch endpoints refused (403): development-mode app, fetching per item")
-                    objs = None
-                self.report.batch_endpoints = self.caps.batch
-                if objs is not None:
-                    found = [o for o in objs if o]
-                    for artist_id in set(chunks[0]) - {o["id"] for o in found}:
-                        failed.add(artist_id)
-                        self._fail(artist_id, "artist not found")
-                    self._land_artists(found)
-                    chunks = chunks[1:]
-        if self.caps.batch:
-            list(pool.map(batch, chunks))
-        else:
-            list(pool.map(one, [i for c in chunks for i in c]))
+        if chunks and self.caps.batch is None:
+            batch(chunks.pop(0))  # probe before fanning out, so a refusal costs one call
+        list(pool.map(batch, chunks))
         return failed
 
     def _land_artists(self, objs: list[dict]) -> None:
@@ -244,50 +242,64 @@ class Crawler:
             with lock:
                 albums.extend(done)
 
-        def batch(chunk: list[str]) -> None:
-            try:
-                objs = self.client.several("albums", chunk)
-                found = [o for o in objs if o]
-                for missing in set(chunk) - {o["id"] for o in found}:
-                    failed[missing] = "album not found"
-                got(found)
-            except ApiError as exc:
-                for album_id in chunk:
-                    failed[album_id] = f"albums: {exc}"
-
         def one(album_id: str) -> None:
             try:
                 got([self.client.get(f"albums/{album_id}")])
             except ApiError as exc:
                 failed[album_id] = f"album: {exc}"
 
-        if self.caps.batch:
-            list(pool.map(batch, [ids[i:i + ALBUM_BATCH] for i in range(0, len(ids), ALBUM_BATCH)]))
+        def batch(chunk: list[str]) -> None:
+            try:
+                objs = self._several("albums", chunk)
+            except ApiError as exc:
+                for album_id in chunk:
+                    failed[album_id] = f"albums: {exc}"
+                return
+            if objs is None:
+                for album_id in chunk:
+                    one(album_id)
+                return
+            found = [o for o in objs if o]
+            for missing in set(chunk) - {o["id"] for o in found}:
+                failed[missing] = "album not found"
+            got(found)
+
+        chunks = [ids[i:i + ALBUM_BATCH] for i in range(0, len(ids), ALBUM_BATCH)]
+        if chunks and self.caps.batch is None:
+            batch(chunks.pop(0))
+        if self.caps.batch is False:
+            list(pool.map(one, [a for c in chunks for a in c]))
         else:
-            list(pool.map(one, ids))
+            list(pool.map(batch, chunks))
         return albums, failed
 
     def _fetch_tracks(self, pool: ThreadPoolExecutor, albums: list[dict]) -> tuple[list[str], dict[str, str]]:
         """Land tracks of these albums; returns the track ids landed and album id -> failure."""
-        track_album = {t["id"]: a["id"] for a in albums for t in a["tracks"]["items"] if t and t.get("id")}
-        landed = self._landed("tracks_raw", track_album)
-        todo = [t for t in track_album if t not in landed]
+        items = {t["id"]: t for a in albums for t in a["tracks"]["items"] if t and t.get("id")}
+        track_album = {t: a["id"] for a in albums for t in (x["id"] for x in a["tracks"]["items"] if x and x.get("id"))}
+        landed = self._landed("tracks_raw", items)
+        todo = [t for t in items if t not in landed]
         failed: dict[str, str] = {}
-        if not self.caps.batch:
-            items = {t["id"]: t for a in albums for t in a["tracks"]["items"] if t and t.get("id")}
-            self._land("tracks_raw", ((t, items[t]) for t in todo))
-            return todo, failed
 
         def batch(chunk: list[str]) -> None:
             try:
-                objs = [o for o in self.client.several("tracks", chunk) if o]
+                objs = self._several("tracks", chunk)
             except ApiError as exc:
                 for t in chunk:
                     failed[track_album[t]] = f"tracks: {exc}"
                 return
-            self._land("tracks_raw", ((o["id"], o) for o in objs))
+            if objs is None:  # development mode: the album's simplified tracks are what we can have
+                self._land("tracks_raw", ((t, items[t]) for t in chunk))
+            else:
+                self._land("tracks_raw", ((o["id"], o) for o in objs if o))
 
-        list(pool.map(batch, [todo[i:i + TRACK_BATCH] for i in range(0, len(todo), TRACK_BATCH)]))
+        chunks = [todo[i:i + TRACK_BATCH] for i in range(0, len(todo), TRACK_BATCH)]
+        if chunks and self.caps.batch is None:
+            batch(chunks.pop(0))
+        if self.caps.batch is False:
+            self._land("tracks_raw", ((t, items[t]) for c in chunks for t in c))
+        else:
+            list(pool.map(batch, chunks))
         return todo, failed
 
     def _fetch_features(self, pool: ThreadPoolExecutor, track_ids: list[str], track_album: dict[str, str]
@@ -331,9 +343,11 @@ class Crawler:
             self._claimed.update(fresh)
         landed = self._landed("albums_raw", fresh)
         albums, album_failures = self._fetch_albums(pool, [a for a in fresh if a not in landed])
-        track_ids, track_failures = self._fetch_tracks(pool, albums)
+        _, track_failures = self._fetch_tracks(pool, albums)
+        # Features for every track of these albums, not only the tracks fetched now: a resumed
+        # crawl may have landed tracks whose features were still to come when it was killed.
         track_album = {t["id"]: a["id"] for a in albums for t in a["tracks"]["items"] if t and t.get("id")}
-        feature_failures = self._fetch_features(pool, track_ids, track_album)
+        feature_failures = self._fetch_features(pool, list(track_album), track_album)
         bad_albums = {**album_failures, **track_failures, **feature_failures}
         self._land("albums_raw", ((a["id"], a) for a in albums if a["id"] not in bad_albums))
         for album_id, reason in bad_albums.items():
@@ -388,6 +402,7 @@ class Crawler:
             reporter.join()
             self.report.elapsed_s = time.monotonic() - start
             self.report.calls = Counter(self.client.calls)
+            self.report.batch_endpoints = self.caps.batch
             self.report.events = Counter(self.client.events)
         return self.report
 

@@ -1,0 +1,40 @@
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from crawler.artists_file import ArtistEntry
+from crawler.audio_features import make_source
+from crawler.crawl import Crawler, CrawlOptions, CrawlReport
+from crawler.landing.sqlite import SQLiteLandingStore
+from crawler.spotify.client import SpotifyClient
+
+
+def entries_for(api, n: int | None = None) -> list[ArtistEntry]:
+    return [ArtistEntry(name, aid) for aid, name in list(api.catalog.iter_artists())[:n]]
+
+
+def landing_snapshot(path: Path) -> dict[str, dict[str, str]]:
+    """collection -> {id: payload json}: what a crawl landed, without run ids and timestamps."""
+    store = SQLiteLandingStore(path)
+    try:
+        return {c: {d.id: d.payload_json for d in store.iter_raw(c)} for c in
+                ("artists_raw", "albums_raw", "tracks_raw", "audio_features_raw", "genres_raw")}
+    finally:
+        store.close()
+
+
+@pytest.fixture
+def crawl():
+    def run(settings, entries, **options) -> CrawlReport:
+        client = SpotifyClient(settings)
+        store = SQLiteLandingStore(settings.landing_sqlite_path)
+        try:
+            crawler = Crawler(client, store, make_source(settings.audio_features_source, client),
+                              CrawlOptions(run_id=options.pop("run_id", "test"), **options))
+            return crawler.run(entries)
+        finally:
+            store.close()
+
+    return run

@@ -1,0 +1,193 @@
+"""The crawler against the sample API over real HTTP."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+import threading
+import time
+from collections import Counter
+
+import pytest
+
+from crawler.artists_file import ArtistEntry, write_artists_file
+from crawler.crawl import normalize_name
+from crawler.plan import minimum_calls
+from crawler.sample_api.server import start_sample_api
+from spotify_pipeline.cli import main
+from tests.crawler.conftest import entries_for, landing_snapshot
+
+
+def test_extended_crawl_makes_exactly_the_minimum_calls(crawl, make_settings) -> None:
+    with start_sample_api(n_artists=20, seed=42) as api:
+        settings = make_settings(api)
+        report = crawl(settings, entries_for(api), workers=4)
+        expected = minimum_calls(api.catalog, "extended")
+    assert not report.failed and report.done == 20
+    assert dict(report.calls) == expected
+    snap = landing_snapshot(settings.landing_sqlite_path)
+    assert len(snap["tracks_raw"]) == api.catalog.n_tracks
+    assert len(snap["albums_raw"]) == api.catalog.n_albums
+    album = json.loads(next(iter(snap["albums_raw"].values())))
+    assert len(album["tracks"]["items"]) == album["total_tracks"] and album["tracks"]["next"] is None
+
+
+def test_development_mode_lands_the_same_ids_with_removed_fields_absent(crawl, make_settings, tmp_path) -> None:
+    snaps = {}
+    for mode in ("extended", "development"):
+        with start_sample_api(n_artists=12, seed=5, mode=mode) as api:
+            settings = make_settings(api, data_dir=tmp_path / mode)
+            report = crawl(settings, entries_for(api), workers=4)
+            assert not report.failed
+            snaps[mode] = landing_snapshot(settings.landing_sqlite_path)
+            if mode == "development":
+                assert report.batch_endpoints is False
+                minimum = minimum_calls(api.catalog, "development")
+                probes = 3  # one refused batch call, one refused page size, one refused audio-features call
+                assert sum(report.calls.values()) == sum(minimum.values()) + probes
+    ext, dev = snaps["extended"], snaps["development"]
+    for collection in ("artists_raw", "albums_raw", "tracks_raw", "genres_raw"):
+        assert set(ext[collection]) == set(dev[collection]), collection
+    assert dev["audio_features_raw"] == {} and ext["audio_features_raw"]
+    artist = json.loads(next(iter(dev["artists_raw"].values())))
+    track = json.loads(next(iter(dev["tracks_raw"].values())))
+    assert "popularity" not in artist and "followers" not in artist and "popularity" not in track
+
+
+def test_client_rate_is_never_exceeded(crawl, make_settings) -> None:
+    with start_sample_api(n_artists=8, seed=3) as api:
+        settings = make_settings(api, spotify_requests_per_second=25.0)
+        crawl(settings, entries_for(api), workers=8)
+        stamps = sorted(api.request_times())
+    assert len(stamps) > 40
+    # Server-side arrival times; 0.95 s windows leave room for network jitter.
+    worst = max(sum(1 for u in stamps if t <= u < t + 0.95) for t in stamps)
+    assert worst <= 25
+
+
+def test_429s_pause_everyone_and_recover(crawl, make_settings, tmp_path) -> None:
+    with start_sample_api(n_artists=8, seed=3, rate_limit=10, rate_window=1.0) as api:
+        settings = make_settings(api, spotify_requests_per_second=100.0)
+        report = crawl(settings, entries_for(api), workers=8)
+        assert report.events["429"] > 0 and not report.failed
+        snap = landing_snapshot(settings.landing_sqlite_path)
+    assert len(snap["tracks_raw"]) == api.catalog.n_tracks
+
+
+def test_faults_lose_nothing_and_duplicate_nothing(crawl, make_settings, tmp_path) -> None:
+    with start_sample_api(n_artists=8, seed=11) as api:
+        clean = make_settings(api, data_dir=tmp_path / "clean")
+        crawl(clean, entries_for(api), workers=4)
+        api.configure(fault_rate=0.10, slow_rate=0.05, slow_seconds=0.3, drop_rate=0.05, truncate_rate=0.05)
+        faulty = make_settings(api, data_dir=tmp_path / "faulty", spotify_max_retries=10, spotify_timeout_s=5.0)
+        report = crawl(faulty, entries_for(api), workers=8)
+        stats = api.stats()
+    assert not report.failed and report.events["retry"] > 0
+    assert all(stats.get(k, 0) > 0 for k in ("fault_dropped", "fault_truncated", "fault_slow"))
+    assert landing_snapshot(faulty.landing_sqlite_path) == landing_snapshot(clean.landing_sqlite_path)
+
+
+def test_token_expiry_mid_crawl(crawl, make_settings) -> None:
+    with start_sample_api(n_artists=8, seed=3) as api:
+        settings = make_settings(api, spotify_requests_per_second=60.0)
+        timer = threading.Timer(0.5, api.expire_tokens)
+        timer.start()
+        report = crawl(settings, entries_for(api), workers=4)
+        timer.join()
+        assert api.stats()["POST /api/token"] >= 2
+    assert report.events["token_refresh"] >= 1 and not report.failed
+
+
+def test_unknown_artist_is_recorded_and_the_rest_continues(make_settings, tmp_path, capsys) -> None:
+    with start_sample_api(n_artists=6, seed=2) as api:
+        artists = tmp_path / "artists.txt"
+        unknown = "0" * 22
+        write_artists_file(artists, [*entries_for(api), ArtistEntry("Nobody", unknown),
+                                     ArtistEntry(api.catalog.artist_name(1), None),
+                                     ArtistEntry("No Such Artist Anywhere", None)])
+        env = {"SPOTIFY_API_BASE_URL": api.api_url, "SPOTIFY_TOKEN_URL": api.token_url,
+               "SPOTIFY_CLIENT_ID": api.client_id, "SPOTIFY_CLIENT_SECRET": api.client_secret,
+               "DATA_DIR": str(tmp_path / "data"), "SPOTIFY_REQUESTS_PER_SECOND": "500"}
+        from spotify_pipeline.settings import get_settings
+
+        with pytest.MonkeyPatch.context() as mp:
+            for k, v in env.items():
+                mp.setenv(k, v)
+            get_settings.cache_clear()
+            rc = main(["crawl", "--artists", str(artists)])
+            get_settings.cache_clear()
+    out = capsys.readouterr().out
+    assert rc == 1
+    assert f"FAILED {unknown}: artist not found" in out
+    assert "FAILED name:No Such Artist Anywhere: no search result with a matching name" in out
+    snap = landing_snapshot(tmp_path / "data" / "landing.sqlite")
+    assert set(snap["artists_raw"]) == {aid for aid, _ in api.catalog.iter_artists()}
+
+
+def test_missing_credentials_and_dead_api_are_one_line(tmp_path, capsys, monkeypatch) -> None:
+    from spotify_pipeline.settings import get_settings
+
+    artists = tmp_path / "a.txt"
+    write_artists_file(artists, [ArtistEntry("X", "6vWDO969PvNqNYHIOW5v0m")])
+    monkeypatch.setenv("DATA_DIR", str(tmp_path))
+    for var in ("SPOTIFY_CLIENT_ID", "SPOTIFY_CLIENT_SECRET"):
+        monkeypatch.delenv(var, raising=False)
+    get_settings.cache_clear()
+    assert main(["crawl", "--artists", str(artists)]) == 1
+    monkeypatch.setenv("SPOTIFY_CLIENT_ID", "a")
+    monkeypatch.setenv("SPOTIFY_CLIENT_SECRET", "b")
+    monkeypatch.setenv("SPOTIFY_TOKEN_URL", "http://127.0.0.1:9/api/token")
+    get_settings.cache_clear()
+    assert main(["crawl", "--artists", str(artists)]) == 1
+    get_settings.cache_clear()
+    err = capsys.readouterr().err.strip().splitlines()
+    assert err[0] == "spotify-pipeline crawl: error: SPOTIFY_CLIENT_ID and SPOTIFY_CLIENT_SECRET must be set to crawl"
+    assert err[1].startswith("spotify-pipeline crawl: error: token endpoint unreachable")
+    assert "b" not in err[1].split("unreachable")[1].replace("(http://127.0.0.1:9/api/token)", "")
+
+
+def test_name_normalization() -> None:
+    assert normalize_name("Beyoncé") == normalize_name("BEYONCE")
+    assert normalize_name("Simon & Garfunkel") == normalize_name("simon and garfunkel")
+    assert normalize_name("Guns N' Roses") == normalize_name("Guns N Roses")
+    assert normalize_name("Sigur Rós") != normalize_name("Sigur Ros 2")
+
+
+def _stat_calls(stats: dict) -> Counter:
+    return Counter({k: v for k, v in stats.items() if k.startswith("GET /v1/")})
+
+
+def test_sigkill_then_resume_equals_an_uninterrupted_crawl(make_settings, tmp_path) -> None:
+    with start_sample_api(n_artists=20, seed=42) as api:
+        artists = tmp_path / "artists.txt"
+        write_artists_file(artists, entries_for(api))
+        env = {**os.environ, "SPOTIFY_API_BASE_URL": api.api_url, "SPOTIFY_TOKEN_URL": api.token_url,
+               "SPOTIFY_CLIENT_ID": api.client_id, "SPOTIFY_CLIENT_SECRET": api.client_secret,
+               "SPOTIFY_REQUESTS_PER_SECOND": "40", "DATA_DIR": str(tmp_path / "killed")}
+        cmd = [sys.executable, "-m", "spotify_pipeline", "crawl", "--artists", str(artists), "--workers", "4"]
+        proc = subprocess.Popen(cmd, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        db = tmp_path / "killed" / "landing.sqlite"
+        deadline = time.monotonic() + 30
+        while time.monotonic() < deadline:  # kill once some tracks (not all) have landed
+            if db.exists() and 0 < len(landing_snapshot(db)["tracks_raw"]) < api.catalog.n_tracks:
+                break
+            time.sleep(0.2)
+        proc.kill()
+        proc.wait()
+        partial = landing_snapshot(db)
+        assert 0 < len(partial["tracks_raw"]) < api.catalog.n_tracks
+        first = _stat_calls(api.stats())
+        api.reset_stats()
+        assert subprocess.run(cmd, env=env, capture_output=True).returncode == 0
+        second = _stat_calls(api.stats())
+        api.reset_stats()
+        clean_env = {**env, "DATA_DIR": str(tmp_path / "clean"), "SPOTIFY_REQUESTS_PER_SECOND": "1000"}
+        assert subprocess.run(cmd, env=clean_env, capture_output=True).returncode == 0
+        clean = _stat_calls(api.stats())
+    assert landing_snapshot(db) == landing_snapshot(tmp_path / "clean" / "landing.sqlite")
+    # The resumed run fetched only what was missing: no track batch twice, fewer calls than from scratch.
+    assert first["GET /v1/tracks"] + second["GET /v1/tracks"] <= clean["GET /v1/tracks"] + 1
+    assert second["GET /v1/tracks"] < clean["GET /v1/tracks"]
+    assert sum(second.values()) < sum(clean.values())

@@ -1,0 +1,38 @@
+from crawler.spotify.rate_limit import RollingWindowLimiter
+
+
+class FakeClock:
+    def __init__(self) -> None:
+        self.now = 0.0
+
+    def __call__(self) -> float:
+        return self.now
+
+    def sleep(self, s: float) -> None:
+        self.now += s
+
+
+def test_never_more_than_max_calls_in_any_window() -> None:
+    clock = FakeClock()
+    limiter = RollingWindowLimiter(5, 1.0, clock=clock, sleep=clock.sleep)
+    stamps = []
+    for _ in range(23):
+        limiter.acquire()
+        stamps.append(clock.now)
+    for i, t in enumerate(stamps):
+        assert sum(1 for u in stamps if t <= u < t + 1.0) <= 5, i
+    assert 4.0 <= stamps[-1] <= 4.01  # 23 calls at 5/s: the last starts after 4 full windows
+
+
+def test_pause_stops_everyone_until_deadline() -> None:
+    clock = FakeClock()
+    limiter = RollingWindowLimiter(100, 1.0, clock=clock, sleep=clock.sleep)
+    limiter.acquire()
+    limiter.pause_for(7.5)
+    limiter.acquire()
+    assert clock.now >= 7.5
+
+
+def test_fractional_rate() -> None:
+    limiter = RollingWindowLimiter.per_second(0.5)
+    assert (limiter.max_calls, limiter.window_s) == (1, 2.0)
