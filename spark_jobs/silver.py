@@ -52,11 +52,15 @@ def _ts(col: str = "fetched_at") -> F.Column:
 
 
 def release_date(date_col: F.Column, precision_col: F.Column) -> F.Column:
-    """'1999' -> 1999-01-01, '1999-07' -> 1999-07-01, '1999-07-14' as is; malformed -> null."""
+    """'1999' -> 1999-01-01, '1999-07' -> 1999-07-01, '1999-07-14' as is; malformed or year 0000 -> null.
+
+    Spotify does serve "0000" for some old releases; year 0 is not a date BI tools can hold.
+    """
     padded = (F.when(precision_col == "year", F.concat(date_col, F.lit("-01-01")))
               .when(precision_col == "month", F.concat(date_col, F.lit("-01")))
               .otherwise(date_col))
-    return F.try_to_date(padded, "yyyy-MM-dd")
+    parsed = F.try_to_date(padded, "yyyy-MM-dd")
+    return F.when(F.year(parsed) >= 1, parsed)
 
 
 def silver_artists(artists: DataFrame) -> DataFrame:

@@ -36,7 +36,7 @@ def spark(tmp_path_factory) -> Iterator:
     session = (SparkSession.builder.master("local[2]").appName("tests")
                .config("spark.sql.shuffle.partitions", "2")
                .config("spark.sql.session.timeZone", "UTC")
-               .config("spark.ui.enabled", "false")
+               .config("spark.ui.enabled", "false").config("spark.ui.showConsoleProgress", "false")
                .config("spark.sql.warehouse.dir", str(warehouse))
                .config("spark.driver.extraJavaOptions", f"-Dderby.system.home={warehouse}")
                .getOrCreate())

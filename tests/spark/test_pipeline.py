@@ -1,0 +1,148 @@
+"""Crawl -> export -> Spark layers on a small sample catalog: idempotency, DQ, DDL, catalog."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+import sys
+from datetime import timedelta
+from pathlib import Path
+
+import duckdb
+import pytest
+
+from crawler.audio_features import make_source
+from crawler.crawl import Crawler, CrawlOptions
+from crawler.landing.base import LandingDocument
+from crawler.landing.sqlite import SQLiteLandingStore
+from crawler.sample_api.server import start_sample_api
+from crawler.spotify.client import SpotifyClient
+from lake.export import export_landing
+from lake.fs import open_lake
+from spark_jobs import quality
+from spark_jobs.metastore import StandaloneMetastore
+from spark_jobs.runner import run_layers
+from spark_jobs.schemas import TABLES
+from spotify_pipeline.cli import main
+from spotify_pipeline.settings import environment_for, load_settings
+from tests.crawler.conftest import entries_for
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+def crawl_and_export(settings, api) -> None:
+    client = SpotifyClient(settings)
+    with SQLiteLandingStore(settings.landing_sqlite_path) as store:
+        Crawler(client, store, make_source("auto", client), CrawlOptions(run_id="t", workers=4)).run(entries_for(api))
+        export_landing(store, open_lake(settings))
+
+
+def snapshot(settings) -> dict[str, list]:
+    root = settings.lake_uri.removeprefix("file://")
+    out = {}
+    for name, spec in TABLES.items():
+        if spec.layer in ("silver", "gold", "warehouse"):
+            out[name] = duckdb.sql(f"SELECT * FROM read_parquet('{root}/{spec.path}/**/*.parquet') ORDER BY ALL"
+                                   ).fetchall()
+    return out
+
+
+@pytest.fixture(scope="module")
+def lake(spark, tmp_path_factory):
+    data = tmp_path_factory.mktemp("lake-data")
+    with start_sample_api(n_artists=6, seed=9) as api:
+        settings = load_settings({"DATA_DIR": str(data)}).replace(
+            spotify_api_base_url=api.api_url, spotify_token_url=api.token_url, spotify_client_id=api.client_id,
+            spotify_client_secret=api.client_secret, spotify_requests_per_second=1000.0)
+        crawl_and_export(settings, api)
+        counts = run_layers(settings, ["all"])
+        yield settings, counts, api.catalog
+
+
+def test_layers_row_counts(lake) -> None:
+    settings, counts, catalog = lake
+    assert counts["tracks_data"] == counts["gold_track_metadata"] == counts["warehouse_track_dashboard"]
+    assert counts["tracks_data"] == sum(catalog.album_track_count(a) for i in range(6)
+                                        for a, _ in catalog.artist_albums(i, ("album", "single", "compilation")))
+    assert counts["silver_artists"] == 6 and counts["_quarantined"] == 0
+
+
+def test_rerun_gives_identical_output(lake) -> None:
+    settings, _, _ = lake
+    before = snapshot(settings)
+    run_layers(settings, ["all"])
+    assert snapshot(settings) == before
+
+
+def test_quality_passes_on_clean_lake(spark, lake) -> None:
+    settings, _, _ = lake
+    with SQLiteLandingStore(settings.landing_sqlite_path) as store:
+        report = quality.run_checks(spark, settings, timedelta(days=1), store.counts())
+    assert report.passed, report.text()
+    assert len(report.results) > 30
+
+
+def test_quality_cli_catches_a_planted_duplicate(spark, lake, tmp_path, monkeypatch, capsys) -> None:
+    settings, _, _ = lake
+    copy = tmp_path / "data"
+    shutil.copytree(settings.data_dir, copy)
+    tracks = copy / "lake" / "silver_layer" / "tracks_data"
+    part = next(tracks.glob("part-*.parquet"))
+    shutil.copy(part, tracks / "part-99999-duplicate.parquet")
+    from spotify_pipeline.settings import get_settings
+
+    monkeypatch.setenv("DATA_DIR", str(copy))
+    get_settings.cache_clear()
+    try:
+        assert main(["check"]) == 1
+    finally:
+        get_settings.cache_clear()
+    out = capsys.readouterr().out
+    assert "FAIL  primary_key            tracks_data" in out
+    assert "PASS  primary_key            silver_album" in out
+
+
+def test_duplicates_in_landing_latest_fetch_wins(spark, lake, tmp_path) -> None:
+    settings, _, catalog = lake
+    copy = tmp_path / "data"
+    shutil.copytree(settings.data_dir, copy)
+    s2 = settings.replace(data_dir=copy, lake_uri=f"file://{copy}/lake")
+    artist_id = catalog.artist_id(0)
+    with SQLiteLandingStore(s2.landing_sqlite_path) as store:
+        payload = {**catalog.artist(0, "http://x/v1"), "name": "Renamed"}
+        store.upsert("artists_raw", [LandingDocument(artist_id, payload, "2099-01-01T00:00:00.000000Z", "later")])
+        assert export_landing(store, open_lake(s2)).rows["artists_raw"] == 1
+    run_layers(s2, ["silver"])
+    rows = duckdb.sql(f"SELECT artist_name FROM read_parquet('{copy}/lake/silver_layer/silver_artists/**/*.parquet') "
+                      f"WHERE artist_id = '{artist_id}'").fetchall()
+    assert rows == [("Renamed",)]
+
+
+def test_committed_ddl_matches_the_schemas() -> None:
+    assert main(["ddl", "--check", "--out", str(ROOT / "hive" / "ddl")]) == 0
+
+
+def test_register_through_a_real_thrift_metastore(lake, tmp_path) -> None:
+    settings, counts, _ = lake
+    with StandaloneMetastore(tmp_path / "hms") as metastore:
+        env = {**os.environ, **environment_for(settings.replace(hive_metastore_uri=metastore.uri)),
+               "DATA_DIR": str(tmp_path / "client")}
+        for _ in range(2):  # idempotent
+            proc = subprocess.run([sys.executable, "-m", "spotify_pipeline", "register"], env=env,
+                                  capture_output=True, text=True, timeout=300)
+            assert proc.returncode == 0, proc.stderr[-2000:]
+            assert "registered 15 tables" in proc.stdout
+        probe = (
+            "from pyspark.sql import SparkSession\n"
+            f"s = SparkSession.builder.master('local[1]').config('spark.hadoop.hive.metastore.uris', '{metastore.uri}')"
+            ".enableHiveSupport().getOrCreate()\n"
+            "print(sorted(t.name for t in s.catalog.listTables('gold')))\n"
+            "print(s.sql('SELECT count(*) FROM warehouse.warehouse_track_dashboard').first()[0])\n"
+        )
+        proc = subprocess.run([sys.executable, "-c", probe], env={**os.environ, "DATA_DIR": str(tmp_path / "p")},
+                              capture_output=True, text=True, timeout=300, cwd=tmp_path)
+        assert proc.returncode == 0, proc.stderr[-2000:]
+        lines = proc.stdout.strip().splitlines()
+        assert lines[-2] == "['gold_feature_matrix', 'gold_track_metadata']"
+        assert int(lines[-1]) == counts["warehouse_track_dashboard"]
