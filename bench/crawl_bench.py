@@ -1,0 +1,68 @@
+"""Crawl benchmark: API calls vs the theoretical minimum, wall time vs the rate bound, peak RSS.
+
+The sample API runs in its own process with a 30 s rolling-window limit; the crawler runs as
+`spotify-pipeline crawl` in another, so neither shares a GIL with the benchmark and the crawler's
+peak RSS is its own (``os.wait4``'s rusage of that child).
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import requests
+
+from bench.common import sample_api_process
+from crawler.artists_file import ArtistEntry, write_artists_file
+from crawler.catalog import generate_catalog
+from crawler.plan import catalog_tracks, minimum_calls
+
+
+def crawl_once(artists: int, mode: str, rate: float, workers: int) -> dict:
+    catalog = generate_catalog(artists)
+    with tempfile.TemporaryDirectory(prefix="crawl-bench-") as tmp, \
+            sample_api_process(artists, mode, rate_limit=int(rate * 30), rate_window=30.0) as env:
+        artists_file = Path(tmp) / "artists.txt"
+        write_artists_file(artists_file, [ArtistEntry(n, i) for i, n in catalog.iter_artists()])
+        child_env = {**os.environ, **env, "DATA_DIR": tmp, "SPOTIFY_REQUESTS_PER_SECOND": str(rate)}
+        start = time.monotonic()
+        proc = subprocess.Popen([sys.executable, "-m", "spotify_pipeline", "crawl", "--artists", str(artists_file),
+                                 "--workers", str(workers)], env=child_env, stdout=subprocess.PIPE,
+                                stderr=subprocess.DEVNULL, text=True)
+        out = proc.stdout.read()
+        _, status, usage = os.wait4(proc.pid, 0)
+        wall = time.monotonic() - start
+        stats = requests.get(env["SPOTIFY_API_BASE_URL"].removesuffix("/v1") + "/_stats", timeout=10).json()
+        landing = json.loads(out.split("landing zone now: ", 1)[1].splitlines()[0])
+    calls = {k.removeprefix("GET /v1/"): v for k, v in stats.items() if k.startswith("GET /v1/")}
+    total = sum(calls.values())
+    minimum = minimum_calls(catalog, mode)
+    tracks = catalog_tracks(catalog)
+    bound = total / rate
+    return {
+        "mode": mode, "artists": artists, "tracks": tracks, "workers": workers, "rate_per_s": rate,
+        "exit_status": os.waitstatus_to_exitcode(status),
+        "api_calls": total, "api_calls_by_endpoint": calls, "minimum_calls": sum(minimum.values()),
+        "minimum_by_endpoint": minimum,
+        "calls_per_1000_tracks": round(1000 * total / tracks, 2),
+        "minimum_per_1000_tracks": round(1000 * sum(minimum.values()) / tracks, 2),
+        "calls_ratio": round(total / sum(minimum.values()), 4),
+        "status_429": stats.get("status_429", 0),
+        "wall_s": round(wall, 1), "rate_bound_s": round(bound, 1), "wall_ratio": round(wall / bound, 4),
+        "peak_rss_mb": round(usage.ru_maxrss / 1024, 1),
+        "landing": landing,
+    }
+
+
+def main(results_dir: Path, quick: bool = False) -> dict:
+    runs = [crawl_once(300 if quick else 3000, "extended", rate=150.0, workers=8),
+            crawl_once(60 if quick else 300, "development", rate=150.0, workers=8)]
+    report = {"benchmark": "crawl", "targets": {"calls_ratio": 1.05, "wall_ratio": 1.15, "peak_rss_mb": 300},
+              "runs": runs}
+    (results_dir / "crawl.json").write_text(json.dumps(report, indent=2))
+    return report
