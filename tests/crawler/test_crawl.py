@@ -89,13 +89,27 @@ def test_faults_lose_nothing_and_duplicate_nothing(crawl, make_settings, tmp_pat
     assert landing_snapshot(faulty.landing_sqlite_path) == landing_snapshot(clean.landing_sqlite_path)
 
 
+def _expire_tokens_after(api, calls: int, done: threading.Event) -> None:
+    """Expire every token once the server has answered ``calls`` Web API requests."""
+    while not done.is_set():
+        if sum(v for k, v in api.stats().items() if k.startswith("GET /v1/")) >= calls:
+            api.expire_tokens()
+            return
+        done.wait(0.002)
+
+
 def test_token_expiry_mid_crawl(crawl, make_settings) -> None:
     with start_sample_api(n_artists=8, seed=3) as api:
-        settings = make_settings(api, spotify_requests_per_second=60.0)
-        timer = threading.Timer(0.5, api.expire_tokens)
-        timer.start()
-        report = crawl(settings, entries_for(api), workers=4)
-        timer.join()
+        # 20 calls/s keeps the crawl going for seconds after the 10th call, when tokens expire.
+        settings = make_settings(api, spotify_requests_per_second=20.0)
+        done = threading.Event()
+        watcher = threading.Thread(target=_expire_tokens_after, args=(api, 10, done))
+        watcher.start()
+        try:
+            report = crawl(settings, entries_for(api), workers=4)
+        finally:
+            done.set()
+            watcher.join()
         assert api.stats()["POST /api/token"] >= 2
     assert report.events["token_refresh"] >= 1 and not report.failed
 
