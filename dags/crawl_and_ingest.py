@@ -6,7 +6,13 @@ from datetime import timedelta
 
 from airflow.sdk import Asset, Param, dag, task
 
-from spotify_pipeline.orchestration import DEFAULT_ARGS, LANDING_ASSET_URI, START_DATE, TAGS
+from spotify_pipeline.orchestration import (
+    DEFAULT_ARGS,
+    LANDING_ASSET_URI,
+    MAX_PARALLEL_SHARDS,
+    START_DATE,
+    TAGS,
+)
 
 LANDING = Asset(LANDING_ASSET_URI)
 
@@ -40,8 +46,8 @@ def crawl_and_ingest_data_into_mongoDB():  # noqa: N802 - the DAG id is a contra
 
         return tasks.plan_shards(artists_file, params["shards"], params["limit"])
 
-    # Shards split the configured request rate between them; at most 4 run at once.
-    @task(max_active_tis_per_dag=4, execution_timeout=timedelta(hours=6))
+    # Shards that run at once split the configured request rate between them.
+    @task(max_active_tis_per_dag=MAX_PARALLEL_SHARDS, execution_timeout=timedelta(hours=6))
     def crawl_shard(shard: dict, params=None, run_id=None) -> dict:
         from spotify_pipeline import tasks
 

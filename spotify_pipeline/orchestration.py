@@ -12,6 +12,8 @@ from typing import Any
 LANDING_ASSET_URI = "spotify://landing_zone"
 START_DATE = datetime(2026, 1, 1)
 TAGS = ["spotify", "data-platform"]
+# Crawl shards that may run at once; the configured request rate is split between them.
+MAX_PARALLEL_SHARDS = 4
 
 log = logging.getLogger("spotify_pipeline.alerts")
 

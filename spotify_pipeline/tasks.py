@@ -51,16 +51,18 @@ def plan_shards(artists_file: str, shards: int, limit: int | None) -> list[dict]
 
 
 def crawl_shard(path: str, shards: int, workers: int, run_id: str) -> dict:
-    """Crawl one shard with 1/shards of the configured request rate (shards run side by side)."""
+    """Crawl one shard with its share of the configured rate (at most MAX_PARALLEL_SHARDS run at once)."""
     from crawler.artists_file import read_artists_file
     from crawler.audio_features import make_source
     from crawler.crawl import Crawler, CrawlOptions
     from crawler.crawl_command import format_report
     from crawler.landing import open_store
     from crawler.spotify.client import SpotifyClient
+    from spotify_pipeline.orchestration import MAX_PARALLEL_SHARDS
 
     settings = get_settings()
-    settings = settings.replace(spotify_requests_per_second=settings.spotify_requests_per_second / shards)
+    concurrent = min(shards, MAX_PARALLEL_SHARDS)
+    settings = settings.replace(spotify_requests_per_second=settings.spotify_requests_per_second / concurrent)
     entries, _ = read_artists_file(Path(path))
     client = SpotifyClient(settings)
     with open_store(settings) as store:
