@@ -10,17 +10,26 @@ import pytest
 from crawler.landing.base import LandingDocument
 from crawler.landing.sqlite import SQLiteLandingStore
 from lake.export import STAGING, export_landing, read_watermarks
-from lake.fs import LocalFS
+from lake.fs import LocalFS, open_lake
+from spotify_pipeline.settings import load_settings
+from tests.lake.webhdfs_standin import webhdfs_standin
 
 
 def doc(i: str, at: str, **payload) -> LandingDocument:
     return LandingDocument(i, {"id": i, **payload}, at, "run")
 
 
-@pytest.fixture
-def env(tmp_path: Path):
+@pytest.fixture(params=["local", "webhdfs-stand-in"])
+def env(request, tmp_path: Path):
+    """The landing store, the lake filesystem, and the local folder holding bronze."""
     store = SQLiteLandingStore(tmp_path / "landing.sqlite")
-    yield store, LocalFS(tmp_path / "lake"), tmp_path / "lake" / "bronze_layer"
+    if request.param == "local":
+        yield store, LocalFS(tmp_path / "lake"), tmp_path / "lake" / "bronze_layer"
+    else:
+        with webhdfs_standin(tmp_path / "hdfs") as url:
+            settings = load_settings({"DATA_DIR": str(tmp_path), "LAKE_URI": "hdfs://namenode:8020/lake",
+                                      "WEBHDFS_URL": url})
+            yield store, open_lake(settings), tmp_path / "hdfs" / "lake" / "bronze_layer"
     store.close()
 
 
@@ -69,7 +78,7 @@ def test_crash_between_staging_and_rename_loses_nothing(env, monkeypatch) -> Non
     store, fs, bronze = env
     for c in ("artists_raw", "albums_raw", "tracks_raw"):
         store.upsert(c, [doc(f"{c}-{i}", "2026-01-01T00:00:00.000000Z") for i in range(5)])
-    real_rename = LocalFS.rename
+    real_rename = type(fs).rename
     calls = {"n": 0}
 
     def flaky(self, src, dst):
@@ -78,10 +87,10 @@ def test_crash_between_staging_and_rename_loses_nothing(env, monkeypatch) -> Non
             raise OSError("disk gone")
         return real_rename(self, src, dst)
 
-    monkeypatch.setattr(LocalFS, "rename", flaky)
+    monkeypatch.setattr(type(fs), "rename", flaky)
     with pytest.raises(OSError):
         export_landing(store, fs)
-    monkeypatch.setattr(LocalFS, "rename", real_rename)
+    monkeypatch.setattr(type(fs), "rename", real_rename)
     assert read_watermarks(fs) == {}  # the watermark never moved past unexported data
     export_landing(store, fs)
     assert not fs.exists(STAGING)
