@@ -195,7 +195,10 @@ class Crawler:
         chunks = [todo[i:i + ARTIST_BATCH] for i in range(0, len(todo), ARTIST_BATCH)]
         if chunks and self.caps.batch is None:
             batch(chunks.pop(0))  # probe before fanning out, so a refusal costs one call
-        list(pool.map(batch, chunks))
+        if self.caps.batch is False:  # per item: spread the ids over every worker
+            list(pool.map(one, [a for c in chunks for a in c]))
+        else:
+            list(pool.map(batch, chunks))
         return failed
 
     def _land_artists(self, objs: list[dict]) -> None:
