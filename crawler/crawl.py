@@ -176,30 +176,38 @@ class Crawler:
             except ApiError as exc:
                 fail(artist_id, "artist not found" if exc.status in (400, 404) else f"artist: {exc}")
 
-        def batch(chunk: list[str]) -> None:
+        def batch(chunk: list[str]) -> bool:
             try:
                 objs = self._several("artists", chunk)
             except ApiError as exc:
                 for artist_id in chunk:
                     fail(artist_id, f"artists batch: {exc}")
-                return
+                return True
             if objs is None:
-                for artist_id in chunk:
-                    one(artist_id)
-                return
+                return False
             found = [o for o in objs if o]
             for artist_id in sorted(set(chunk) - {o["id"] for o in found}):
                 fail(artist_id, "artist not found")
             self._land_artists(found)
+            return True
 
-        chunks = [todo[i:i + ARTIST_BATCH] for i in range(0, len(todo), ARTIST_BATCH)]
-        if chunks and self.caps.batch is None:
-            batch(chunks.pop(0))  # probe before fanning out, so a refusal costs one call
-        if self.caps.batch is False:  # per item: spread the ids over every worker
-            list(pool.map(one, [a for c in chunks for a in c]))
+        self._fan_out(pool, todo, ARTIST_BATCH, batch, one)
+        return failed
+
+    def _fan_out(self, pool: ThreadPoolExecutor, ids: list[str], size: int,
+                 batch: Callable[[list[str]], bool], one: Callable[[str], None]) -> None:
+        """Batches of ``size`` where the app may use batch endpoints, else one call per id.
+
+        The first batch probes before fanning out, so that a refusal costs one call; ``batch``
+        returns False when refused, and every id then goes to the pool on its own.
+        """
+        chunks = [ids[i:i + size] for i in range(0, len(ids), size)]
+        if chunks and self.caps.batch is None and batch(chunks[0]):
+            chunks.pop(0)
+        if self.caps.batch is False:
+            list(pool.map(one, [i for c in chunks for i in c]))
         else:
             list(pool.map(batch, chunks))
-        return failed
 
     def _land_artists(self, objs: list[dict]) -> None:
         self._land("artists_raw", ((o["id"], o) for o in objs))
@@ -251,29 +259,22 @@ class Crawler:
             except ApiError as exc:
                 failed[album_id] = f"album: {exc}"
 
-        def batch(chunk: list[str]) -> None:
+        def batch(chunk: list[str]) -> bool:
             try:
                 objs = self._several("albums", chunk)
             except ApiError as exc:
                 for album_id in chunk:
                     failed[album_id] = f"albums: {exc}"
-                return
+                return True
             if objs is None:
-                for album_id in chunk:
-                    one(album_id)
-                return
+                return False
             found = [o for o in objs if o]
             for missing in set(chunk) - {o["id"] for o in found}:
                 failed[missing] = "album not found"
             got(found)
+            return True
 
-        chunks = [ids[i:i + ALBUM_BATCH] for i in range(0, len(ids), ALBUM_BATCH)]
-        if chunks and self.caps.batch is None:
-            batch(chunks.pop(0))
-        if self.caps.batch is False:
-            list(pool.map(one, [a for c in chunks for a in c]))
-        else:
-            list(pool.map(batch, chunks))
+        self._fan_out(pool, ids, ALBUM_BATCH, batch, one)
         return albums, failed
 
     def _fetch_tracks(self, pool: ThreadPoolExecutor, albums: list[dict]) -> tuple[list[str], dict[str, str]]:

@@ -38,8 +38,8 @@ BRONZE_SCHEMA = pa.schema([
     pa.field("run_id", pa.string(), nullable=False),
     pa.field("payload", pa.string(), nullable=False),
 ])
-ROW_GROUP = 50_000
-ROWS_PER_FILE = 500_000
+ROW_GROUP, ROW_GROUP_BYTES = 50_000, 32 * 2**20
+ROWS_PER_FILE, FILE_BYTES = 500_000, 512 * 2**20
 
 
 @dataclass
@@ -68,35 +68,43 @@ def _write_watermarks(fs: LakeFS, marks: dict[str, str], export_id: str) -> None
 
 
 def _parts(store: LandingStore, collection: str, since: str | None, workdir: Path, export_id: str):
-    """Yield (local parquet file, rows, max fetched_at) per part, streaming from the store."""
+    """Yield (local parquet file, rows, max fetched_at) per part, streaming from the store.
+
+    Row groups and files are bounded by payload bytes as well as rows: album payloads carry
+    their whole track lists, so a row count alone would let memory grow with album size.
+    """
     batch: dict[str, list[str]] = {name: [] for name in BRONZE_SCHEMA.names}
-    part, rows_in_file, writer, path, high = 0, 0, None, None, since
+    batch_bytes = file_rows = file_bytes = part = 0
+    writer: pq.ParquetWriter | None = None
+    path, high = workdir / "unused", since
+
+    def flush() -> None:
+        nonlocal writer, path, batch, batch_bytes, file_rows, file_bytes
+        if writer is None:
+            path = workdir / f"part-{export_id}-{part:05d}.parquet"
+            writer = pq.ParquetWriter(path, BRONZE_SCHEMA, compression="zstd")
+        writer.write_table(pa.table(batch, schema=BRONZE_SCHEMA))
+        file_rows, file_bytes = file_rows + len(batch["_id"]), file_bytes + batch_bytes
+        batch, batch_bytes = {name: [] for name in BRONZE_SCHEMA.names}, 0
+
     for doc in store.iter_raw(collection, fetched_after=since):
         batch["_id"].append(doc.id)
         batch["fetched_at"].append(doc.fetched_at)
         batch["run_id"].append(doc.run_id)
         batch["payload"].append(doc.payload_json)
+        batch_bytes += len(doc.payload_json)
         high = doc.fetched_at
-        if len(batch["_id"]) >= ROW_GROUP:
-            if writer is None:
-                path = workdir / f"part-{export_id}-{part:05d}.parquet"
-                writer = pq.ParquetWriter(path, BRONZE_SCHEMA, compression="zstd")
-            writer.write_table(pa.table(batch, schema=BRONZE_SCHEMA))
-            rows_in_file += len(batch["_id"])
-            batch = {name: [] for name in BRONZE_SCHEMA.names}
-            if rows_in_file >= ROWS_PER_FILE:
+        if len(batch["_id"]) >= ROW_GROUP or batch_bytes >= ROW_GROUP_BYTES:
+            flush()
+            if file_rows >= ROWS_PER_FILE or file_bytes >= FILE_BYTES:
                 writer.close()
-                yield path, rows_in_file, high
-                part, rows_in_file, writer = part + 1, 0, None
+                yield path, file_rows, high
+                part, file_rows, file_bytes, writer = part + 1, 0, 0, None
     if batch["_id"]:
-        if writer is None:
-            path = workdir / f"part-{export_id}-{part:05d}.parquet"
-            writer = pq.ParquetWriter(path, BRONZE_SCHEMA, compression="zstd")
-        writer.write_table(pa.table(batch, schema=BRONZE_SCHEMA))
-        rows_in_file += len(batch["_id"])
+        flush()
     if writer is not None:
         writer.close()
-        yield path, rows_in_file, high
+        yield path, file_rows, high
 
 
 def export_landing(store: LandingStore, fs: LakeFS, full: bool = False,

@@ -97,3 +97,21 @@ def test_crash_between_staging_and_rename_loses_nothing(env, monkeypatch) -> Non
     for c in ("artists_raw", "albums_raw", "tracks_raw"):
         ids = {r[0] for r in bronze_rows(bronze / c)}
         assert ids == {f"{c}-{i}" for i in range(5)}
+
+
+def test_large_payloads_split_into_bounded_row_groups_and_files(env, monkeypatch) -> None:
+    """Row groups and files are cut by payload size too, so that export memory stays bounded."""
+    import lake.export
+
+    monkeypatch.setattr(lake.export, "ROW_GROUP_BYTES", 30_000)
+    monkeypatch.setattr(lake.export, "FILE_BYTES", 100_000)
+    store, fs, bronze = env
+    store.upsert("albums_raw", [doc(f"al{i:03d}", "2026-01-01T00:00:00.000000Z", tracks="t" * 10_000)
+                                for i in range(25)])
+    result = export_landing(store, fs)
+    files = sorted((bronze / "albums_raw").glob("part-*.parquet"))
+    assert result.rows["albums_raw"] == 25 and result.files["albums_raw"] == len(files) == 3
+    metas = [pq.ParquetFile(f).metadata for f in files]
+    assert [m.num_rows for m in metas] == [12, 12, 1]  # ~10 kB payloads: 3 per row group, 4 groups per file
+    assert [m.row_group(g).num_rows for m in metas for g in range(m.num_row_groups)] == [3] * 8 + [1]
+    assert [r[0] for r in bronze_rows(bronze / "albums_raw")] == [f"al{i:03d}" for i in range(25)]
