@@ -41,6 +41,7 @@ from crawler.spotify.client import ApiError, SpotifyClient
 log = logging.getLogger(__name__)
 
 ARTIST_BATCH, ALBUM_BATCH, TRACK_BATCH = 50, 20, 50
+CHUNKS_IN_FLIGHT = 2
 BASE_GROUPS = ("album", "single", "compilation")
 
 
@@ -399,8 +400,12 @@ class Crawler:
                         self._aliases.setdefault(artist_id, []).append(entry.key)
                     if artist_id not in ids:
                         ids.append(artist_id)
-                for start_at in range(0, len(ids), self.opt.chunk_size):
-                    self._chunk(pool, ids[start_at:start_at + self.opt.chunk_size])
+                # Two chunks in flight: while one waits on the last calls of a phase, the other
+                # keeps the workers (and the rate budget) busy. Albums shared between chunks are
+                # claimed once (self._claimed), so nothing is fetched twice.
+                size = self.opt.chunk_size
+                with ThreadPoolExecutor(max_workers=CHUNKS_IN_FLIGHT, thread_name_prefix="chunk") as chunks:
+                    list(chunks.map(lambda at: self._chunk(pool, ids[at:at + size]), range(0, len(ids), size)))
         finally:
             stop.set()
             reporter.join()
