@@ -22,6 +22,12 @@ from crawler.artists_file import ArtistEntry, write_artists_file
 from crawler.catalog import generate_catalog
 from crawler.plan import catalog_tracks, minimum_calls
 
+RATE, WORKERS = 150.0, 16
+NOTE = ("150 calls/s is far above what Spotify grants an app, so the crawler's own overhead shows. "
+        "Each call waits on the sample API's response, and both processes share 2 cores: unthrottled, "
+        "8 workers sustained ~140 calls/s on an extended-mode crawl and 16 workers ~178/s, so 16 workers "
+        "are needed for a 150/s budget here; at Spotify's real rates the default 8 are plenty.")
+
 
 def crawl_once(artists: int, mode: str, rate: float, workers: int) -> dict:
     catalog = generate_catalog(artists)
@@ -60,9 +66,9 @@ def crawl_once(artists: int, mode: str, rate: float, workers: int) -> dict:
 
 
 def main(results_dir: Path, quick: bool = False) -> dict:
-    runs = [crawl_once(300 if quick else 3000, "extended", rate=150.0, workers=8),
-            crawl_once(60 if quick else 300, "development", rate=150.0, workers=8)]
+    runs = [crawl_once(300 if quick else 3000, "extended", rate=RATE, workers=WORKERS),
+            crawl_once(60 if quick else 300, "development", rate=RATE, workers=WORKERS)]
     report = {"benchmark": "crawl", "targets": {"calls_ratio": 1.05, "wall_ratio": 1.15, "peak_rss_mb": 300},
-              "runs": runs}
+              "note": NOTE, "runs": runs}
     (results_dir / "crawl.json").write_text(json.dumps(report, indent=2))
     return report

@@ -42,6 +42,8 @@ def run_silver(spark: SparkSession, settings: Settings, counts: dict[str, int]) 
     if counts["_quarantined"]:
         log.warning("%d payloads quarantined under %s", counts["_quarantined"], QUARANTINE)
     for name, df in tables.items():
+        if name == "silver_track_artists":  # from the tracks_data just written, not a second parse of bronze
+            df = silver.silver_track_artists(read_table(spark, settings, TABLES["tracks_data"]))
         _write(spark, settings, name, df, counts)
 
 

@@ -30,7 +30,10 @@ def parse_payload(bronze: DataFrame, schema: T.StructType, source: str,
         F.from_json("payload", schema, {"mode": "PERMISSIVE"}).alias("p"),
         F.get_json_object("payload", "$").isNull().alias("_invalid_json"),
     ).withColumn("key", key if key is not None else F.col("p.id"))
-    good = parsed.where(~F.col("_invalid_json") & F.col("key").isNotNull()).drop("_invalid_json")
+    # The raw payload is not carried past parsing (it would be shuffled by every window below);
+    # its hash stands in for it as the last tie-breaker of latest().
+    good = (parsed.where(~F.col("_invalid_json") & F.col("key").isNotNull())
+            .withColumn("_payload_hash", F.xxhash64("payload")).drop("_invalid_json", "payload"))
     bad = parsed.where(F.col("_invalid_json") | F.col("key").isNull()).select(
         F.lit(source).alias("source"), "_id", "fetched_at",
         F.when(F.col("_invalid_json"), F.lit("payload is not valid JSON"))
@@ -41,9 +44,9 @@ def parse_payload(bronze: DataFrame, schema: T.StructType, source: str,
 
 
 def latest(df: DataFrame, key: str = "key") -> DataFrame:
-    """One row per key: the latest ``fetched_at`` (then run_id, then payload) wins, on purpose."""
+    """One row per key: the latest ``fetched_at`` (then run_id, then payload hash) wins, on purpose."""
     w = Window.partitionBy(F.col(key)).orderBy(F.col("fetched_at").desc(), F.col("run_id").desc(),
-                                               F.col("payload").desc())
+                                               F.col("_payload_hash").desc())
     return df.withColumn("_rn", F.row_number().over(w)).where("_rn = 1").drop("_rn")
 
 
