@@ -402,10 +402,14 @@ class Crawler:
                         ids.append(artist_id)
                 # Two chunks in flight: while one waits on the last calls of a phase, the other
                 # keeps the workers (and the rate budget) busy. Albums shared between chunks are
-                # claimed once (self._claimed), so nothing is fetched twice.
+                # claimed once (self._claimed), so nothing is fetched twice. A fatal error stops
+                # the chunks not yet started instead of letting them all run first.
                 size = self.opt.chunk_size
-                with ThreadPoolExecutor(max_workers=CHUNKS_IN_FLIGHT, thread_name_prefix="chunk") as chunks:
+                chunks = ThreadPoolExecutor(max_workers=CHUNKS_IN_FLIGHT, thread_name_prefix="chunk")
+                try:
                     list(chunks.map(lambda at: self._chunk(pool, ids[at:at + size]), range(0, len(ids), size)))
+                finally:
+                    chunks.shutdown(wait=True, cancel_futures=True)
         finally:
             stop.set()
             reporter.join()

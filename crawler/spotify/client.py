@@ -7,7 +7,10 @@ header hangs it) and its JSON decoding turns a truncated body into ``None``. Her
 * retriable: 429 (all threads pause for the capped ``Retry-After``), 5xx, timeouts, connection
   errors, invalid JSON on a 200 — retried with exponential backoff and jitter up to a cap;
 * 401: the token is refreshed once for everyone and the call retried;
-* other 4xx: raised at once as :class:`ApiError` (403 = not allowed for these credentials).
+* other 4xx: raised at once as :class:`ApiError` (403 = not allowed for these credentials);
+* a dead server: after ``UNREACHABLE_AFTER`` calls in a row gave up without any answer, every
+  call raises :class:`PipelineError` at once, so a crawl stops with one line instead of failing
+  each remaining artist after its own retries (what landed stays; the next run resumes).
 """
 
 from __future__ import annotations
@@ -28,6 +31,7 @@ from spotify_pipeline.errors import PipelineError
 from spotify_pipeline.settings import Settings
 
 log = logging.getLogger(__name__)
+UNREACHABLE_AFTER = 3
 
 
 class ApiError(Exception):
@@ -61,6 +65,8 @@ class SpotifyClient:
         self._lock = threading.Lock()
         self.calls: Counter[str] = Counter()
         self.events: Counter[str] = Counter()  # 429s, retries, refreshes, failures
+        self._silent_give_ups = 0  # calls in a row that gave up without any HTTP answer
+        self._unreachable: str | None = None
 
     def _session(self) -> requests.Session:
         session = getattr(self._local, "session", None)
@@ -87,16 +93,22 @@ class SpotifyClient:
         attempt = 0
         refreshed = 0
         while True:
+            if self._unreachable:
+                raise PipelineError(self._unreachable)
             token = self.tokens.token()
             self.limiter.acquire()
             self._count(self.calls, key)
             reason: str
+            answered = False
             try:
                 resp = self._session().get(url, params=params, timeout=self.timeout,
                                            headers={"Authorization": f"Bearer {token}"})
             except (requests.ConnectionError, requests.Timeout, requests.exceptions.ChunkedEncodingError) as exc:
                 reason = type(exc).__name__
             else:
+                answered = True
+                with self._lock:
+                    self._silent_give_ups = 0
                 status = resp.status_code
                 if status == 200:
                     try:
@@ -123,10 +135,21 @@ class SpotifyClient:
             self._count(self.events, "retry")
             if attempt > self.max_retries:
                 self._count(self.events, "gave_up")
+                if not answered:
+                    self._note_silent_give_up(reason)
                 raise ApiError(None, key, f"gave up after {attempt} attempts ({reason})")
             delay = min(30.0, 0.25 * 2 ** (attempt - 1)) * (0.5 + random.random())
             log.debug("%s: %s, retry %d in %.2fs", key, reason, attempt, delay)
             time.sleep(delay)
+
+    def _note_silent_give_up(self, reason: str) -> None:
+        with self._lock:
+            self._silent_give_ups += 1
+            if self._silent_give_ups >= UNREACHABLE_AFTER and not self._unreachable:
+                self._unreachable = (f"Spotify API unreachable at {self.base_url}: {self._silent_give_ups} calls "
+                                     f"in a row got no answer ({reason}); landed data is kept, run again to resume")
+        if self._unreachable:
+            raise PipelineError(self._unreachable)
 
     # -- typed helpers ------------------------------------------------------------------------
     def several(self, kind: str, ids: list[str]) -> list[dict | None]:
