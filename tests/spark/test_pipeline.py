@@ -146,3 +146,13 @@ def test_register_through_a_real_thrift_metastore(lake, tmp_path) -> None:
         lines = proc.stdout.strip().splitlines()
         assert lines[-2] == "['gold_feature_matrix', 'gold_track_metadata']"
         assert int(lines[-1]) == counts["warehouse_track_dashboard"]
+
+
+def test_a_layer_whose_inputs_were_never_written_says_which_to_run(spark, tmp_path) -> None:
+    from spark_jobs.runner import RUNNERS
+    from spotify_pipeline.errors import PipelineError
+
+    settings = load_settings({"DATA_DIR": str(tmp_path)})
+    for layer, missing, run_first in (("gold", "tracks_data", "silver"), ("warehouse", "gold_track_metadata", "gold")):
+        with pytest.raises(PipelineError, match=f"{missing} has never been written .* --layer {run_first}` first"):
+            RUNNERS[layer](spark, settings, {})
