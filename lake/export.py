@@ -76,7 +76,8 @@ def _parts(store: LandingStore, collection: str, since: str | None, workdir: Pat
     batch: dict[str, list[str]] = {name: [] for name in BRONZE_SCHEMA.names}
     batch_bytes = file_rows = file_bytes = part = 0
     writer: pq.ParquetWriter | None = None
-    path, high = workdir / "unused", since
+    path: Path | None = None
+    high = since
 
     def flush() -> None:
         nonlocal writer, path, batch, batch_bytes, file_rows, file_bytes

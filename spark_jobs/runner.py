@@ -47,19 +47,19 @@ def run_silver(spark: SparkSession, settings: Settings, counts: dict[str, int]) 
         _write(spark, settings, name, df, counts)
 
 
-def _inputs(spark: SparkSession, settings: Settings, names: Sequence[str], layer: str) -> dict:
+def _inputs(spark: SparkSession, settings: Settings, names: Sequence[str]) -> dict:
     """Tables an earlier layer must have written: missing means that layer never ran, not 'no rows'."""
     for name in names:
         path = lake_path(settings, TABLES[name].path)
         if not path_exists(spark, path):
             raise PipelineError(f"{name} has never been written ({path}): run "
-                                f"`spotify-pipeline transform --layer {layer}` first")
+                                f"`spotify-pipeline transform --layer {TABLES[name].layer}` first")
     return {name: read_table(spark, settings, TABLES[name]) for name in names}
 
 
 def run_gold(spark: SparkSession, settings: Settings, counts: dict[str, int]) -> None:
     t = _inputs(spark, settings, ("tracks_data", "silver_album", "silver_artists", "silver_track_artists",
-                                  "silver_artists_genres", "silver_feature_music"), "silver")
+                                  "silver_artists_genres", "silver_feature_music"))
     meta = gold.gold_track_metadata(t["tracks_data"], t["silver_album"], t["silver_artists"],
                                     t["silver_track_artists"], t["silver_artists_genres"])
     _write(spark, settings, "gold_track_metadata", meta, counts)
@@ -68,9 +68,8 @@ def run_gold(spark: SparkSession, settings: Settings, counts: dict[str, int]) ->
 
 
 def run_warehouse(spark: SparkSession, settings: Settings, counts: dict[str, int]) -> None:
-    t = _inputs(spark, settings, ("gold_track_metadata", "gold_feature_matrix"), "gold")
-    meta, matrix = t["gold_track_metadata"], t["gold_feature_matrix"]
-    features = _inputs(spark, settings, ("silver_feature_music",), "silver")["silver_feature_music"]
+    t = _inputs(spark, settings, ("gold_track_metadata", "gold_feature_matrix", "silver_feature_music"))
+    meta, matrix, features = t["gold_track_metadata"], t["gold_feature_matrix"], t["silver_feature_music"]
     _write(spark, settings, "warehouse_track_dashboard", warehouse.warehouse_track_dashboard(meta, features), counts)
     _write(spark, settings, "warehouse_track_recommendation", warehouse.warehouse_track_recommendation(matrix),
            counts)

@@ -210,10 +210,11 @@ def test_sigkill_then_resume_equals_an_uninterrupted_crawl(make_settings, tmp_pa
 def test_api_dying_mid_crawl_stops_with_one_line_and_keeps_what_landed(tmp_path) -> None:
     """The API process is killed mid-crawl (every connection drops): exit 1 with one clear line, soon."""
     from bench.common import sample_api_process
+    from crawler.catalog import generate_catalog
 
     with sample_api_process(20, "extended") as api_env:
         artists = tmp_path / "artists.txt"
-        write_artists_file(artists, [ArtistEntry(name, i) for i, name in _catalog_ids(20)])
+        write_artists_file(artists, [ArtistEntry(name, i) for i, name in generate_catalog(20).iter_artists()])
         env = {**os.environ, **api_env, "SPOTIFY_REQUESTS_PER_SECOND": "20", "SPOTIFY_MAX_RETRIES": "2",
                "DATA_DIR": str(tmp_path)}
         proc = subprocess.Popen([sys.executable, "-m", "spotify_pipeline", "crawl", "--artists", str(artists),
@@ -235,9 +236,3 @@ def test_api_dying_mid_crawl_stops_with_one_line_and_keeps_what_landed(tmp_path)
     assert "Traceback" not in err and [line for line in lines if "error" in line] == lines[-1:]
     assert lines[-1].startswith("spotify-pipeline crawl: error: Spotify API unreachable at ")
     assert len(landing_snapshot(db)["tracks_raw"]) >= landed
-
-
-def _catalog_ids(n: int) -> list[tuple[str, str]]:
-    from crawler.catalog import generate_catalog
-
-    return list(generate_catalog(n).iter_artists())
