@@ -108,6 +108,14 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--truncate-rate", type=_rate, help="share of responses with truncated JSON")
     p.set_defaults(handler="crawler.sample_api.server:run")
 
+    p = sub.add_parser("stack", help="the platform's real services as local processes (make stack)")
+    p.add_argument("action", choices=("up", "down", "status"))
+    p.add_argument("--profile", choices=("full", "light"), default="full",
+                   help="light: Airflow on the embedded defaults only (little memory)")
+    p.add_argument("--json", action="store_true", help="status as JSON")
+    p.add_argument("--foreground", action="store_true", help="up: stay attached; Ctrl-C stops the stack")
+    p.set_defaults(handler="spotify_pipeline.stack.cli:run")
+
     p = sub.add_parser("demo", help="the whole pipeline offline against the sample API")
     p.add_argument("--artists", type=_positive_int, default=40, help="synthetic catalog size")
     p.add_argument("--workers", type=_positive_int, default=8)

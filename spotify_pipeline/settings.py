@@ -53,6 +53,12 @@ class Settings:
     trino_port: int = 8080
     trino_user: str = "spotify"
     trino_catalog: str = "hive"
+    # The local stack (`make stack`) and the Airflow UI login
+    airflow_admin_user: str = "admin"
+    airflow_admin_password: str = field(default="admin", repr=False)
+    stack_cache_dir: Path = Path("~/.cache/spotify-platform").expanduser()
+    stack_state_dir: Path | None = None   # default: $DATA_DIR/stack
+    stack_port_offset: int = 0
     # Sample API fault injection (flags override these)
     sample_api_fault_rate: float = 0.0
     sample_api_slow_rate: float = 0.0
@@ -66,6 +72,10 @@ class Settings:
     @property
     def landing_sqlite_path(self) -> Path:
         return self.data_dir / "landing.sqlite"
+
+    @property
+    def stack_state_path(self) -> Path:
+        return self.stack_state_dir or self.data_dir / "stack"
 
     @property
     def has_credentials(self) -> bool:
@@ -105,6 +115,11 @@ _ENV_NAMES: dict[str, str] = {
     "trino_port": "TRINO_PORT",
     "trino_user": "TRINO_USER",
     "trino_catalog": "TRINO_CATALOG",
+    "airflow_admin_user": "AIRFLOW_ADMIN_USER",
+    "airflow_admin_password": "AIRFLOW_ADMIN_PASSWORD",
+    "stack_cache_dir": "STACK_CACHE_DIR",
+    "stack_state_dir": "STACK_STATE_DIR",
+    "stack_port_offset": "STACK_PORT_OFFSET",
     "sample_api_fault_rate": "SAMPLE_API_FAULT_RATE",
     "sample_api_slow_rate": "SAMPLE_API_SLOW_RATE",
     "sample_api_slow_seconds": "SAMPLE_API_SLOW_SECONDS",

@@ -1,0 +1,1 @@
+"""The platform's real services as local processes (`make stack`)."""
