@@ -83,8 +83,9 @@ def run_through_airflow(settings: Settings) -> None:
 
 def run_directly(settings: Settings, workers: int) -> None:
     """The same steps without Airflow (debugging)."""
-    from crawler.landing import open_store
+    from spark_jobs.quality import run_checks, save_report
     from spark_jobs.runner import run_layers
+    from spark_jobs.session import SparkIO
     from spotify_pipeline import tasks
 
     os.environ.update(environment_for(settings))
@@ -95,15 +96,8 @@ def run_directly(settings: Settings, workers: int) -> None:
     print(f"  crawl: {tasks.crawl_shard(artists, 1, workers, 'demo-direct')}")
     print(f"  export: {tasks.export_to_bronze()}")
     print(f"  transform: {run_layers(settings, ['all'])}")
-    from datetime import timedelta
-
-    from spark_jobs.quality import run_checks, save_report
-    from spark_jobs.session import SparkIO
-
-    with open_store(settings) as store:
-        landing = store.counts()
     with SparkIO(settings) as spark:
-        save_report(run_checks(spark, settings, timedelta(days=7), landing), settings)
+        save_report(run_checks(spark, settings), settings)
 
 
 def summary(settings: Settings) -> str:
