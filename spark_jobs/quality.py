@@ -81,7 +81,7 @@ def check_reference(child: DataFrame, child_table: str, col: str, parent: DataFr
     orphans = (child.where(F.col(col).isNotNull()).select(col)
                .join(parent.select(F.col(parent_col).alias(col)), on=col, how="left_anti"))
     n = orphans.count()
-    return CheckResult("reference", child_table, n == 0, f"{n} rows whose {col} is not in {parent_table}",
+    return CheckResult("reference", f"{child_table}.{col}", n == 0, f"{n} rows whose {col} is not in {parent_table}",
                        "0", [] if n == 0 else _examples(orphans, col))
 
 
