@@ -112,11 +112,11 @@ GOLD = {
         SELECT t.track_id, t.track_name, t.album_id, al.album_name, al.album_type, t.artist_id, ar.artist_name,
                t.artist_ids, al.release_date, al.release_date_precision, t.duration_ms, t.explicit, t.popularity,
                t.isrc, coalesce(tg.genres, []::VARCHAR[]) AS genres
-        FROM tracks_data t LEFT JOIN silver_album al USING (album_id)
-             LEFT JOIN silver_artists ar USING (artist_id) LEFT JOIN tg USING (track_id)""",
+        FROM tracks_data t LEFT JOIN silver_album al ON al.album_id = t.album_id
+             LEFT JOIN silver_artists ar ON ar.artist_id = t.artist_id LEFT JOIN tg ON tg.track_id = t.track_id""",
     "gold_feature_matrix": f"""
         SELECT m.track_id, m.track_name, m.artist_name, {", ".join(f"f.{c}" for c in FEATURES)}
-        FROM gold_track_metadata m JOIN silver_feature_music f USING (track_id)""",
+        FROM gold_track_metadata m JOIN silver_feature_music f ON f.track_id = m.track_id""",
 }
 WAREHOUSE = {
     "warehouse_track_dashboard": f"""
@@ -126,7 +126,7 @@ WAREHOUSE = {
                ((m.duration_ms * 100 + 30000) // 60000) / 100.0 AS duration_min, m.explicit, m.popularity,
                m.genres, array_to_string(m.genres, ', ') AS genres_text, m.genres[1] AS primary_genre,
                f.track_id IS NOT NULL AS has_features, {", ".join(f"f.{c}" for c in FEATURES)}
-        FROM gold_track_metadata m LEFT JOIN silver_feature_music f USING (track_id)""",
+        FROM gold_track_metadata m LEFT JOIN silver_feature_music f ON f.track_id = m.track_id""",
     "warehouse_track_recommendation": """
         WITH s AS (SELECT {aggs} FROM gold_feature_matrix)
         SELECT track_id, track_name, artist_name, {zs} FROM gold_feature_matrix, s""".format(
