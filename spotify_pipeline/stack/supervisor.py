@@ -157,10 +157,24 @@ class Supervisor:
             return None
         return pf  # leader gone, children still running: down must still stop the group
 
+    def closure(self, names: Sequence[str]) -> set[str]:
+        """``names`` and everything they depend on (unknown names are an error)."""
+        by_name = {s.name: s for s in self.services}
+        out: set[str] = set()
+        todo = list(names)
+        while todo:
+            name = todo.pop()
+            if name not in by_name:
+                raise PipelineError(f"stack: no service named {name!r} (known: {', '.join(by_name)})")
+            if name not in out:
+                out.add(name)
+                todo.extend(by_name[name].depends_on)
+        return out
+
     # up
     def up(self, names: Sequence[str] | None = None) -> None:
         """Start (or keep) every service, in order; raise PipelineError with one line on failure."""
-        wanted = set(names) if names else None
+        wanted = self.closure(names) if names else None
         for d in (self.ctx.cache, self.ctx.state, self.ctx.logs, self.run_dir):
             d.mkdir(parents=True, exist_ok=True)
         with self.lock():
