@@ -50,7 +50,7 @@ def plan_shards(artists_file: str, shards: int, limit: int | None) -> list[dict]
     return plan
 
 
-def crawl_shard(path: str, shards: int, workers: int, run_id: str) -> dict:
+def crawl_shard(path: str, shards: int, workers: int, run_id: str, mode: str = "continue") -> dict:
     """Crawl one shard with its share of the configured rate (at most MAX_PARALLEL_SHARDS run at once)."""
     from crawler.artists_file import read_artists_file
     from crawler.audio_features import make_source
@@ -67,7 +67,7 @@ def crawl_shard(path: str, shards: int, workers: int, run_id: str) -> dict:
     client = SpotifyClient(settings)
     with open_store(settings) as store:
         crawler = Crawler(client, store, make_source(settings.audio_features_source, client),
-                          CrawlOptions(run_id=run_id, workers=workers, ttl_hours=settings.crawl_ttl_hours,
+                          CrawlOptions(run_id=run_id, workers=workers, mode=mode, ttl_hours=settings.crawl_ttl_hours,
                                        include_appears_on=settings.crawl_include_appears_on),
                           progress=log.info)
         report = crawler.run(entries)

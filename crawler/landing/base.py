@@ -19,6 +19,10 @@ COLLECTIONS: tuple[str, ...] = (
     "tracks_raw",
     "audio_features_raw",
     "genres_raw",
+    # Beyond the five contract collections (exported to bronze the same way):
+    "kworb_raw",  # kworb ranking rows per scrape date: _id "<date>:<page>:<artist id>" (docs/refresh.md)
+    "unavailable_raw",  # 404 on refresh: _id "<album|artist>:<id>", payload with the detection time
+    "listings_raw",  # an artist's album ids at its last crawl: how a refresh sees what vanished
 )
 
 
@@ -59,6 +63,10 @@ class LandingStore(ABC):
     @abstractmethod
     def existing_ids(self, collection: str, ids: Iterable[str], fetched_after: str | None = None) -> set[str]:
         """The subset of ``ids`` already landed (and fetched after ``fetched_after`` when given)."""
+
+    @abstractmethod
+    def get_payloads(self, collection: str, ids: Iterable[str]) -> dict[str, dict[str, Any]]:
+        """Payloads of the landed documents among ``ids`` (small lookups, e.g. previous listings)."""
 
     @abstractmethod
     def iter_raw(self, collection: str, fetched_after: str | None = None,
