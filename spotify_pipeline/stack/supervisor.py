@@ -191,10 +191,12 @@ class Supervisor:
             self._run_oneshot(svc)
             return
         pf = self.running(svc.name)
-        if pf is not None and pf.alive() and _safe_ready(svc, ctx):
+        if pf is not None and pf.alive():
+            # Ours and running: a slow probe answer is no reason to restart it; wait for it instead.
+            self._wait_ready(svc, pf, time.monotonic())
             self.say(f"  {svc.name}: already running (pid {pf.pid})")
             return
-        if pf is not None:
+        if pf is not None:  # leader gone, group left behind: clear it before starting again
             self._stop(svc.name, pf, svc.stop_signal)
         for key in svc.ports:
             port = ctx.port(key)
@@ -236,11 +238,11 @@ class Supervisor:
         PidFile.record(self.pid_path(svc.name), proc.pid)
         return proc
 
-    def _wait_ready(self, svc: Service, proc: subprocess.Popen, started: float) -> None:
+    def _wait_ready(self, svc: Service, proc: subprocess.Popen | PidFile, started: float) -> None:
         while True:
             if _safe_ready(svc, self.ctx):
                 return
-            code = proc.poll()
+            code = proc.poll() if isinstance(proc, subprocess.Popen) else (None if proc.alive() else "?")
             if code is not None:
                 self.pid_path(svc.name).unlink(missing_ok=True)
                 raise PipelineError(f"{svc.name}: exited with code {code} before it was ready: "
