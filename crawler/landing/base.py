@@ -13,13 +13,9 @@ from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from typing import Any
 
-COLLECTIONS: tuple[str, ...] = (
-    "artists_raw",
-    "albums_raw",
-    "tracks_raw",
-    "audio_features_raw",
-    "genres_raw",
-)
+from spotify_pipeline.vocabulary import COLLECTIONS
+
+__all__ = ["COLLECTIONS", "LandingDocument", "LandingStore", "RawDocument", "utc_now_iso"]
 
 
 @dataclass(frozen=True)

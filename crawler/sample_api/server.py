@@ -1,4 +1,4 @@
-"""HTTP server that answers like the Spotify Web API, over a :class:`crawler.catalog.Catalog`.
+"""HTTP server that answers like the Spotify Web API, over a :class:`crawler.sample_api.synthetic_catalog.Catalog`.
 
 One port serves the Web API under ``/v1``, the client-credentials token endpoint at ``/api/token``,
 kworb-like pages under ``/kworb`` and admin counters at ``/_stats``. ``mode="development"``
@@ -32,11 +32,11 @@ from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from urllib.parse import parse_qs, urlsplit
 
-from crawler.catalog import ALBUM_GROUPS, Catalog, generate_catalog, is_base62_id, paging
+from crawler.sample_api.synthetic_catalog import Catalog, generate_catalog, paging
+from spotify_pipeline.vocabulary import ALBUM_GROUPS, MAX_IDS, is_base62_id
 
 log = logging.getLogger(__name__)
 
-MAX_IDS = {"artists": 50, "albums": 20, "tracks": 50, "audio-features": 100}
 
 
 class ApiError(Exception):
@@ -336,7 +336,7 @@ class _Handler(BaseHTTPRequestHandler):
         self._json(200, {"access_token": token, "token_type": "Bearer", "expires_in": cfg.token_ttl})
 
     def _kworb(self, page: str) -> None:
-        from crawler.kworb_pages import render_artists_page, render_listeners_page
+        from crawler.sample_api.kworb_pages import render_artists_page, render_listeners_page
 
         self._count(f"GET /kworb/{page}")
         by_streams, by_listeners = self.server.state.catalog.kworb_rankings()
