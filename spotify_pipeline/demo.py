@@ -1,8 +1,8 @@
 """`spotify-pipeline demo`: the whole platform offline, through Airflow, against the sample API.
 
-The sample API runs in this process on a free loopback port; both DAGs run with
-``airflow dags test`` (a SQLite metadata DB under ``$DATA_DIR/demo/airflow``), in child processes
-that inherit the environment built here, exactly as a scheduler's workers would. Running the demo
+The sample API runs in this process on a free loopback port; both DAGs run through ``dag.test()``
+(a SQLite metadata DB under ``$DATA_DIR/demo/airflow``) in one child process that inherits the
+environment built here, exactly as a scheduler's workers would. Running the demo
 twice gives the same lake, and the second crawl makes no data calls.
 
 Real runs use the same DAGs with real ``SPOTIFY_CLIENT_ID``/``SECRET`` and no sample API.
@@ -20,7 +20,7 @@ from pathlib import Path
 
 from spotify_pipeline.demo_timing import Timings
 from spotify_pipeline.errors import PipelineError
-from spotify_pipeline.settings import Settings, environment_for
+from spotify_pipeline.settings import Settings, child_environment
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 DAGS = ("crawl_and_ingest_data_into_mongoDB", "Spotify_DAG")
@@ -40,7 +40,7 @@ def demo_settings(settings: Settings, api) -> Settings:
     )
 
 
-def airflow_environment(settings: Settings) -> dict[str, str]:
+def airflow_environment(settings: Settings, path: str) -> dict[str, str]:
     """Environment for Airflow commands: local metadata DB, our dags folder, spark from the venv."""
     home = settings.data_dir / "airflow"
     venv_bin = str(Path(sys.executable).parent)
@@ -52,7 +52,7 @@ def airflow_environment(settings: Settings) -> dict[str, str]:
         "AIRFLOW__LOGGING__BASE_LOG_FOLDER": str(home / "logs"),
         "AIRFLOW__CORE__DAGBAG_IMPORT_TIMEOUT": "120",
         "AIRFLOW_CONN_SPARK_DEFAULT": '{"conn_type": "spark", "host": "local[*]"}',
-        "PATH": f"{venv_bin}{os.pathsep}{os.environ.get('PATH', '')}",
+        "PATH": f"{venv_bin}{os.pathsep}{path}",
         "PYSPARK_PYTHON": sys.executable,
         "PYTHONPATH": str(PROJECT_ROOT),
         # Demo-sized Spark jobs finish before the JIT's C2 tier pays off; one GC thread on a small machine.
@@ -83,19 +83,17 @@ def airflow_db_template() -> Path:
     return Path(sys.executable).parent.parent / "var" / f"airflow-{version('apache-airflow')}.db"
 
 
-def _airflow_db(airflow: str, env: dict[str, str], home: Path, logs: Path, timings: Timings) -> None:
+def _airflow_db(env: dict[str, str], home: Path, logs: Path, timings: Timings) -> None:
     """A migrated metadata DB: copied from the venv's template (one migration per installation).
 
     ``airflow db migrate`` replays every revision into an empty SQLite file; its result depends
     only on the Airflow version, so the first run keeps a copy beside the venv and later demos
-    (any DATA_DIR) start from it. ``make install`` builds it ahead (``--prepare``).
+    (any DATA_DIR) start from it. ``make install`` builds it ahead (``demo_airflow --prepare``).
     """
     import shutil
     from importlib.metadata import version
 
-    db = home / "airflow.db"
-    stamp = home / "airflow.db.version"
-    template = airflow_db_template()
+    db, stamp, template = home / "airflow.db", home / "airflow.db.version", airflow_db_template()
     if db.exists() and stamp.exists() and stamp.read_text() == version("apache-airflow"):
         return
     start = time.monotonic()
@@ -103,6 +101,7 @@ def _airflow_db(airflow: str, env: dict[str, str], home: Path, logs: Path, timin
         shutil.copyfile(template, db)
         timings.add("airflow metadata DB (copied from the installed template)", time.monotonic() - start)
     else:
+        airflow = str(Path(sys.executable).parent / "airflow")
         _run_logged([airflow, "db", "migrate"], env, logs / "airflow-db-migrate.log", "airflow db migrate", timings)
         if not template.exists():
             template.parent.mkdir(parents=True, exist_ok=True)
@@ -112,23 +111,26 @@ def _airflow_db(airflow: str, env: dict[str, str], home: Path, logs: Path, timin
 
 
 def _airflow_env(settings: Settings) -> dict[str, str]:
-    env = {**os.environ, **environment_for(settings), **airflow_environment(settings)}
+    env = child_environment(settings)
+    env.update(airflow_environment(settings, env.get("PATH", "")))
     Path(env["AIRFLOW_HOME"]).mkdir(parents=True, exist_ok=True)
     return env
 
 
 def prepare_airflow_db(settings: Settings, timings: Timings) -> None:
     env = _airflow_env(settings)
-    _airflow_db(str(Path(sys.executable).parent / "airflow"), env, Path(env["AIRFLOW_HOME"]),
-                settings.data_dir / "logs", timings)
+    _airflow_db(env, Path(env["AIRFLOW_HOME"]), settings.data_dir / "logs", timings)
 
 
 def run_through_airflow(settings: Settings, timings: Timings) -> None:
+    """Both DAGs in one Airflow process (``spotify_pipeline.demo_airflow``: ``dag.test()`` each, in order)."""
     env = _airflow_env(settings)
     home = Path(env["AIRFLOW_HOME"])
     logs = settings.data_dir / "logs"
-    prepare_airflow_db(settings, timings)
-    _run_logged([sys.executable, "-m", "spotify_pipeline.demo_airflow", *DAGS], env, logs / "airflow-dags.log",
+    _airflow_db(env, home, logs, timings)
+    # The demo continues what is missing (a rerun fetches nothing); a scheduled run refreshes.
+    runs = [f"{DAGS[0]}=" + json.dumps({"mode": "continue"}), DAGS[1]]
+    _run_logged([sys.executable, "-m", "spotify_pipeline.demo_airflow", *runs], env, logs / "airflow-dags.log",
                 f"Airflow: dag.test() of {' then '.join(DAGS)}", timings)
     timings.read_tasks(home / "airflow.db")
 
@@ -140,13 +142,9 @@ def run_directly(settings: Settings, workers: int) -> None:
     from spark_jobs.session import SparkIO
     from spotify_pipeline import tasks
 
-    os.environ.update(environment_for(settings))
-    from spotify_pipeline.settings import get_settings
-
-    get_settings.cache_clear()
-    artists = tasks.scrape_kworb(None, None)
-    print(f"  crawl: {tasks.crawl_shard(artists, 1, workers, 'demo-direct')}")
-    print(f"  export: {tasks.export_to_bronze()}")
+    artists = tasks.scrape_kworb(None, None, settings=settings)
+    print(f"  crawl: {tasks.crawl_shard(artists, 1, workers, 'demo-direct', settings=settings)}")
+    print(f"  export: {tasks.export_to_bronze(settings=settings)}")
     print(f"  transform: {run_layers(settings, ['all'])}")
     with SparkIO(settings) as spark:
         save_report(run_checks(spark, settings), settings)

@@ -5,7 +5,7 @@ same ``dag.test()`` for each DAG in order in one process and fails (exit 1, one 
 does not succeed, since ``dag.test()`` itself returns normally on failure. Run it with the
 environment the demo builds (AIRFLOW_HOME, dags folder, connections, pipeline settings).
 
-    python -m spotify_pipeline.demo_airflow DAG_ID [DAG_ID ...]
+    python -m spotify_pipeline.demo_airflow DAG_ID[=JSON_CONF] [DAG_ID[=JSON_CONF] ...]
     python -m spotify_pipeline.demo_airflow --prepare     (make install: the migrated DB template)
 """
 
@@ -15,7 +15,9 @@ import sys
 import time
 
 
-def main(dag_ids: list[str]) -> int:
+def main(runs: list[str]) -> int:
+    import json
+
     from airflow.configuration import conf
     from airflow.dag_processing.dagbag import DagBag
 
@@ -23,9 +25,10 @@ def main(dag_ids: list[str]) -> int:
     if bag.import_errors:
         print(f"error: DAG import errors: {bag.import_errors}", file=sys.stderr)
         return 1
-    for dag_id in dag_ids:
+    for spec in runs:
+        dag_id, _, run_conf = spec.partition("=")
         start = time.monotonic()
-        run = bag.get_dag(dag_id).test()
+        run = bag.get_dag(dag_id).test(run_conf=json.loads(run_conf) if run_conf else None)
         state = str(getattr(run.state, "value", run.state))
         print(f"demo-airflow: {dag_id} {state} in {time.monotonic() - start:.1f}s", flush=True)
         if state != "success":
