@@ -176,5 +176,5 @@ SERVICE = Service(
     install=install,
     init=init,
     env=env,
-    start_timeout_s=240.0,
+    start_timeout_s=300.0,
 )
