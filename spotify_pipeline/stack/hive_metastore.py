@@ -23,7 +23,7 @@ from collections.abc import Mapping
 from pathlib import Path
 
 from spotify_pipeline.errors import PipelineError
-from spotify_pipeline.stack.artifacts import maven_artifact
+from spotify_pipeline.stack.downloads import maven_artifact
 from spotify_pipeline.stack.service import Service, StackContext
 
 NAME = "hive-metastore"
@@ -40,7 +40,7 @@ def pyspark_jars() -> Path:
 
 
 def jdbc_jar(ctx: StackContext) -> Path:
-    return maven_artifact(ctx.cache, "org.postgresql", "postgresql", POSTGRES_JDBC_VERSION, "jar", NAME)
+    return maven_artifact(ctx.cache, f"org.postgresql:postgresql:{POSTGRES_JDBC_VERSION}")
 
 
 def conf_dir(ctx: StackContext) -> Path:
@@ -225,5 +225,6 @@ SERVICE = Service(
     install=install,
     init=init,
     cwd=lambda ctx: ctx.state / "hive-metastore" / "work",
+    ports=("hive_metastore",),
     start_timeout_s=180.0,
 )
