@@ -179,3 +179,8 @@ def test_ctrl_c_of_a_foreground_stack_stops_all(tmp_path: Path) -> None:
 
 def test_base_ports_are_unique() -> None:
     assert len(set(BASE_PORTS.values())) == len(BASE_PORTS)
+
+
+def test_the_test_offset_moves_no_port_onto_another_base_port() -> None:
+    """A developer's `make stack` (offset 0) and the test session (offset 1000) run side by side."""
+    assert not {p + 1000 for p in BASE_PORTS.values()} & set(BASE_PORTS.values())
