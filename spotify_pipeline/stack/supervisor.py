@@ -350,7 +350,8 @@ class Supervisor:
                 "url": svc.url(self.ctx),
                 "healthy": _safe_ready(svc, self.ctx),
                 "version": svc.version,
-                "running": svc.oneshot or pf is not None,
+                "running": pf is not None,
+                "oneshot": svc.oneshot,
                 "pid": pf.pid if pf else None,
                 "log": str(self.log_path(svc.name)),
             }
