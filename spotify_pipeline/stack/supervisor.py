@@ -278,7 +278,7 @@ class Supervisor:
         self.say(f"  {svc.name}: {what} in {time.monotonic() - started:.1f} s")
 
     def _env(self, svc: Service) -> dict[str, str]:
-        env = {**os.environ, **self.ctx.env}
+        env = dict(self.ctx.env)  # the inherited environment, the settings and the stack's endpoints
         if svc.env:
             env.update(svc.env(self.ctx))
         env["PATH"] = f"{self.ctx.venv_bin}:{env.get('PATH', '')}"
