@@ -226,6 +226,9 @@ class Supervisor:
     def _launch(self, svc: Service) -> _Starting | None:
         """Install, init and spawn ``svc``; None when there is nothing to wait for."""
         ctx = self.ctx
+        if svc.oneshot and _safe_ready(svc, ctx):  # its work is done (schema migrated, folders made)
+            self.say(f"  {svc.name}: already done")
+            return None
         pf = None if svc.oneshot else self.running(svc.name)
         if pf is not None and pf.alive():
             # Ours and running: a slow probe answer is no reason to restart it; wait for it instead.
