@@ -22,6 +22,7 @@ MODULES: dict[str, str] = {
     "etl": "bench.etl_bench",
     "demo": "bench.demo_bench",
     "trino": "bench.trino_bench",
+    "stack": "bench.stack_bench",
 }
 
 
