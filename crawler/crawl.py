@@ -43,12 +43,13 @@ from crawler.artists_file import ArtistEntry
 from crawler.audio_features import FeatureSource
 from crawler.landing.base import LandingDocument, LandingStore, utc_now_iso
 from crawler.spotify.client import ApiError, SpotifyClient
+from spotify_pipeline.vocabulary import MAX_IDS, OWN_ALBUM_GROUPS
 
 log = logging.getLogger(__name__)
 
-ARTIST_BATCH, ALBUM_BATCH, TRACK_BATCH = 50, 20, 50
+ARTIST_BATCH, ALBUM_BATCH, TRACK_BATCH = MAX_IDS["artists"], MAX_IDS["albums"], MAX_IDS["tracks"]
 CHUNKS_IN_FLIGHT = 2
-BASE_GROUPS = ("album", "single", "compilation")
+BASE_GROUPS = OWN_ALBUM_GROUPS
 
 
 def normalize_name(name: str) -> str:

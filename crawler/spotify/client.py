@@ -59,7 +59,8 @@ class SpotifyClient:
         self.timeout = settings.spotify_timeout_s
         self.max_retries = settings.spotify_max_retries
         self.max_retry_after = settings.spotify_max_retry_after_s
-        self.tokens = TokenManager(settings.spotify_client_id or "", settings.spotify_client_secret or "",
+        self.tokens = TokenManager(settings.spotify_client_id or "",
+                                   settings.spotify_client_secret.get_secret_value() if settings.spotify_client_secret else "",
                                    settings.spotify_token_url, settings.spotify_timeout_s)
         self.limiter = limiter or RollingWindowLimiter.per_second(settings.spotify_requests_per_second)
         self._local = threading.local()

@@ -7,7 +7,7 @@ import sys
 from collections.abc import Callable
 from pathlib import Path
 
-from spotify_pipeline.settings import Settings, environment_for
+from spotify_pipeline.settings import Settings, child_environment, environment_for
 from spotify_pipeline.stack.service import StackContext
 
 REPO = Path(__file__).resolve().parents[2]
@@ -46,4 +46,5 @@ def build_context(settings: Settings, profile: str = "full") -> StackContext:
     env["DATA_DIR"] = str(settings.data_dir.resolve())
     env["STACK_PORT_OFFSET"] = str(offset)
     return StackContext(repo=base.repo, cache=base.cache, state=base.state, logs=base.logs,
-                        venv_bin=base.venv_bin, port_offset=offset, env=env)
+                        venv_bin=base.venv_bin, port_offset=offset, env=env,
+                        base_env=child_environment(settings))

@@ -129,7 +129,7 @@ def test_a_service_that_dies_before_ready_is_reported_with_its_log(tmp_path: Pat
     ctx = ctx_for(tmp_path, {"a": free_port()})
     dying = Service(name="a", version="1", ports=("a",), url=str, ready=lambda ctx: False,
                     command=lambda ctx: [sys.executable, "-c", "import sys; print('ERROR: no config'); sys.exit(3)"])
-    with pytest.raises(PipelineError, match=r"^a: exited with code 3 before it was ready: ERROR: no config"):
+    with pytest.raises(PipelineError, match=r"^a: exited before it was ready \(code 3\): ERROR: no config"):
         Supervisor(ctx, [dying], say=lambda line: None).up()
 
 
