@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from spotify_pipeline.stack.artifacts import maven_artifact
+from spotify_pipeline.stack.downloads import maven_artifact
 from spotify_pipeline.stack.service import StackContext
 from spotify_pipeline.stack.trino import TRINO_VERSION
 
@@ -21,7 +21,7 @@ BI_SCHEMA = "warehouse"
 
 def driver_jar(ctx: StackContext) -> Path:
     """``trino-jdbc-<server version>.jar`` in the cache (downloaded and verified once)."""
-    return maven_artifact(ctx.cache, "io.trino", "trino-jdbc", TRINO_VERSION, "jar", "trino-jdbc")
+    return maven_artifact(ctx.cache, f"io.trino:trino-jdbc:{TRINO_VERSION}")
 
 
 def jdbc_url(ctx: StackContext, schema: str = BI_SCHEMA, host: str = "localhost") -> str:
