@@ -21,6 +21,12 @@ the last of each stage:
 
 A killed crawl resumes from the checkpoints: done artists are skipped, landed albums and tracks
 are not fetched again.
+
+Modes (``CrawlOptions.mode``): ``continue`` (default) does what is missing; ``refresh`` (the
+weekly run) refetches every artist object and album listing but only the albums, tracks and
+features not landed yet; ``full`` refetches everything. Each artist's listing is landed in
+``listings_raw``; an album that drops out of it is looked up once, and a 404 (like a 404 on a
+known artist) lands in ``unavailable_raw`` with the date instead of failing the run.
 """
 
 from __future__ import annotations
@@ -56,14 +62,22 @@ def normalize_name(name: str) -> str:
     return " ".join(text.split())
 
 
+MODES = ("continue", "refresh", "full")
+
+
 @dataclass
 class CrawlOptions:
     run_id: str
     workers: int = 8
-    refresh: bool = False
+    mode: str = "continue"  # one of MODES
     include_appears_on: bool = False
     ttl_hours: float | None = None
     chunk_size: int = 100
+    clock: Callable[[], str] = utc_now_iso  # ``fetched_at`` of landed documents
+
+    def __post_init__(self) -> None:
+        if self.mode not in MODES:
+            raise ValueError(f"crawl mode must be one of {', '.join(MODES)}, not {self.mode!r}")
 
 
 @dataclass
@@ -72,12 +86,14 @@ class CrawlReport:
     done: int = 0
     skipped: int = 0
     failed: dict[str, str] = field(default_factory=dict)
+    unavailable: dict[str, str] = field(default_factory=dict)  # "album:<id>" / "artist:<id>" -> detected at
     landed: Counter = field(default_factory=Counter)
     calls: Counter = field(default_factory=Counter)
     events: Counter = field(default_factory=Counter)
     elapsed_s: float = 0.0
     batch_endpoints: bool | None = None
     features_source: str = ""
+    mode: str = "continue"
 
 
 class Crawler:
@@ -88,7 +104,7 @@ class Crawler:
         self.features = features
         self.opt = options
         self.fetch: Fetcher | None = None  # built per run, on the run's thread pool
-        self.report = CrawlReport(features_source=features.name)
+        self.report = CrawlReport(features_source=features.name, mode=options.mode)
         self._claimed: set[str] = set()  # album ids handled in this run (albums are shared)
         self._aliases: dict[str, list[str]] = {}  # artist id -> "name:..." keys resolved to it
         self._lock = threading.Lock()
@@ -100,7 +116,7 @@ class Crawler:
 
     # ------------------------------------------------------------------ landing
     def _land(self, collection: str, docs: Iterable[tuple[str, dict]]) -> None:
-        now = utc_now_iso()
+        now = self.opt.clock()
         batch = [LandingDocument(i, p, now, self.opt.run_id) for i, p in docs]
         if batch:
             self.store.upsert(collection, batch)
@@ -108,9 +124,17 @@ class Crawler:
                 self.report.landed[collection] += len(batch)
 
     def _landed(self, collection: str, ids: Iterable[str]) -> set[str]:
-        if self.opt.refresh:
+        if self.opt.mode == "full":
             return set()
         return self.store.existing_ids(collection, ids, fetched_after=self._cutoff)
+
+    def _unavailable(self, kind: str, ids: Iterable[str], status: int = 404) -> None:
+        """Land a dated 404 for things that were landed before and are gone from Spotify now."""
+        now = self.opt.clock()
+        docs = [(f"{kind}:{i}", {"type": kind, "id": i, "status": status, "detected_at": now}) for i in ids]
+        self._land("unavailable_raw", docs)
+        with self._lock:
+            self.report.unavailable.update((key, now) for key, _ in docs)
 
     def _land_artists(self, objs: list[dict]) -> None:
         self._land("artists_raw", ((o["id"], o) for o in objs))
@@ -141,9 +165,38 @@ class Crawler:
                         entry.name, len(hits), hits[0]["id"])
         return hits[0]["id"]
 
+    def _fetch_artists(self, artist_ids: list[str], artist_failed: Callable[[str, str], None]) -> set[str]:
+        """Land artist objects; returns the ids landed before that are gone now (404)."""
+        landed = set() if self.opt.mode != "continue" else self._landed("artists_raw", artist_ids)
+        missing: set[str] = set()
+
+        def fail(artist_id: str, reason: str) -> None:
+            if reason == "artist not found":
+                with self._lock:
+                    missing.add(artist_id)
+            else:
+                artist_failed(artist_id, reason)
+
+        self.fetch.artists([i for i in artist_ids if i not in landed], self._land_artists, fail)
+        gone = self.store.existing_ids("artists_raw", missing) if missing else set()
+        self._unavailable("artist", sorted(gone))
+        for artist_id in sorted(missing - gone):
+            artist_failed(artist_id, "artist not found")
+        return gone
+
+    def _vanished(self, listings: dict[str, list[str]], groups: str) -> list[str]:
+        """Albums an artist listed at its previous crawl (same groups) and no longer lists."""
+        previous = self.store.get_payloads("listings_raw", listings)
+        listed = {a for ids in listings.values() for a in ids}
+        gone = {a for artist_id, doc in previous.items() if doc.get("include_groups") == groups
+                for a in doc.get("album_ids") or [] if a not in listed}
+        with self._lock:
+            gone -= self._claimed
+            self._claimed.update(gone)
+        return sorted(gone)
+
     def _chunk(self, pool: ThreadPoolExecutor, artist_ids: list[str]) -> None:
         fetch = self.fetch
-        landed = self._landed("artists_raw", artist_ids)
         failed_artists: set[str] = set()
 
         def artist_failed(artist_id: str, reason: str) -> None:
@@ -151,9 +204,11 @@ class Crawler:
                 failed_artists.add(artist_id)
             self._fail(artist_id, reason)
 
-        fetch.artists([i for i in artist_ids if i not in landed], self._land_artists, artist_failed)
-        live = [a for a in artist_ids if a not in failed_artists]
+        gone_artists = self._fetch_artists(artist_ids, artist_failed)
+        live = [a for a in artist_ids if a not in failed_artists and a not in gone_artists]
         owners: dict[str, set[str]] = {}
+        listings: dict[str, list[str]] = {}
+        groups = ",".join(fetch.album_groups)
 
         def listing(artist_id: str) -> None:
             try:
@@ -162,6 +217,7 @@ class Crawler:
                 artist_failed(artist_id, f"album listing: {exc}")
                 return
             with self._lock:
+                listings[artist_id] = ids
                 for album_id in ids:
                     owners.setdefault(album_id, set()).add(artist_id)
 
@@ -170,10 +226,14 @@ class Crawler:
             fresh = [a for a in owners if a not in self._claimed]
             self._claimed.update(fresh)
         landed = self._landed("albums_raw", fresh)
+        vanished = self._vanished(listings, groups)
         bad_albums: dict[str, str] = {}
         fetched = Collected()
-        fetch.albums([a for a in fresh if a not in landed], fetched, bad_albums.__setitem__)
+        fetch.albums([a for a in fresh if a not in landed] + vanished, fetched, bad_albums.__setitem__)
         albums = fetched.items
+        self._unavailable("album", [a for a in vanished if bad_albums.get(a) == "album not found"])
+        for album_id in vanished:  # an unlisted album that fails otherwise is no artist's failure
+            bad_albums.pop(album_id, None)
         track_album = {t["id"]: a["id"] for a in albums for t in a["tracks"]["items"] if t and t.get("id")}
         simplified = {t["id"]: t for a in albums for t in a["tracks"]["items"] if t and t.get("id")}
 
@@ -192,16 +252,19 @@ class Crawler:
         for album_id, reason in bad_albums.items():
             for artist_id in owners.get(album_id, ()):
                 artist_failed(artist_id, reason)
-        self._checkpoint(artist_ids, failed_artists)
+        self._land("listings_raw", ((a, {"artist_id": a, "include_groups": groups, "album_ids": ids})
+                                    for a, ids in listings.items() if a not in failed_artists))
+        self._checkpoint(artist_ids, failed_artists, gone_artists)
 
-    def _checkpoint(self, artist_ids: list[str], failed_artists: set[str]) -> None:
+    def _checkpoint(self, artist_ids: list[str], failed_artists: set[str], gone_artists: set[str]) -> None:
         for artist_id in artist_ids:
             if artist_id in failed_artists:
                 for alias in self._aliases.get(artist_id, ()):
                     self._fail(alias, self.report.failed.get(artist_id, "failed"))
                 continue
+            status, reason = ("unavailable", "404 on refresh") if artist_id in gone_artists else ("done", None)
             for key in (artist_id, *self._aliases.get(artist_id, ())):
-                self.store.set_checkpoint(key, "done", None, self.opt.run_id)
+                self.store.set_checkpoint(key, status, reason, self.opt.run_id)
             with self._lock:
                 self.report.done += 1
 
@@ -212,7 +275,7 @@ class Crawler:
 
         def is_done(key: str) -> bool:
             cp = checkpoints.get(key)
-            if self.opt.refresh or cp is None or cp.status != "done":
+            if self.opt.mode != "continue" or cp is None or cp.status not in ("done", "unavailable"):
                 return False
             return self._cutoff is None or cp.updated_at > self._cutoff
 

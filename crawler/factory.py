@@ -12,10 +12,10 @@ from crawler.spotify.client import SpotifyClient
 from spotify_pipeline.settings import Settings
 
 
-def crawl_options(settings: Settings, run_id: str, workers: int | None = None, refresh: bool = False,
+def crawl_options(settings: Settings, run_id: str, workers: int | None = None, mode: str = "continue",
                   include_appears_on: bool = False) -> CrawlOptions:
     """Options from settings; explicit arguments (command-line flags) win."""
-    return CrawlOptions(run_id=run_id, workers=workers or settings.crawl_workers, refresh=refresh,
+    return CrawlOptions(run_id=run_id, workers=workers or settings.crawl_workers, mode=mode,
                         include_appears_on=include_appears_on or settings.crawl_include_appears_on,
                         ttl_hours=settings.crawl_ttl_hours)
 

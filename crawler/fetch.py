@@ -80,7 +80,7 @@ class Fetcher:
             try:
                 sink([self.client.get(f"artists/{artist_id}")])
             except ApiError as exc:
-                fail(artist_id, "artist not found" if exc.status in (400, 404) else f"artist: {exc}")
+                fail(artist_id, "artist not found" if exc.status == 404 else f"artist: {exc}")
 
         def batch(chunk: list[str]) -> bool:
             try:
@@ -118,12 +118,15 @@ class Fetcher:
         return album
 
     def albums(self, ids: list[str], sink: Sink, fail: Failure) -> None:
-        """Album objects with complete track lists, to ``sink`` one batch (or album) at a time."""
+        """Album objects with complete track lists, to ``sink`` one batch (or album) at a time.
+
+        The reason of an album Spotify answered 404 (or null in a batch) is exactly "album not found".
+        """
         def one(album_id: str) -> None:
             try:
                 sink([self.complete_tracks(self.client.get(f"albums/{album_id}"))])
             except ApiError as exc:
-                fail(album_id, f"album: {exc}")
+                fail(album_id, "album not found" if exc.status == 404 else f"album: {exc}")
 
         def batch(chunk: list[str]) -> bool:
             try:

@@ -51,7 +51,8 @@ def plan_shards(artists_file: str, shards: int, limit: int | None) -> list[dict]
     return plan
 
 
-def crawl_shard(path: str, shards: int, workers: int, run_id: str, settings: Settings | None = None) -> dict:
+def crawl_shard(path: str, shards: int, workers: int, run_id: str, mode: str = "continue",
+                settings: Settings | None = None) -> dict:
     """Crawl one shard with its share of the configured rate (at most MAX_PARALLEL_SHARDS run at once)."""
     from crawler.artists_file import read_artists_file
     from crawler.crawl_command import format_report
@@ -64,7 +65,8 @@ def crawl_shard(path: str, shards: int, workers: int, run_id: str, settings: Set
     settings = settings.replace(spotify_requests_per_second=settings.spotify_requests_per_second / concurrent)
     entries, _ = read_artists_file(Path(path))
     with open_store(settings) as store:
-        crawler = build_crawler(settings, store, crawl_options(settings, run_id, workers=workers), progress=log.info)
+        crawler = build_crawler(settings, store, crawl_options(settings, run_id, workers=workers, mode=mode),
+                                progress=log.info)
         report = crawler.run(entries)
         log.info("%s", format_report(report, store.counts()))
     if report.failed:

@@ -33,4 +33,14 @@ MAX_PAGE = 50
 DEVELOPMENT_ALBUM_PAGE = 10  # development-mode apps: GET /artists/{id}/albums refuses limit > 10
 
 # Landing collections, one per API object kind (genres_raw is keyed by artist id).
-COLLECTIONS: tuple[str, ...] = ("artists_raw", "albums_raw", "tracks_raw", "audio_features_raw", "genres_raw")
+COLLECTIONS: tuple[str, ...] = (
+    "artists_raw",
+    "albums_raw",
+    "tracks_raw",
+    "audio_features_raw",
+    "genres_raw",
+    # Beyond the five contract collections (exported to bronze the same way):
+    "kworb_raw",  # kworb ranking rows per scrape date: _id "<date>:<page>:<artist id>" (docs/refresh.md)
+    "unavailable_raw",  # 404 on refresh: _id "<album|artist>:<id>", payload with the detection time
+    "listings_raw",  # an artist's album ids at its last crawl: how a refresh sees what vanished
+)

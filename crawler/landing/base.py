@@ -57,6 +57,10 @@ class LandingStore(ABC):
         """The subset of ``ids`` already landed (and fetched after ``fetched_after`` when given)."""
 
     @abstractmethod
+    def get_payloads(self, collection: str, ids: Iterable[str]) -> dict[str, dict[str, Any]]:
+        """Payloads of the landed documents among ``ids`` (small lookups, e.g. previous listings)."""
+
+    @abstractmethod
     def iter_raw(self, collection: str, fetched_after: str | None = None,
                  batch_size: int = 5000) -> Iterator[RawDocument]:
         """Stream documents with ``fetched_at`` > ``fetched_after`` ordered by (fetched_at, _id)."""
