@@ -11,7 +11,7 @@ import yaml
 ROOT = Path(__file__).resolve().parents[2]
 COMPOSE = yaml.safe_load((ROOT / "docker-compose.yml").read_text())
 SERVICES = COMPOSE["services"]
-ONE_SHOT = {"airflow-init", "hdfs-init"}
+ONE_SHOT = {"airflow-init", "hdfs-init", "hive-metastore-init"}
 
 
 def test_every_long_running_service_has_a_real_healthcheck() -> None:
@@ -36,7 +36,9 @@ def test_depends_on_always_names_a_condition() -> None:
 
 
 def test_start_order_follows_health() -> None:
-    assert "postgres" in SERVICES["hive-metastore"]["depends_on"]
+    assert "postgres" in SERVICES["hive-metastore-init"]["depends_on"]
+    assert "hive-metastore-init" in SERVICES["hive-metastore"]["depends_on"]
+    assert "hdfs-init" in SERVICES["hive-metastore"]["depends_on"]
     assert "hive-metastore" in SERVICES["trino"]["depends_on"]
     assert "namenode" in SERVICES["hdfs-init"]["depends_on"]
     for name in ("airflow-apiserver", "airflow-scheduler", "airflow-dag-processor", "airflow-triggerer"):
@@ -51,6 +53,7 @@ def test_images_are_pinned() -> None:
 
 def test_airflow_services_share_the_anchor_and_the_contract_environment() -> None:
     airflow = [n for n in SERVICES if n.startswith("airflow-")]
+    assert SERVICES["jupyter"]["environment"]["TRINO_HOST"] == "trino"
     assert len(airflow) == 5
     env = SERVICES["airflow-apiserver"]["environment"]
     for var in ("SPOTIFY_CLIENT_ID", "SPOTIFY_CLIENT_SECRET", "SPOTIFY_API_BASE_URL", "SPOTIFY_TOKEN_URL",
@@ -94,3 +97,66 @@ def test_mounted_and_built_files_exist(service) -> None:
                 for src in line.split()[1:-1]:
                     if not src.startswith("--"):
                         assert (context / src).exists(), f"{dockerfile}: {src}"
+
+
+# --- the seven defects found by reading the compose file against the images' entrypoints -----------
+
+def test_metastore_schema_is_created_once_idempotently_not_skipped() -> None:
+    """1: no IS_RESUME (skips schema creation on a fresh DB); an idempotent one-shot creates it instead."""
+    for name in ("hive-metastore", "hive-metastore-init"):
+        assert "IS_RESUME" not in SERVICES[name].get("environment", {}), name
+    init = SERVICES["hive-metastore-init"]
+    script = (ROOT / init["build"]["context"] / Path(init["command"][0]).name).read_text()
+    assert "SchemaTool" in script and "-create" in script and "-initSchema" not in script
+    assert SERVICES["hive-metastore"]["depends_on"]["hive-metastore-init"]["condition"] == \
+        "service_completed_successfully"
+
+
+def test_airflow_data_volume_is_created_by_the_image_as_airflow() -> None:
+    """2: a named volume takes the owner of the image's folder; the image must create DATA_DIR as airflow."""
+    data_dir = SERVICES["airflow-apiserver"]["environment"]["DATA_DIR"]
+    assert f"airflow-data:{data_dir}" in SERVICES["airflow-scheduler"]["volumes"]
+    lines = (ROOT / "docker/airflow/Dockerfile").read_text().splitlines()
+    user = "root"
+    for line in lines:
+        if line.startswith("USER "):
+            user = line.split()[1]
+        if line.startswith("RUN ") and f"mkdir -p {data_dir}" in line:
+            assert user == "airflow", "DATA_DIR must be created as the airflow user"
+            break
+    else:
+        raise AssertionError(f"the Airflow image never creates {data_dir}")
+
+
+def test_the_users_hadoop_env_wins_over_the_example() -> None:
+    """3: with several env_files the last one wins, so the optional user file must come last."""
+    for name in ("namenode", "datanode"):
+        files = [f["path"] for f in SERVICES[name]["env_file"]]
+        assert files == ["hadoop.env.example", "hadoop.env"], name
+
+
+def test_datanode_and_spark_hosts_have_stable_names() -> None:
+    """4 and 5: DataNode and Spark driver/executors are reached by names other containers resolve."""
+    assert SERVICES["datanode"]["hostname"] == "datanode"
+    core = (ROOT / "docker/hadoop/core-site.xml").read_text()
+    assert "<name>dfs.client.use.datanode.hostname</name><value>true</value>" in core
+    scheduler = SERVICES["airflow-scheduler"]
+    assert scheduler["hostname"] == scheduler["environment"]["SPARK_LOCAL_HOSTNAME"] == "airflow-scheduler"
+    assert SERVICES["spark-worker"]["environment"]["SPARK_LOCAL_HOSTNAME"] == SERVICES["spark-worker"]["hostname"]
+
+
+def test_hdfs_init_waits_for_safe_mode() -> None:
+    """6: a restarted NameNode is read-only in safe mode; hdfs-init must wait before writing."""
+    command = " ".join(SERVICES["hdfs-init"]["command"])
+    assert command.index("Safemode") < command.index("op=MKDIRS")
+
+
+def test_airflow_login_comes_from_env_not_a_generated_file() -> None:
+    """7: the passwords file is written from AIRFLOW_ADMIN_USER/PASSWORD before the api-server starts."""
+    env = SERVICES["airflow-apiserver"]["environment"]
+    assert env["AIRFLOW_ADMIN_PASSWORD"] == "${AIRFLOW_ADMIN_PASSWORD:-admin}"
+    assert env["AIRFLOW__CORE__SIMPLE_AUTH_MANAGER_USERS"].startswith("${AIRFLOW_ADMIN_USER:-admin}:")
+    entry = SERVICES["airflow-apiserver"]["entrypoint"]
+    script = (ROOT / entry[-1].replace("/opt/project/", "")).read_text()
+    assert "AIRFLOW__CORE__SIMPLE_AUTH_MANAGER_PASSWORDS_FILE" in script and "AIRFLOW_ADMIN_PASSWORD" in script
+    assert script.rstrip().endswith('exec /entrypoint "$@"')
