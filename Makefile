@@ -4,7 +4,7 @@ VENV ?= .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
 
-.PHONY: install demo test test-fast bench lint ddl clean
+.PHONY: install demo test test-fast bench lint ddl clean stack stack-down stack-prereqs
 
 $(STAMP): pyproject.toml requirements.lock scripts/bootstrap.sh
 	bash scripts/bootstrap.sh $(VENV)
@@ -29,6 +29,17 @@ lint: $(STAMP)
 
 ddl: $(STAMP)
 	$(VENV)/bin/spotify-pipeline ddl --out hive/ddl
+
+# The platform's real services as local processes (docs/stack.md). PROFILE=light: Airflow only;
+# FOREGROUND=1: stay attached, Ctrl-C stops everything.
+stack-prereqs:
+	bash scripts/stack-prereqs.sh
+
+stack: $(STAMP) stack-prereqs
+	$(VENV)/bin/spotify-pipeline stack up --profile $(or $(PROFILE),full) $(if $(FOREGROUND),--foreground)
+
+stack-down: $(STAMP)
+	$(VENV)/bin/spotify-pipeline stack down --profile $(or $(PROFILE),full)
 
 clean:
 	rm -rf data .pytest_cache bench/results/*.tmp

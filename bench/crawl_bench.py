@@ -17,10 +17,10 @@ from pathlib import Path
 
 import requests
 
-from bench.common import sample_api_process
 from crawler.artists_file import ArtistEntry, write_artists_file
-from crawler.catalog import generate_catalog
-from crawler.plan import catalog_tracks, minimum_calls
+from crawler.sample_api.minimum_calls import catalog_tracks, minimum_calls
+from crawler.sample_api.process import sample_api_process
+from crawler.sample_api.synthetic_catalog import generate_catalog
 
 RATE, WORKERS = 150.0, 16
 NOTE = ("150 calls/s is far above what Spotify grants an app, so the crawler's own overhead shows. "

@@ -20,9 +20,9 @@ import duckdb
 import psutil
 
 from bench.common import PeakRss
-from crawler.catalog import generate_catalog
 from crawler.landing.base import LandingDocument, utc_now_iso
 from crawler.landing.sqlite import SQLiteLandingStore
+from crawler.sample_api.synthetic_catalog import generate_catalog
 from lake.export import export_landing
 from lake.fs import open_lake
 from spotify_pipeline.settings import load_settings

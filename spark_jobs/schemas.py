@@ -10,11 +10,10 @@ from dataclasses import dataclass
 
 from pyspark.sql import types as T
 
-FEATURE_COLUMNS: tuple[str, ...] = (
-    "danceability", "energy", "key", "loudness", "mode", "speechiness", "acousticness",
-    "instrumentalness", "liveness", "valence", "tempo", "time_signature",
-)
-_INT_FEATURES = {"key", "mode", "time_signature"}
+from spotify_pipeline.vocabulary import COLLECTIONS, FEATURE_NAMES, INTEGER_FEATURES
+
+FEATURE_COLUMNS: tuple[str, ...] = FEATURE_NAMES
+_INT_FEATURES = INTEGER_FEATURES
 
 
 def _feature_fields() -> list[T.StructField]:
@@ -117,7 +116,7 @@ class TableSpec:
         return self.layer
 
 
-BRONZE_COLLECTIONS = ("artists_raw", "albums_raw", "tracks_raw", "audio_features_raw", "genres_raw")
+BRONZE_COLLECTIONS = COLLECTIONS  # one bronze table per landing collection
 
 _SPECS = [
     *[TableSpec(c, "bronze", f"bronze_layer/{c}", BRONZE_SCHEMA, (), f"landing collection {c}, raw JSON")

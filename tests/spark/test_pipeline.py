@@ -21,12 +21,12 @@ from crawler.spotify.client import SpotifyClient
 from lake.export import export_landing
 from lake.fs import open_lake
 from spark_jobs import quality
-from spark_jobs.metastore import StandaloneMetastore
 from spark_jobs.runner import run_layers
 from spark_jobs.schemas import TABLES
 from spotify_pipeline.cli import main
 from spotify_pipeline.settings import environment_for, load_settings
 from tests.crawler.conftest import entries_for
+from tests.spark.metastore_harness import StandaloneMetastore
 
 ROOT = Path(__file__).resolve().parents[2]
 
