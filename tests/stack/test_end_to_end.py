@@ -16,6 +16,7 @@ import os
 from pathlib import Path
 
 import pytest
+import requests
 
 from spotify_pipeline.stack import airflow
 from spotify_pipeline.stack.services import for_profile
@@ -64,15 +65,22 @@ def test_both_dags_through_the_rest_api_then_trino_answers(stack, sample_api, tm
     # Own run dir and logs (so stopping these stops nothing else); same ports, postgres, lake, metastore.
     ctx = dataclasses.replace(stack.ctx, state=tmp_path / "airflow-stack", logs=tmp_path / "airflow-stack" / "logs",
                               env=env)
-    services = [s for s in for_profile("full") if s.name.startswith("airflow-")]
-    assert len(services) == 5
-    sup = Supervisor(ctx, services, say=lambda line: None)
+    airflow_services = [s for s in for_profile("full") if s.name.startswith("airflow-")]
+    assert len(airflow_services) == 5
+    # The session's services stand in this supervisor's table as already-done one-shots (nothing to
+    # start or stop): it starts, and later stops, only the Airflow services.
+    started_elsewhere = [dataclasses.replace(s, oneshot=True, command=lambda ctx: [], install=None, init=None,
+                                             post_start=None, depends_on=(), ports=())
+                         for s in for_profile("full") if not s.name.startswith("airflow-")]
+    sup = Supervisor(ctx, [*started_elsewhere, *airflow_services], say=lambda line: None)
     home = str(airflow.home(ctx))
     try:
         sup.up()
-        status = sup.status()
-        assert all(s["healthy"] for s in status.values()), status
+        status = {name: s for name, s in sup.status().items() if name.startswith("airflow-")}
+        assert len(status) == 5 and all(s["healthy"] for s in status.values()), status
         user, password = airflow.admin_login(ctx)
+        with pytest.raises(requests.HTTPError, match="401"):
+            AirflowRest(airflow.api_url(ctx), user, password + "-wrong").login()
         rest = AirflowRest(airflow.api_url(ctx), user, password).login()
 
         dags = rest.wait_for_dags({CRAWL, SPOTIFY})
