@@ -22,14 +22,22 @@ class AirflowRest:
     session: requests.Session = field(default_factory=requests.Session)
 
     def login(self) -> AirflowRest:
-        resp = self.session.post(f"{self.base_url}/auth/token", timeout=30,
+        resp = self.session.post(f"{self.base_url}/auth/token", timeout=60,
                                  json={"username": self.username, "password": self.password})
         resp.raise_for_status()
         self.session.headers["Authorization"] = f"Bearer {resp.json()['access_token']}"
         return self
 
-    def call(self, method: str, path: str, **kwargs) -> dict:
-        resp = self.session.request(method, f"{self.base_url}/api/v2{path}", timeout=30, **kwargs)
+    def call(self, method: str, path: str, attempts: int = 6, **kwargs) -> dict:
+        """One API call; a timeout or refused connection (a busy 2-core machine) is retried a few times."""
+        for attempt in range(attempts):
+            try:
+                resp = self.session.request(method, f"{self.base_url}/api/v2{path}", timeout=60, **kwargs)
+                break
+            except (requests.ConnectionError, requests.Timeout):
+                if attempt == attempts - 1:
+                    raise
+                time.sleep(5)
         resp.raise_for_status()
         return resp.json() if resp.content else {}
 
