@@ -57,7 +57,13 @@ class AirflowRest:
         self.call("PATCH", f"/dags/{dag_id}", json={"is_paused": False})
 
     def trigger(self, dag_id: str, conf: dict, logical_date: str | None) -> str:
-        run = self.call("POST", f"/dags/{dag_id}/dagRuns", json={"logical_date": logical_date, "conf": conf})
+        try:
+            run = self.call("POST", f"/dags/{dag_id}/dagRuns", json={"logical_date": logical_date, "conf": conf})
+        except requests.HTTPError as exc:  # 409: a retried call whose first attempt had created the run
+            runs = [r for r in self.runs(dag_id) if logical_date and r.get("logical_date") == logical_date]
+            if exc.response is None or exc.response.status_code != 409 or not runs:
+                raise
+            run = runs[0]
         return run["dag_run_id"]
 
     def runs(self, dag_id: str) -> list[dict]:
