@@ -8,6 +8,7 @@ STAMP := $(VENV)/.installed
 
 $(STAMP): pyproject.toml requirements.lock scripts/bootstrap.sh
 	bash scripts/bootstrap.sh $(VENV)
+	$(PY) -m spotify_pipeline.demo_airflow --prepare || echo "install: no Airflow DB template (the demo will migrate)"
 	touch $(STAMP)
 
 install: $(STAMP)
@@ -22,7 +23,7 @@ test-fast: $(STAMP)
 	$(PY) -m pytest -q -m "not slow and not airflow"
 
 bench: $(STAMP)
-	$(PY) -m bench.run
+	$(PY) -m bench.run $(if $(ONLY),--only $(ONLY)) $(if $(QUICK),--quick)
 
 lint: $(STAMP)
 	$(VENV)/bin/ruff check .

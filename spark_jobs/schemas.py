@@ -6,11 +6,16 @@ with ``from_json``; fields Spotify removed for development-mode apps are simply 
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 
+from pyspark.sql import DataFrame
 from pyspark.sql import types as T
 
 from spotify_pipeline.vocabulary import COLLECTIONS, FEATURE_NAMES, INTEGER_FEATURES
+
+# What a layer's build function calls on a frame several outputs share (the job caches it).
+Persist = Callable[[DataFrame], DataFrame]
 
 FEATURE_COLUMNS: tuple[str, ...] = FEATURE_NAMES
 _INT_FEATURES = INTEGER_FEATURES
@@ -143,6 +148,9 @@ _SPECS = [
               WAREHOUSE_TRACK_RECOMMENDATION, ("track_id",), "z-scored audio features per track"),
 ]
 TABLES: dict[str, TableSpec] = {spec.name: spec for spec in _SPECS}
+# Rows of bronze that failed to parse: written by the silver job, read by the checks; not a catalog table.
+QUARANTINE = TableSpec("_quarantine", "bronze", "bronze_layer/_quarantine", QUARANTINE_SCHEMA, (),
+                       "bronze rows that failed to parse, with the reason")
 LAYERS = ("bronze", "silver", "gold", "warehouse")
 
 

@@ -53,6 +53,7 @@ def stack():
     every process it started is stopped at the end, also on failure.
     """
     import shutil
+    import signal
     import tempfile
 
     from tests.stack.harness import StackHandle
@@ -61,8 +62,14 @@ def stack():
     root = Path(tempfile.mkdtemp(prefix="spotify-stack-test-"))
     root.chmod(0o755)
     handle = StackHandle(root)
+
+    def interrupted(signum, frame):  # a CI runner's SIGTERM still stops the stack (teardown below)
+        raise KeyboardInterrupt
+
+    previous = signal.signal(signal.SIGTERM, interrupted)
     try:
         yield handle
     finally:
         handle.down()
         shutil.rmtree(root, ignore_errors=True)
+        signal.signal(signal.SIGTERM, previous)
