@@ -22,14 +22,22 @@ class AirflowRest:
     session: requests.Session = field(default_factory=requests.Session)
 
     def login(self) -> AirflowRest:
-        resp = self.session.post(f"{self.base_url}/auth/token", timeout=30,
+        resp = self.session.post(f"{self.base_url}/auth/token", timeout=60,
                                  json={"username": self.username, "password": self.password})
         resp.raise_for_status()
         self.session.headers["Authorization"] = f"Bearer {resp.json()['access_token']}"
         return self
 
-    def call(self, method: str, path: str, **kwargs) -> dict:
-        resp = self.session.request(method, f"{self.base_url}/api/v2{path}", timeout=30, **kwargs)
+    def call(self, method: str, path: str, attempts: int = 6, **kwargs) -> dict:
+        """One API call; a timeout or refused connection (a busy 2-core machine) is retried a few times."""
+        for attempt in range(attempts):
+            try:
+                resp = self.session.request(method, f"{self.base_url}/api/v2{path}", timeout=60, **kwargs)
+                break
+            except (requests.ConnectionError, requests.Timeout):
+                if attempt == attempts - 1:
+                    raise
+                time.sleep(5)
         resp.raise_for_status()
         return resp.json() if resp.content else {}
 
@@ -49,7 +57,13 @@ class AirflowRest:
         self.call("PATCH", f"/dags/{dag_id}", json={"is_paused": False})
 
     def trigger(self, dag_id: str, conf: dict, logical_date: str | None) -> str:
-        run = self.call("POST", f"/dags/{dag_id}/dagRuns", json={"logical_date": logical_date, "conf": conf})
+        try:
+            run = self.call("POST", f"/dags/{dag_id}/dagRuns", json={"logical_date": logical_date, "conf": conf})
+        except requests.HTTPError as exc:  # 409: a retried call whose first attempt had created the run
+            runs = [r for r in self.runs(dag_id) if logical_date and r.get("logical_date") == logical_date]
+            if exc.response is None or exc.response.status_code != 409 or not runs:
+                raise
+            run = runs[0]
         return run["dag_run_id"]
 
     def runs(self, dag_id: str) -> list[dict]:

@@ -22,6 +22,7 @@ from spotify_pipeline.stack import airflow
 from spotify_pipeline.stack.services import for_profile
 from spotify_pipeline.stack.supervisor import Supervisor
 from tests.stack.airflow_rest import AirflowRest
+from tests.stack.conftest import STACK_ARTISTS, api_env
 
 pytestmark = [pytest.mark.slow, pytest.mark.airflow]
 
@@ -47,21 +48,9 @@ def processes_with_env(var: str, value: str) -> list[int]:
     return found
 
 
-@pytest.fixture
-def sample_api():
-    from crawler.sample_api.server import start_sample_api
-
-    with start_sample_api(n_artists=12, seed=11) as api:
-        yield api
-
-
-def test_both_dags_through_the_rest_api_then_trino_answers(stack, sample_api, tmp_path) -> None:
+def test_both_dags_through_the_rest_api_then_trino_answers(stack, stack_api, tmp_path) -> None:
     stack.up(*PIPELINE_SERVICES)
-    api = sample_api
-    env = {**stack.ctx.env,
-           "SPOTIFY_API_BASE_URL": api.api_url, "SPOTIFY_TOKEN_URL": api.token_url, "KWORB_BASE_URL": api.kworb_url,
-           "SPOTIFY_CLIENT_ID": api.client_id, "SPOTIFY_CLIENT_SECRET": api.client_secret,
-           "SPOTIFY_REQUESTS_PER_SECOND": "200"}
+    env = {**stack.ctx.env, **api_env(stack_api)}
     # Own run dir and logs (so stopping these stops nothing else); same ports, postgres, lake, metastore.
     ctx = dataclasses.replace(stack.ctx, state=tmp_path / "airflow-stack", logs=tmp_path / "airflow-stack" / "logs",
                               env=env)
@@ -86,7 +75,7 @@ def test_both_dags_through_the_rest_api_then_trino_answers(stack, sample_api, tm
         dags = rest.wait_for_dags({CRAWL, SPOTIFY})
         assert dags[SPOTIFY]["is_paused"] and dags[CRAWL]["is_paused"]  # Airflow's default for new DAGs
         # Trigger at the DAG's next scheduled date, so unpausing it does not add a second (scheduled) run.
-        crawl_run = rest.trigger(CRAWL, {"limit": 5, "shards": 2, "workers": 4},
+        crawl_run = rest.trigger(CRAWL, {"limit": STACK_ARTISTS, "shards": 2, "workers": 4},
                                  dags[CRAWL]["next_dagrun_logical_date"])
         rest.unpause(SPOTIFY)
         rest.unpause(CRAWL)
@@ -96,7 +85,7 @@ def test_both_dags_through_the_rest_api_then_trino_answers(stack, sample_api, tm
         landed = rest.call("GET", f"/dags/{CRAWL}/dagRuns/{crawl_run}/taskInstances/landing_stats/xcomEntries/"
                                   "return_value")["value"]
         landed = json.loads(landed) if isinstance(landed, str) else landed
-        assert landed["tracks_raw"] > 0 and landed["artists_raw"] == 5, landed
+        assert landed["tracks_raw"] > 0 and landed["artists_raw"] == STACK_ARTISTS, landed
 
         run = rest.wait_for_run(SPOTIFY, timeout_s=1500)  # started by the asset the crawl updated
         assert run["run_type"] == "asset_triggered"
