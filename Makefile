@@ -8,7 +8,7 @@ STAMP := $(VENV)/.installed
 
 $(STAMP): pyproject.toml requirements.lock scripts/bootstrap.sh
 	bash scripts/bootstrap.sh $(VENV)
-	$(PY) -m spotify_pipeline.demo_airflow --prepare || echo "install: no Airflow DB template (the demo will migrate)"
+	$(PY) -m spotify_pipeline.demo_airflow || echo "install: no Airflow DB template (the demo will migrate)"
 	touch $(STAMP)
 
 install: $(STAMP)

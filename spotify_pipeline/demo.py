@@ -1,8 +1,9 @@
 """`spotify-pipeline demo`: the whole platform offline, through Airflow, against the sample API.
 
-The sample API runs in this process on a free loopback port; both DAGs run through ``dag.test()``
-(a SQLite metadata DB under ``$DATA_DIR/demo/airflow``) in one child process that inherits the
-environment built here, exactly as a scheduler's workers would. Running the demo
+The sample API runs in this process on a free loopback port; both DAGs run with
+``airflow dags test`` (a SQLite metadata DB under ``$DATA_DIR/demo/airflow``, copied from a template
+migrated once per installation), in child processes that inherit the environment built here,
+exactly as a scheduler's workers would. Running the demo
 twice gives the same lake, and the second crawl makes no data calls.
 
 Real runs use the same DAGs with real ``SPOTIFY_CLIENT_ID``/``SECRET`` and no sample API.
@@ -88,7 +89,7 @@ def _airflow_db(env: dict[str, str], home: Path, logs: Path, timings: Timings) -
 
     ``airflow db migrate`` replays every revision into an empty SQLite file; its result depends
     only on the Airflow version, so the first run keeps a copy beside the venv and later demos
-    (any DATA_DIR) start from it. ``make install`` builds it ahead (``demo_airflow --prepare``).
+    (any DATA_DIR) start from it. ``make install`` builds it ahead (``python -m spotify_pipeline.demo_airflow``).
     """
     import shutil
     from importlib.metadata import version
@@ -123,15 +124,16 @@ def prepare_airflow_db(settings: Settings, timings: Timings) -> None:
 
 
 def run_through_airflow(settings: Settings, timings: Timings) -> None:
-    """Both DAGs in one Airflow process (``spotify_pipeline.demo_airflow``: ``dag.test()`` each, in order)."""
     env = _airflow_env(settings)
     home = Path(env["AIRFLOW_HOME"])
     logs = settings.data_dir / "logs"
     _airflow_db(env, home, logs, timings)
-    # The demo continues what is missing (a rerun fetches nothing); a scheduled run refreshes.
-    runs = [f"{DAGS[0]}=" + json.dumps({"mode": "continue"}), DAGS[1]]
-    _run_logged([sys.executable, "-m", "spotify_pipeline.demo_airflow", *runs], env, logs / "airflow-dags.log",
-                f"Airflow: dag.test() of {' then '.join(DAGS)}", timings)
+    airflow = str(Path(sys.executable).parent / "airflow")
+    for dag_id in DAGS:
+        # The demo continues what is missing (a rerun fetches nothing); a scheduled run refreshes.
+        conf = ["-c", '{"mode": "continue"}'] if dag_id == DAGS[0] else []
+        _run_logged([airflow, "dags", "test", dag_id, *conf], env, logs / f"{dag_id}.log",
+                    f"airflow dags test {dag_id}", timings)
     timings.read_tasks(home / "airflow.db")
 
 
