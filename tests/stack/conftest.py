@@ -49,8 +49,15 @@ def run_pipeline(env: dict[str, str], workdir: Path) -> None:
 
 
 @pytest.fixture(scope="session")
-def stack_lake(stack, stack_api, tmp_path_factory) -> dict[str, str]:
+def stack_with_api(stack, stack_api):
+    """The session stack whose services started from now on (Airflow) crawl the session's sample API."""
+    return stack.add_env(api_env(stack_api))
+
+
+@pytest.fixture(scope="session")
+def stack_lake(stack_with_api, stack_api, tmp_path_factory) -> dict[str, str]:
     """The stack with every table built in HDFS and registered in the metastore; returns the pipeline env."""
+    stack = stack_with_api
     stack.up("mongo", "hdfs-init", "spark-worker", "hive-metastore", "trino")
     env = pipeline_env(stack, stack_api)
     run_pipeline(env, tmp_path_factory.mktemp("pipeline"))
