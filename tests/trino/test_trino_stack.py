@@ -25,7 +25,8 @@ from spotify_pipeline.stack.hive_metastore import get_all_databases
 from tests.spark.test_pipeline import crawl_and_export
 
 REPO = Path(__file__).resolve().parents[2]
-pytestmark = pytest.mark.spark
+# Starting the stack (HDFS, metastore, Trino) counts against the first test: minutes on 2 busy cores.
+pytestmark = [pytest.mark.spark, pytest.mark.timeout(1800)]
 
 
 def pipeline(settings, *args: str) -> str:
