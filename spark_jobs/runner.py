@@ -14,14 +14,14 @@ from collections.abc import Sequence
 
 from pyspark.sql import SparkSession
 
-from spark_jobs import gold, silver, warehouse
+from spark_jobs import gold, silver, similar, warehouse
 from spark_jobs.schemas import BRONZE_COLLECTIONS, TABLES
 from spark_jobs.session import SparkIO, lake_path, path_exists, read_table, write_table
 from spotify_pipeline.errors import PipelineError
 from spotify_pipeline.settings import Settings, get_settings
 
 log = logging.getLogger(__name__)
-ORDER = ("silver", "gold", "warehouse")
+ORDER = ("silver", "gold", "warehouse", "similar")
 QUARANTINE = "bronze_layer/_quarantine"
 
 
@@ -75,7 +75,13 @@ def run_warehouse(spark: SparkSession, settings: Settings, counts: dict[str, int
            counts)
 
 
-RUNNERS = {"silver": run_silver, "gold": run_gold, "warehouse": run_warehouse}
+def run_similar(spark: SparkSession, settings: Settings, counts: dict[str, int]) -> None:
+    t = _inputs(spark, settings, ("warehouse_track_recommendation", "gold_track_metadata"))
+    for name, df in similar.build(t["warehouse_track_recommendation"], t["gold_track_metadata"]).items():
+        _write(spark, settings, name, df, counts)
+
+
+RUNNERS = {"silver": run_silver, "gold": run_gold, "warehouse": run_warehouse, "similar": run_similar}
 
 
 def run_layers(settings: Settings, layers: Sequence[str], set_master: bool = True) -> dict[str, int]:

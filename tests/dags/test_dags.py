@@ -84,7 +84,8 @@ def test_spotify_dag_graph_is_scheduled_on_the_asset(dagbag) -> None:
     assert dag["asset_schedule"] == dagbag["crawl_and_ingest_data_into_mongoDB"]["outlets"]  # producer -> consumer
     assert dag["edges"] == [
         ["data_quality", "register_catalog"], ["export_to_bronze", "silver"], ["gold", "warehouse"],
-        ["package_code", "silver"], ["silver", "gold"], ["warehouse", "data_quality"]]
+        ["package_code", "silver"], ["silver", "gold"], ["similar_tracks", "data_quality"],
+        ["warehouse", "similar_tracks"]]
 
 
 CONN = """
@@ -106,6 +107,6 @@ def test_spark_connection_comes_from_the_environment(tmp_path, conn, master) -> 
 def test_spark_steps_point_at_the_installed_jobs() -> None:
     from spotify_pipeline.tasks import spark_application
 
-    for module in ("silver", "gold", "warehouse", "quality", "catalog"):
+    for module in ("silver", "gold", "warehouse", "similar", "quality", "catalog"):
         path = Path(spark_application(module))
         assert path.is_file() and "def main(" in path.read_text()
