@@ -147,6 +147,9 @@ def run(args: argparse.Namespace, settings: Settings) -> int:
             run_through_airflow(demo)
         stats = api.stats()
     print(summary(demo))
+    from analytics.report import write_report
+
+    print(f"\nreport: {write_report(demo)}")
     data_calls = stats.get("requests", 0)
     print(f"\nsample API: {data_calls} Web API calls this run"
           f"{' (nothing new to fetch)' if data_calls == 0 else ''}")
