@@ -18,7 +18,7 @@ RESULTS = Path(__file__).resolve().parent / "results"
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--only", choices=("crawl", "etl"))
+    parser.add_argument("--only", choices=("crawl", "etl", "similar"))
     parser.add_argument("--quick", action="store_true")
     args = parser.parse_args()
     logging.basicConfig(level=logging.WARNING)
@@ -41,6 +41,13 @@ def main() -> None:
                   + f", ETL total {run['etl_total_s']}s, peak RSS {run['etl_peak_rss_mb_incl_jvm']} MB; "
                   f"DuckDB gold {run['duckdb_reference']['gold_track_metadata_s']}s "
                   f"(Spark silver+gold x{run['duckdb_reference']['spark_to_duckdb_ratio']})")
+    if args.only in (None, "similar"):
+        from bench import similar_bench
+
+        r = similar_bench.main(RESULTS, tracks=20_000 if args.quick else 300_000)
+        print(f"similar {r['tracks']} tracks: job {r['job']['wall_s']}s (2 cores, incl. Spark start), "
+              f"recall@10 {r['recall_at_10']} vs exact, genre overlap@10 {r['genre_overlap_at_10']['approximate']} "
+              f"(random {r['genre_overlap_at_10']['random_baseline']})")
     print(json.dumps({p.name: str(p) for p in sorted(RESULTS.glob('*.json'))}))
 
 
