@@ -18,10 +18,11 @@ from urllib.parse import urlsplit
 
 from spotify_pipeline.errors import PipelineError
 from spotify_pipeline.settings import Settings
+from spotify_pipeline.vocabulary import COLLECTIONS
 
 # Lake tables by layer, mirroring spark_jobs.schemas.TABLES without importing pyspark.
 LAKE_TABLES: dict[str, tuple[str, ...]] = {
-    "bronze": ("artists_raw", "albums_raw", "tracks_raw", "audio_features_raw", "genres_raw"),
+    "bronze": COLLECTIONS,
     "silver": ("silver_artists", "silver_album", "tracks_data", "silver_track_artists", "silver_feature_music",
                "silver_artists_genres"),
     "gold": ("gold_track_metadata", "gold_feature_matrix"),

@@ -5,7 +5,7 @@ features lack): each track belongs to one of ``STYLES`` styles; a style is a Gau
 space and a small pool of genres its artists carry. So "sounds alike" and "shares genres" are
 related, as on real data, and the genre-overlap figure means something.
 
-    python -m bench.run --only similar [--quick]
+    python -m bench.run --only similar [--quick]      (make bench ONLY=similar)
 """
 
 from __future__ import annotations
@@ -65,6 +65,7 @@ def write_lake(frame: pd.DataFrame, lake: Path) -> None:
 
 def run_job(data_dir: Path) -> dict:
     """`spotify-pipeline transform --layer similar` in a child process on 2 cores (local[2])."""
+    load_before = [round(v, 1) for v in os.getloadavg()]
     env = {**os.environ, "DATA_DIR": str(data_dir), "SPARK_MASTER": "local[2]", "SPARK_DRIVER_MEMORY": "3g",
            "PYSPARK_PYTHON": sys.executable}
     start = time.monotonic()
@@ -73,7 +74,7 @@ def run_job(data_dir: Path) -> dict:
     wall = time.monotonic() - start
     if proc.returncode != 0:
         raise RuntimeError(proc.stderr[-3000:])
-    return {"wall_s": round(wall, 1), "stdout": proc.stdout.strip().splitlines()}
+    return {"wall_s": round(wall, 1), "load_average_before": load_before, "stdout": proc.stdout.strip().splitlines()}
 
 
 def evaluate(frame: pd.DataFrame, lake: Path, seed: int = 11) -> dict:
@@ -106,7 +107,8 @@ def evaluate(frame: pd.DataFrame, lake: Path, seed: int = 11) -> dict:
                                     "measure": "mean Jaccard of seed and neighbour genres, seeds with genres"}}
 
 
-def main(results_dir: Path, tracks: int = 300_000) -> dict:
+def main(results_dir: Path, quick: bool = False, tracks: int | None = None) -> dict:
+    tracks = tracks or (20_000 if quick else 300_000)
     with tempfile.TemporaryDirectory(prefix="similar-bench-") as tmp:
         data_dir = Path(tmp)
         frame = synthetic_warehouse(tracks)
@@ -116,12 +118,21 @@ def main(results_dir: Path, tracks: int = 300_000) -> dict:
     report = {"benchmark": "similar_tracks", "tracks": tracks, "cores": 2, "spark_master": "local[2]",
               "k": K, "job": job, **quality,
               "input": f"synthetic warehouse: {STYLES} styles (Gaussians in feature space, 4 genres each), "
-                       f"0-3 genres per track", "cpu_count": os.cpu_count()}
+                       f"0-3 genres per track", "cpu_count": os.cpu_count(),
+              "load_average_1_5_15_at_end": [round(v, 1) for v in os.getloadavg()],
+              "note": "the machine is shared; a load average well above 2 inflates job.wall_s"}
     out = results_dir / "similar_bench.json"
     out.write_text(json.dumps(report, indent=2))
     return report
 
 
+def summary(r: dict) -> list[str]:
+    g = r["genre_overlap_at_10"]
+    return [f"similar tracks, {r['tracks']:,} tracks on 2 cores: job {r['job']['wall_s']} s (incl. Spark start; "
+            f"load average before {r['job']['load_average_before'][0]}), recall@10 {r['recall_at_10']} vs exact "
+            f"on {r['seeds']} seeds, genre overlap@10 {g['approximate']} (exact {g['exact']}, random {g['random_baseline']})"]
+
+
 if __name__ == "__main__":
-    print(json.dumps(main(Path(__file__).resolve().parent / "results", int(sys.argv[1]) if len(sys.argv) > 1
-                          else 300_000), indent=2))
+    report = main(Path(__file__).resolve().parent / "results", tracks=int(sys.argv[1]) if len(sys.argv) > 1 else None)
+    print("\n".join(summary(report)))

@@ -13,12 +13,12 @@ import threading
 from pathlib import Path
 from typing import Protocol
 
-from crawler.catalog import FEATURE_NAMES
 from crawler.spotify.client import ApiError, SpotifyClient
 from spotify_pipeline.errors import PipelineError
+from spotify_pipeline.vocabulary import FEATURE_NAMES, MAX_IDS
 
 log = logging.getLogger(__name__)
-BATCH = 100
+BATCH = MAX_IDS["audio-features"]
 
 
 class FeatureSource(Protocol):

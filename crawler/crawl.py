@@ -19,6 +19,12 @@ thread pool and batches across artists, so batch calls are full except the last 
 
 A killed crawl resumes from the checkpoints: done artists are skipped, landed albums and tracks
 are not fetched again.
+
+Modes (``CrawlOptions.mode``): ``continue`` (default) does what is missing; ``refresh`` (the
+weekly run) refetches every artist object and album listing but only the albums, tracks and
+features not landed yet; ``full`` refetches everything. Each artist's listing is landed in
+``listings_raw``; an album that drops out of it is looked up once, and a 404 (like a 404 on a
+known artist) lands in ``unavailable_raw`` with the date instead of failing the run.
 """
 
 from __future__ import annotations
@@ -37,12 +43,13 @@ from crawler.artists_file import ArtistEntry
 from crawler.audio_features import FeatureSource
 from crawler.landing.base import LandingDocument, LandingStore, utc_now_iso
 from crawler.spotify.client import ApiError, SpotifyClient
+from spotify_pipeline.vocabulary import MAX_IDS, OWN_ALBUM_GROUPS
 
 log = logging.getLogger(__name__)
 
-ARTIST_BATCH, ALBUM_BATCH, TRACK_BATCH = 50, 20, 50
+ARTIST_BATCH, ALBUM_BATCH, TRACK_BATCH = MAX_IDS["artists"], MAX_IDS["albums"], MAX_IDS["tracks"]
 CHUNKS_IN_FLIGHT = 2
-BASE_GROUPS = ("album", "single", "compilation")
+BASE_GROUPS = OWN_ALBUM_GROUPS
 
 
 def normalize_name(name: str) -> str:
@@ -54,14 +61,22 @@ def normalize_name(name: str) -> str:
     return " ".join(text.split())
 
 
+MODES = ("continue", "refresh", "full")
+
+
 @dataclass
 class CrawlOptions:
     run_id: str
     workers: int = 8
-    refresh: bool = False
+    mode: str = "continue"  # one of MODES
     include_appears_on: bool = False
     ttl_hours: float | None = None
     chunk_size: int = 100
+    clock: Callable[[], str] = utc_now_iso  # ``fetched_at`` of landed documents
+
+    def __post_init__(self) -> None:
+        if self.mode not in MODES:
+            raise ValueError(f"crawl mode must be one of {', '.join(MODES)}, not {self.mode!r}")
 
 
 @dataclass
@@ -70,12 +85,14 @@ class CrawlReport:
     done: int = 0
     skipped: int = 0
     failed: dict[str, str] = field(default_factory=dict)
+    unavailable: dict[str, str] = field(default_factory=dict)  # "album:<id>" / "artist:<id>" -> detected at
     landed: Counter = field(default_factory=Counter)
     calls: Counter = field(default_factory=Counter)
     events: Counter = field(default_factory=Counter)
     elapsed_s: float = 0.0
     batch_endpoints: bool | None = None
     features_source: str = ""
+    mode: str = "continue"
 
 
 class _Caps:
@@ -95,7 +112,7 @@ class Crawler:
         self.features = features
         self.opt = options
         self.caps = _Caps()
-        self.report = CrawlReport(features_source=features.name)
+        self.report = CrawlReport(features_source=features.name, mode=options.mode)
         self._claimed: set[str] = set()  # album ids handled in this run (albums are shared)
         self._aliases: dict[str, list[str]] = {}  # artist id -> "name:..." keys resolved to it
         self._lock = threading.Lock()
@@ -107,7 +124,7 @@ class Crawler:
 
     # ------------------------------------------------------------------ helpers
     def _land(self, collection: str, docs: Iterable[tuple[str, dict]]) -> None:
-        now = utc_now_iso()
+        now = self.opt.clock()
         batch = [LandingDocument(i, p, now, self.opt.run_id) for i, p in docs]
         if batch:
             self.store.upsert(collection, batch)
@@ -115,9 +132,17 @@ class Crawler:
                 self.report.landed[collection] += len(batch)
 
     def _landed(self, collection: str, ids: Iterable[str]) -> set[str]:
-        if self.opt.refresh:
+        if self.opt.mode == "full":
             return set()
         return self.store.existing_ids(collection, ids, fetched_after=self._cutoff)
+
+    def _unavailable(self, kind: str, ids: Iterable[str], status: int = 404) -> None:
+        """Land a dated 404 for things that were landed before and are gone from Spotify now."""
+        now = self.opt.clock()
+        docs = [(f"{kind}:{i}", {"type": kind, "id": i, "status": status, "detected_at": now}) for i in ids]
+        self._land("unavailable_raw", docs)
+        with self._lock:
+            self.report.unavailable.update((key, now) for key, _ in docs)
 
     def _fail(self, key: str, reason: str) -> None:
         with self._lock:
@@ -161,13 +186,18 @@ class Crawler:
                     return result
         return self.client.several(kind, ids) if self.caps.batch else None
 
-    def _fetch_artists(self, pool: ThreadPoolExecutor, ids: list[str]) -> set[str]:
-        """Land artist objects; returns the ids that failed."""
-        landed = self._landed("artists_raw", ids)
+    def _fetch_artists(self, pool: ThreadPoolExecutor, ids: list[str]) -> tuple[set[str], set[str]]:
+        """Land artist objects; returns (ids that failed, ids landed before that are gone now: 404)."""
+        landed = set() if self.opt.mode != "continue" else self._landed("artists_raw", ids)
         todo = [i for i in ids if i not in landed]
         failed: set[str] = set()
+        missing: set[str] = set()
 
         def fail(artist_id: str, reason: str) -> None:
+            if reason == "artist not found":
+                with self._lock:
+                    missing.add(artist_id)
+                return
             failed.add(artist_id)
             self._fail(artist_id, reason)
 
@@ -175,7 +205,7 @@ class Crawler:
             try:
                 self._land_artists([self.client.get(f"artists/{artist_id}")])
             except ApiError as exc:
-                fail(artist_id, "artist not found" if exc.status in (400, 404) else f"artist: {exc}")
+                fail(artist_id, "artist not found" if exc.status == 404 else f"artist: {exc}")
 
         def batch(chunk: list[str]) -> bool:
             try:
@@ -193,7 +223,12 @@ class Crawler:
             return True
 
         self._fan_out(pool, todo, ARTIST_BATCH, batch, one)
-        return failed
+        gone = self.store.existing_ids("artists_raw", missing) if missing else set()
+        self._unavailable("artist", sorted(gone))
+        for artist_id in sorted(missing - gone):
+            failed.add(artist_id)
+            self._fail(artist_id, "artist not found")
+        return failed, gone
 
     def _fan_out(self, pool: ThreadPoolExecutor, ids: list[str], size: int,
                  batch: Callable[[list[str]], bool], one: Callable[[str], None]) -> None:
@@ -244,7 +279,10 @@ class Crawler:
         return album
 
     def _fetch_albums(self, pool: ThreadPoolExecutor, ids: list[str]) -> tuple[list[dict], dict[str, str]]:
-        """Album objects with complete track lists; and album id -> reason for those that failed."""
+        """Album objects with complete track lists; and album id -> reason for those that failed.
+
+        The reason of an album Spotify answered 404 (or null in a batch) is exactly "album not found".
+        """
         failed: dict[str, str] = {}
         albums: list[dict] = []
         lock = threading.Lock()
@@ -258,7 +296,7 @@ class Crawler:
             try:
                 got([self.client.get(f"albums/{album_id}")])
             except ApiError as exc:
-                failed[album_id] = f"album: {exc}"
+                failed[album_id] = "album not found" if exc.status == 404 else f"album: {exc}"
 
         def batch(chunk: list[str]) -> bool:
             try:
@@ -326,10 +364,23 @@ class Crawler:
         return failed
 
     # ------------------------------------------------------------------ driver
+    def _vanished(self, listings: dict[str, list[str]], groups: str) -> list[str]:
+        """Albums an artist listed at its previous crawl (same groups) and no longer lists."""
+        previous = self.store.get_payloads("listings_raw", listings)
+        listed = {a for ids in listings.values() for a in ids}
+        gone = {a for artist_id, doc in previous.items() if doc.get("include_groups") == groups
+                for a in doc.get("album_ids") or [] if a not in listed}
+        with self._lock:
+            gone -= self._claimed
+            self._claimed.update(gone)
+        return sorted(gone)
+
     def _chunk(self, pool: ThreadPoolExecutor, artist_ids: list[str]) -> None:
-        failed_artists = self._fetch_artists(pool, artist_ids)
-        live = [a for a in artist_ids if a not in failed_artists]
+        failed_artists, gone_artists = self._fetch_artists(pool, artist_ids)
+        live = [a for a in artist_ids if a not in failed_artists and a not in gone_artists]
         owners: dict[str, set[str]] = {}
+        listings: dict[str, list[str]] = {}
+        groups = ",".join(BASE_GROUPS + (("appears_on",) if self.opt.include_appears_on else ()))
 
         def listing(artist_id: str) -> None:
             try:
@@ -339,6 +390,7 @@ class Crawler:
                 self._fail(artist_id, f"album listing: {exc}")
                 return
             with self._lock:
+                listings[artist_id] = ids
                 for album_id in ids:
                     owners.setdefault(album_id, set()).add(artist_id)
 
@@ -347,7 +399,12 @@ class Crawler:
             fresh = [a for a in owners if a not in self._claimed]
             self._claimed.update(fresh)
         landed = self._landed("albums_raw", fresh)
-        albums, album_failures = self._fetch_albums(pool, [a for a in fresh if a not in landed])
+        vanished = self._vanished(listings, groups)
+        albums, album_failures = self._fetch_albums(pool, [a for a in fresh if a not in landed] + vanished)
+        gone_albums = [a for a in vanished if album_failures.get(a) == "album not found"]
+        self._unavailable("album", gone_albums)
+        for album_id in vanished:  # an unlisted album that fails otherwise is no artist's failure
+            album_failures.pop(album_id, None)
         _, track_failures = self._fetch_tracks(pool, albums)
         # Features for every track of these albums, not only the tracks fetched now: a resumed
         # crawl may have landed tracks whose features were still to come when it was killed.
@@ -359,13 +416,16 @@ class Crawler:
             for artist_id in owners.get(album_id, ()):
                 failed_artists.add(artist_id)
                 self._fail(artist_id, reason)
+        self._land("listings_raw", ((a, {"artist_id": a, "include_groups": groups, "album_ids": ids})
+                                    for a, ids in listings.items() if a not in failed_artists))
         for artist_id in artist_ids:
             if artist_id in failed_artists:
                 for alias in self._aliases.get(artist_id, ()):
                     self._fail(alias, self.report.failed.get(artist_id, "failed"))
                 continue
+            status, reason = ("unavailable", "404 on refresh") if artist_id in gone_artists else ("done", None)
             for key in (artist_id, *self._aliases.get(artist_id, ())):
-                self.store.set_checkpoint(key, "done", None, self.opt.run_id)
+                self.store.set_checkpoint(key, status, reason, self.opt.run_id)
             with self._lock:
                 self.report.done += 1
 
@@ -375,7 +435,7 @@ class Crawler:
 
         def is_done(key: str) -> bool:
             cp = checkpoints.get(key)
-            if self.opt.refresh or cp is None or cp.status != "done":
+            if self.opt.mode != "continue" or cp is None or cp.status not in ("done", "unavailable"):
                 return False
             return self._cutoff is None or cp.updated_at > self._cutoff
 

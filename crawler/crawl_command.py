@@ -6,6 +6,7 @@ import argparse
 import json
 import sys
 import uuid
+from collections import Counter
 from datetime import UTC, datetime
 
 from crawler.artists_file import read_artists_file
@@ -24,7 +25,7 @@ def new_run_id() -> str:
 def format_report(report: CrawlReport, counts: dict[str, int]) -> str:
     calls = sum(report.calls.values())
     lines = [
-        f"crawl finished in {report.elapsed_s:.1f}s: {report.done} artists done, {report.skipped} already done, "
+        f"crawl ({report.mode}) finished in {report.elapsed_s:.1f}s: {report.done} artists done, {report.skipped} already done, "
         f"{len(report.failed)} failed (of {report.total})",
         f"  mode: batch endpoints {'yes' if report.batch_endpoints else 'no' if report.batch_endpoints is False else 'not probed'}"
         f"; audio features source: {report.features_source}",
@@ -34,6 +35,10 @@ def format_report(report: CrawlReport, counts: dict[str, int]) -> str:
     ]
     for endpoint, n in sorted(report.calls.items()):
         lines.append(f"    {endpoint:<28} {n}")
+    if report.unavailable:
+        kinds = Counter(key.split(":", 1)[0] for key in report.unavailable)
+        lines.append("  unavailable now (404, recorded in unavailable_raw): "
+                     + ", ".join(f"{k} {v}" for k, v in sorted(kinds.items())))
     lines.append("  landed this run: " + ", ".join(f"{k} {v}" for k, v in sorted(report.landed.items())))
     lines.append("  landing zone now: " + json.dumps(counts))
     for key, reason in sorted(report.failed.items()):
@@ -54,7 +59,7 @@ def run(args: argparse.Namespace, settings: Settings) -> int:
     options = CrawlOptions(
         run_id=args.run_id or new_run_id(),
         workers=args.workers or settings.crawl_workers,
-        refresh=args.refresh,
+        mode=getattr(args, "mode", None) or "continue",
         include_appears_on=args.include_appears_on or settings.crawl_include_appears_on,
         ttl_hours=settings.crawl_ttl_hours,
     )

@@ -30,6 +30,9 @@ LANDING = Asset(LANDING_ASSET_URI)
         "workers": Param(8, type="integer", minimum=1, description="threads per crawl shard"),
         "shards": Param(2, type="integer", minimum=1, maximum=16, description="parallel crawl tasks"),
         "artists_file": Param(None, type=["null", "string"], description="skip kworb, use this artists.txt"),
+        "mode": Param("refresh", enum=["continue", "refresh", "full"],
+                      description="crawl --refresh (weekly: artists + listings again, only new releases), "
+                                  "continue (what is missing) or --full (everything)"),
     },
     doc_md=__doc__,
 )
@@ -51,7 +54,7 @@ def crawl_and_ingest_data_into_mongoDB():  # noqa: N802 - the DAG id is a contra
     def crawl_shard(shard: dict, params=None, run_id=None) -> dict:
         from spotify_pipeline import tasks
 
-        return tasks.crawl_shard(shard["path"], shard["shards"], params["workers"], run_id)
+        return tasks.crawl_shard(shard["path"], shard["shards"], params["workers"], run_id, params["mode"])
 
     @task(outlets=[LANDING])
     def landing_stats(results: list[dict]) -> dict:

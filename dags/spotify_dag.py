@@ -17,11 +17,13 @@ from spotify_pipeline.tasks import spark_application
 PY_FILES = "{{ ti.xcom_pull(task_ids='package_code') }}"
 
 
-def spark_step(task_id: str, module: str) -> SparkSubmitOperator:
+def spark_step(task_id: str, layer: str) -> SparkSubmitOperator:
+    """One step = one spark-submit of the single entry, ``spark_jobs/submit.py --layer <layer>``."""
     return SparkSubmitOperator(
         task_id=task_id,
         conn_id="spark_default",
-        application=spark_application(module),
+        application=spark_application(),
+        application_args=["--layer", layer],
         py_files=PY_FILES,
         name=f"spotify-{task_id}",
         conf={"spark.sql.session.timeZone": "UTC", "spark.ui.showConsoleProgress": "false"},

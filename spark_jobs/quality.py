@@ -15,7 +15,8 @@ from datetime import UTC, datetime, timedelta
 from pyspark.sql import DataFrame, SparkSession
 from pyspark.sql import functions as F
 
-from spark_jobs.schemas import BRONZE_COLLECTIONS, TABLES, tables_in
+from lake.layout import LANDING_COUNTS
+from spark_jobs.schemas import BRONZE_COLLECTIONS, QUARANTINE, TABLES, tables_in
 from spark_jobs.session import SparkIO, lake_path, path_exists, read_table
 from spotify_pipeline.settings import Settings
 
@@ -80,7 +81,7 @@ def check_reference(child: DataFrame, child_table: str, col: str, parent: DataFr
     orphans = (child.where(F.col(col).isNotNull()).select(col)
                .join(parent.select(F.col(parent_col).alias(col)), on=col, how="left_anti"))
     n = orphans.count()
-    return CheckResult("reference", child_table, n == 0, f"{n} rows whose {col} is not in {parent_table}",
+    return CheckResult("reference", f"{child_table}.{col}", n == 0, f"{n} rows whose {col} is not in {parent_table}",
                        "0", [] if n == 0 else _examples(orphans, col))
 
 
@@ -115,9 +116,21 @@ def check_freshness(df: DataFrame, table: str, max_age: timedelta, now: datetime
                        f"<= {max_age.total_seconds() / 3600:.0f} h")
 
 
-def run_checks(spark: SparkSession, settings: Settings, max_age: timedelta = timedelta(days=7),
-               landing_counts: dict[str, int] | None = None) -> QualityReport:
+def read_landing_counts(spark: SparkSession, settings: Settings) -> dict[str, int] | None:
+    """Landing document counts recorded by the last export, read from the lake (file:// or hdfs://)."""
+    path = lake_path(settings, LANDING_COUNTS)
+    if not path_exists(spark, path):
+        return None
+    return json.loads(spark.read.text(path, wholetext=True).first()[0])
+
+
+def run_checks(spark: SparkSession, settings: Settings, max_age: timedelta = timedelta(days=7)) -> QualityReport:
+    """Every check over the lake alone: tables, quarantine and the landing counts beside the watermark."""
     results: list[CheckResult] = []
+    landing_counts = read_landing_counts(spark, settings)
+    if landing_counts is None:
+        results.append(CheckResult("landing_to_bronze", "bronze_layer", False, "no landing counts in the lake",
+                                   f"{LANDING_COUNTS} written by `spotify-pipeline export`"))
     present = {name: path_exists(spark, lake_path(settings, spec.path)) for name, spec in TABLES.items()}
     for name, ok in present.items():
         if not ok and TABLES[name].layer != "bronze":
@@ -136,7 +149,7 @@ def run_checks(spark: SparkSession, settings: Settings, max_age: timedelta = tim
         check_reference(t["silver_feature_music"], "silver_feature_music", "track_id", t["tracks_data"],
                         "tracks_data", "track_id"),
     ]
-    quarantine_path = lake_path(settings, "bronze_layer/_quarantine")
+    quarantine_path = lake_path(settings, QUARANTINE.path)
     quarantined = (spark.read.parquet(quarantine_path).select("source", "_id")
                    if path_exists(spark, quarantine_path) else None)
     for collection in BRONZE_COLLECTIONS:
@@ -175,39 +188,12 @@ def save_report(report: QualityReport, settings: Settings) -> None:
 
 
 def run(args: argparse.Namespace, settings: Settings) -> int:
-    from crawler.landing import open_store
-
-    with open_store(settings) as store:
-        landing = store.counts()
+    """CLI handler of ``spotify-pipeline check``."""
     with SparkIO(settings, app_name="spotify-quality") as spark:
-        report = run_checks(spark, settings, timedelta(hours=args.max_age_hours), landing)
+        report = run_checks(spark, settings, timedelta(hours=args.max_age_hours))
     save_report(report, settings)
     if args.json:
         print(json.dumps({"passed": report.passed, "results": [asdict(r) for r in report.results]}, indent=2))
     else:
         print(report.text())
     return 0 if report.passed else 1
-
-
-def main(argv: list[str] | None = None) -> None:
-    """spark-submit entry (Airflow): exit 1 with the report when a check fails."""
-    import sys
-
-    from crawler.landing import open_store
-    from spotify_pipeline.settings import get_settings
-
-    parser = argparse.ArgumentParser(description="data-quality checks")
-    parser.add_argument("--max-age-hours", type=float, default=168.0)
-    args = parser.parse_args(argv)
-    settings = get_settings()
-    with open_store(settings) as store:
-        landing = store.counts()
-    with SparkIO(settings, app_name="spotify-quality", set_master=False) as spark:
-        report = run_checks(spark, settings, timedelta(hours=args.max_age_hours), landing)
-    save_report(report, settings)
-    print(report.text())
-    sys.exit(0 if report.passed else 1)
-
-
-if __name__ == "__main__":
-    main()

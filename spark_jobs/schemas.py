@@ -6,15 +6,19 @@ with ``from_json``; fields Spotify removed for development-mode apps are simply 
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 
+from pyspark.sql import DataFrame
 from pyspark.sql import types as T
 
-FEATURE_COLUMNS: tuple[str, ...] = (
-    "danceability", "energy", "key", "loudness", "mode", "speechiness", "acousticness",
-    "instrumentalness", "liveness", "valence", "tempo", "time_signature",
-)
-_INT_FEATURES = {"key", "mode", "time_signature"}
+from spotify_pipeline.vocabulary import COLLECTIONS, FEATURE_NAMES, INTEGER_FEATURES
+
+# What a layer's build function calls on a frame several outputs share (the job caches it).
+Persist = Callable[[DataFrame], DataFrame]
+
+FEATURE_COLUMNS: tuple[str, ...] = FEATURE_NAMES
+_INT_FEATURES = INTEGER_FEATURES
 
 
 def _feature_fields() -> list[T.StructField]:
@@ -125,7 +129,7 @@ class TableSpec:
         return self.layer
 
 
-BRONZE_COLLECTIONS = ("artists_raw", "albums_raw", "tracks_raw", "audio_features_raw", "genres_raw")
+BRONZE_COLLECTIONS = COLLECTIONS  # one bronze table per landing collection
 
 _SPECS = [
     *[TableSpec(c, "bronze", f"bronze_layer/{c}", BRONZE_SCHEMA, (), f"landing collection {c}, raw JSON")
@@ -157,6 +161,9 @@ _SPECS = [
               WAREHOUSE_TRACK_CLUSTERS, ("track_id",), "KMeans cluster and 2-D PCA coordinates per track"),
 ]
 TABLES: dict[str, TableSpec] = {spec.name: spec for spec in _SPECS}
+# Rows of bronze that failed to parse: written by the silver job, read by the checks; not a catalog table.
+QUARANTINE = TableSpec("_quarantine", "bronze", "bronze_layer/_quarantine", QUARANTINE_SCHEMA, (),
+                       "bronze rows that failed to parse, with the reason")
 LAYERS = ("bronze", "silver", "gold", "warehouse")
 
 

@@ -41,7 +41,6 @@ class SparkIO:
             b = b.master(s.spark_master)
         b = (b.config("spark.driver.memory", s.spark_driver_memory)
              .config("spark.sql.session.timeZone", "UTC")
-             .config("spark.sql.shuffle.partitions", "8" if s.spark_master.startswith("local") else "64")
              .config("spark.sql.parquet.compression.codec", "zstd")
              .config("spark.sql.sources.partitionOverwriteMode", "dynamic")
              .config("spark.ui.showConsoleProgress", "false")
@@ -64,6 +63,9 @@ class SparkIO:
         python_workers_use_this_interpreter()
         self.spark = self._builder().getOrCreate()
         self.spark.sparkContext.setLogLevel("WARN")
+        # Sized for the cores the session really has (spark-submit may have chosen a cluster master):
+        # 2 per core, and adaptive execution coalesces what turns out small. Not 200 on 2 cores.
+        self.spark.conf.set("spark.sql.shuffle.partitions", str(2 * self.spark.sparkContext.defaultParallelism))
         self._owned = True
         return self.spark
 

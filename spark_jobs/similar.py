@@ -14,9 +14,8 @@ executors; seeded, so a rerun on the same input writes the same tables.
 
 from __future__ import annotations
 
-import argparse
 import math
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 
 import numpy as np
@@ -26,6 +25,7 @@ from pyspark.sql import functions as F
 from pyspark.sql import types as T
 
 from analytics.similarity import FEATURES, Tracks, top_k
+from spark_jobs.schemas import Persist
 
 SIMILAR_K = 10          # neighbours kept per track
 DISPLAY_CLUSTERS = 8    # clusters shown to people (dashboard, BI)
@@ -184,9 +184,15 @@ def warehouse_track_similar(assigned: DataFrame, k: int = SIMILAR_K) -> DataFram
                     F.round("score", 6).alias("score")))
 
 
-def build(recommendation: DataFrame, metadata: DataFrame, k: int = SIMILAR_K) -> dict[str, DataFrame]:
+def build_similar(tables: Mapping[str, DataFrame], persist: Persist = lambda df: df) -> dict[str, DataFrame]:
+    """The step of ``spark_jobs.steps``: both tables from the recommendation vectors and the metadata."""
+    return build(tables["warehouse_track_recommendation"], tables["gold_track_metadata"], persist=persist)
+
+
+def build(recommendation: DataFrame, metadata: DataFrame, k: int = SIMILAR_K,
+          persist: Persist = lambda df: df.cache()) -> dict[str, DataFrame]:
     """Both tables; empty when no track has features."""
-    vectors = track_vectors(recommendation, metadata).cache()
+    vectors = persist(track_vectors(recommendation, metadata))
     n = vectors.count()
     if n == 0:
         empty = vectors.sparkSession.createDataFrame([], vectors.schema)
@@ -197,18 +203,6 @@ def build(recommendation: DataFrame, metadata: DataFrame, k: int = SIMILAR_K) ->
                     "track_id", F.lit(0).alias("rank"), F.col("track_id").alias("similar_track_id"),
                     *[F.lit(0.0).alias(c) for c in ("distance", "genre_overlap", "score")])}
     space = fit_space(fit_sample(vectors, n).toPandas(), n)
-    assigned = assign(vectors, space).cache()
+    assigned = persist(assign(vectors, space))
     return {"warehouse_track_clusters": warehouse_track_clusters(assigned),
             "warehouse_track_similar": warehouse_track_similar(assigned, k)}
-
-
-def main(argv: Sequence[str] | None = None) -> None:
-    from spark_jobs.runner import run_layers_cli
-
-    parser = argparse.ArgumentParser(description="warehouse -> similar tracks and clusters")
-    parser.add_argument("--lake-uri")
-    run_layers_cli(["similar"], parser.parse_args(argv).lake_uri)
-
-
-if __name__ == "__main__":
-    main()

@@ -49,11 +49,16 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--limit", type=_positive_int, help="keep the first N artists")
     p.set_defaults(handler="crawler.kworb_command:run")
 
-    p = sub.add_parser("crawl", help="crawl the Spotify API into the landing zone (resumable)")
+    p = sub.add_parser("crawl", help="crawl the Spotify API into the landing zone (resumable; default: "
+                                     "continue what is missing)")
     p.add_argument("--artists", type=Path, required=True, help="artists.txt (name<TAB>spotify_id)")
     p.add_argument("--workers", type=_positive_int, help="worker threads (default CRAWL_WORKERS)")
     p.add_argument("--limit", type=_positive_int, help="crawl the first N artists")
-    p.add_argument("--refresh", action="store_true", help="refetch ids already landed")
+    mode = p.add_mutually_exclusive_group()
+    mode.add_argument("--refresh", dest="mode", action="store_const", const="refresh",
+                      help="weekly refresh: every artist and album listing again, only new albums/tracks/features")
+    mode.add_argument("--full", dest="mode", action="store_const", const="full", help="refetch everything")
+    p.set_defaults(mode="continue")
     p.add_argument("--include-appears-on", action="store_true",
                    help="also crawl albums the artist only appears on")
     p.add_argument("--run-id", help="run id stamped on documents (default: generated)")
@@ -104,6 +109,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--mode", choices=("extended", "development"), default="extended")
     p.add_argument("--artists", type=_positive_int, default=20, help="catalog size in artists")
     p.add_argument("--seed", type=int, default=42)
+    p.add_argument("--generation", type=int, default=0,
+                   help="catalog evolved N steps (new releases, removals, popularity changes; by seed)")
     p.add_argument("--client-id", default="sample-client-id")
     p.add_argument("--client-secret", default="sample-client-secret")
     p.add_argument("--token-ttl", type=int, help="token lifetime in seconds")
@@ -117,7 +124,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.set_defaults(handler="crawler.sample_api.server:run")
 
     p = sub.add_parser("stack", help="the platform's real services as local processes (make stack)")
-    p.add_argument("action", choices=("up", "down", "status"))
+    p.add_argument("action", choices=("up", "down", "status", "env"))
     p.add_argument("--profile", choices=("full", "light"), default="full",
                    help="light: Airflow on the embedded defaults only (little memory)")
     p.add_argument("--json", action="store_true", help="status as JSON")

@@ -19,7 +19,7 @@ import time
 from pathlib import Path
 
 from spotify_pipeline.errors import PipelineError
-from spotify_pipeline.settings import Settings, environment_for
+from spotify_pipeline.settings import Settings, child_environment
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 DAGS = ("crawl_and_ingest_data_into_mongoDB", "Spotify_DAG")
@@ -39,7 +39,7 @@ def demo_settings(settings: Settings, api) -> Settings:
     )
 
 
-def airflow_environment(settings: Settings) -> dict[str, str]:
+def airflow_environment(settings: Settings, path: str) -> dict[str, str]:
     """Environment for Airflow commands: local metadata DB, our dags folder, spark from the venv."""
     home = settings.data_dir / "airflow"
     venv_bin = str(Path(sys.executable).parent)
@@ -51,13 +51,48 @@ def airflow_environment(settings: Settings) -> dict[str, str]:
         "AIRFLOW__LOGGING__BASE_LOG_FOLDER": str(home / "logs"),
         "AIRFLOW__CORE__DAGBAG_IMPORT_TIMEOUT": "120",
         "AIRFLOW_CONN_SPARK_DEFAULT": '{"conn_type": "spark", "host": "local[*]"}',
-        "PATH": f"{venv_bin}{os.pathsep}{os.environ.get('PATH', '')}",
+        "PATH": f"{venv_bin}{os.pathsep}{path}",
         "PYSPARK_PYTHON": sys.executable,
         "PYTHONPATH": str(PROJECT_ROOT),
     }
 
 
-def _run_logged(cmd: list[str], env: dict[str, str], log_file: Path, label: str) -> None:
+class Timings:
+    """Wall time per demo step, and per Airflow task (from the run's metadata DB), printed as one table."""
+
+    def __init__(self) -> None:
+        self.steps: list[tuple[str, float]] = []
+        self.tasks: list[tuple[str, str, float]] = []
+
+    def add(self, label: str, seconds: float) -> None:
+        self.steps.append((label, seconds))
+
+    def read_tasks(self, airflow_db: Path) -> None:
+        import sqlite3
+
+        if not airflow_db.exists():
+            return
+        with sqlite3.connect(airflow_db) as con:
+            rows = con.execute("SELECT dag_id, task_id, count(*), max(duration), sum(duration) FROM task_instance "
+                               "WHERE duration IS NOT NULL GROUP BY dag_id, task_id ORDER BY min(start_date)"
+                               ).fetchall()
+        self.tasks = [(dag, f"{task}{f' (x{n}, longest {longest:.1f}s)' if n > 1 else ''}", total)
+                      for dag, task, n, longest, total in rows]
+
+    def table(self) -> str:
+        lines = ["== timings (seconds)", f"  {'step':<58} {'s':>7}"]
+        lines += [f"  {label:<58} {seconds:>7.1f}" for label, seconds in self.steps]
+        if self.tasks:
+            lines.append("  -- Airflow tasks (inside the `dags test` steps above)")
+            lines += [f"    {dag[:22] + '.' + task:<56} {seconds:>7.1f}" for dag, task, seconds in self.tasks]
+        return "\n".join(lines)
+
+    def as_dict(self) -> dict:
+        return {"steps": dict(self.steps), "tasks": {f"{d}.{t}": round(s, 2) for d, t, s in self.tasks}}
+
+
+def _run_logged(cmd: list[str], env: dict[str, str], log_file: Path, label: str,
+                timings: Timings | None = None) -> None:
     log_file.parent.mkdir(parents=True, exist_ok=True)
     start = time.monotonic()
     print(f"  {label} ... (log: {log_file})", flush=True)
@@ -67,43 +102,41 @@ def _run_logged(cmd: list[str], env: dict[str, str], log_file: Path, label: str)
         tail = log_file.read_text(errors="replace").splitlines()[-15:]
         print("\n".join(f"    | {line}" for line in tail), file=sys.stderr)
         raise PipelineError(f"{label} failed (exit {proc.returncode}); see {log_file}")
-    print(f"  {label}: ok in {time.monotonic() - start:.0f}s", flush=True)
+    seconds = time.monotonic() - start
+    if timings is not None:
+        timings.add(label, seconds)
+    print(f"  {label}: ok in {seconds:.0f}s", flush=True)
 
 
-def run_through_airflow(settings: Settings) -> None:
-    env = {**os.environ, **environment_for(settings), **airflow_environment(settings)}
+def run_through_airflow(settings: Settings, timings: Timings) -> None:
+    env = child_environment(settings)
+    env.update(airflow_environment(settings, env.get("PATH", "")))
     home = Path(env["AIRFLOW_HOME"])
     home.mkdir(parents=True, exist_ok=True)
     airflow = str(Path(sys.executable).parent / "airflow")
     logs = settings.data_dir / "logs"
-    _run_logged([airflow, "db", "migrate"], env, logs / "airflow-db-migrate.log", "airflow db migrate")
+    _run_logged([airflow, "db", "migrate"], env, logs / "airflow-db-migrate.log", "airflow db migrate", timings)
     for dag_id in DAGS:
-        _run_logged([airflow, "dags", "test", dag_id], env, logs / f"{dag_id}.log", f"airflow dags test {dag_id}")
+        # The demo continues what is missing (a rerun fetches nothing); a scheduled run refreshes.
+        conf = ["-c", '{"mode": "continue"}'] if dag_id == DAGS[0] else []
+        _run_logged([airflow, "dags", "test", dag_id, *conf], env, logs / f"{dag_id}.log",
+                    f"airflow dags test {dag_id}", timings)
+    timings.read_tasks(home / "airflow.db")
 
 
 def run_directly(settings: Settings, workers: int) -> None:
     """The same steps without Airflow (debugging)."""
-    from crawler.landing import open_store
+    from spark_jobs.quality import run_checks, save_report
     from spark_jobs.runner import run_layers
+    from spark_jobs.session import SparkIO
     from spotify_pipeline import tasks
 
-    os.environ.update(environment_for(settings))
-    from spotify_pipeline.settings import get_settings
-
-    get_settings.cache_clear()
-    artists = tasks.scrape_kworb(None, None)
-    print(f"  crawl: {tasks.crawl_shard(artists, 1, workers, 'demo-direct')}")
-    print(f"  export: {tasks.export_to_bronze()}")
+    artists = tasks.scrape_kworb(None, None, settings=settings)
+    print(f"  crawl: {tasks.crawl_shard(artists, 1, workers, 'demo-direct', settings=settings)}")
+    print(f"  export: {tasks.export_to_bronze(settings=settings)}")
     print(f"  transform: {run_layers(settings, ['all'])}")
-    from datetime import timedelta
-
-    from spark_jobs.quality import run_checks, save_report
-    from spark_jobs.session import SparkIO
-
-    with open_store(settings) as store:
-        landing = store.counts()
     with SparkIO(settings) as spark:
-        save_report(run_checks(spark, settings, timedelta(days=7), landing), settings)
+        save_report(run_checks(spark, settings), settings)
 
 
 def summary(settings: Settings) -> str:
@@ -137,19 +170,33 @@ def run(args: argparse.Namespace, settings: Settings) -> int:
     from crawler.sample_api.server import start_sample_api
 
     start = time.monotonic()
+    timings = Timings()
     with start_sample_api(n_artists=args.artists, seed=42) as api:
         demo = demo_settings(settings, api)
+        timings.add("start the sample API", time.monotonic() - start)
         print(f"demo: sample Spotify API at {api.base_url} ({api.catalog.n_artists} artists, "
               f"{api.catalog.n_albums} albums, {api.catalog.n_tracks} tracks); data in {demo.data_dir}", flush=True)
         if args.no_airflow:
+            t0 = time.monotonic()
             run_directly(demo, args.workers)
+            timings.add("pipeline without Airflow", time.monotonic() - t0)
         else:
-            run_through_airflow(demo)
+            run_through_airflow(demo, timings)
         stats = api.stats()
+    t0 = time.monotonic()
     print(summary(demo))
+    timings.add("summary (DuckDB over the lake)", time.monotonic() - t0)
     from analytics.report import write_report
 
-    print(f"\nreport: {write_report(demo)}")
+    t0 = time.monotonic()
+    report = write_report(demo)
+    timings.add("HTML report", time.monotonic() - t0)
+    timings.add("total", time.monotonic() - start)
+    print(timings.table())
+    out = demo.data_dir / "reports" / "demo_timings.json"
+    out.parent.mkdir(parents=True, exist_ok=True)
+    out.write_text(json.dumps(timings.as_dict(), indent=2))
+    print(f"\nreport: {report}")
     data_calls = stats.get("requests", 0)
     print(f"\nsample API: {data_calls} Web API calls this run"
           f"{' (nothing new to fetch)' if data_calls == 0 else ''}")

@@ -46,3 +46,26 @@ def spark(tmp_path_factory) -> Iterator:
     session.sparkContext.setLogLevel("ERROR")
     yield session
     session.stop()
+
+
+@pytest.fixture(scope="session")
+def stack():
+    """The real local stack, shared by the session: ``stack.up("mongo", ...)`` starts what a test needs.
+
+    Ports at STACK_PORT_OFFSET=1000, state in a temporary folder, downloads in the shared cache;
+    every process it started is stopped at the end, also on failure.
+    """
+    import shutil
+    import tempfile
+
+    from tests.stack.harness import StackHandle
+
+    # Not under pytest's 0700 basetemp: PostgreSQL runs as the `postgres` user and must reach its folder.
+    root = Path(tempfile.mkdtemp(prefix="spotify-stack-test-"))
+    root.chmod(0o755)
+    handle = StackHandle(root)
+    try:
+        yield handle
+    finally:
+        handle.down()
+        shutil.rmtree(root, ignore_errors=True)

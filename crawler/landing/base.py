@@ -13,13 +13,9 @@ from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from typing import Any
 
-COLLECTIONS: tuple[str, ...] = (
-    "artists_raw",
-    "albums_raw",
-    "tracks_raw",
-    "audio_features_raw",
-    "genres_raw",
-)
+from spotify_pipeline.vocabulary import COLLECTIONS
+
+__all__ = ["COLLECTIONS", "LandingDocument", "LandingStore", "RawDocument", "utc_now_iso"]
 
 
 @dataclass(frozen=True)
@@ -59,6 +55,10 @@ class LandingStore(ABC):
     @abstractmethod
     def existing_ids(self, collection: str, ids: Iterable[str], fetched_after: str | None = None) -> set[str]:
         """The subset of ``ids`` already landed (and fetched after ``fetched_after`` when given)."""
+
+    @abstractmethod
+    def get_payloads(self, collection: str, ids: Iterable[str]) -> dict[str, dict[str, Any]]:
+        """Payloads of the landed documents among ``ids`` (small lookups, e.g. previous listings)."""
 
     @abstractmethod
     def iter_raw(self, collection: str, fetched_after: str | None = None,

@@ -63,6 +63,14 @@ class MongoLandingStore(LandingStore):
             found.update(doc["_id"] for doc in self._coll(collection).find(query, {"_id": 1}))
         return found
 
+    def get_payloads(self, collection: str, ids: Iterable[str]) -> dict[str, dict]:
+        wanted = list(dict.fromkeys(ids))
+        found: dict[str, dict] = {}
+        for start in range(0, len(wanted), 1000):
+            cursor = self._coll(collection).find({"_id": {"$in": wanted[start:start + 1000]}}, {"payload": 1})
+            found.update((doc["_id"], doc["payload"]) for doc in cursor)
+        return found
+
     def iter_raw(self, collection: str, fetched_after: str | None = None,
                  batch_size: int = 5000) -> Iterator[RawDocument]:
         query = {"fetched_at": {"$gt": fetched_after}} if fetched_after is not None else {}

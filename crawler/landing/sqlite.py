@@ -91,6 +91,16 @@ class SQLiteLandingStore(LandingStore):
             found.update(row[0] for row in conn.execute(sql, params))
         return found
 
+    def get_payloads(self, collection: str, ids: Iterable[str]) -> dict[str, dict]:
+        wanted = list(dict.fromkeys(ids))
+        found: dict[str, dict] = {}
+        conn = self._conn()
+        for start in range(0, len(wanted), 500):
+            chunk = wanted[start:start + 500]
+            sql = f"SELECT _id, payload FROM {_check(collection)} WHERE _id IN ({','.join('?' * len(chunk))})"
+            found.update((row[0], json.loads(row[1])) for row in conn.execute(sql, chunk))
+        return found
+
     def iter_raw(self, collection: str, fetched_after: str | None = None,
                  batch_size: int = 5000) -> Iterator[RawDocument]:
         # Keyset pagination: constant memory, and no long read transaction blocking checkpoints.

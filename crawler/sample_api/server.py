@@ -1,7 +1,8 @@
-"""HTTP server that answers like the Spotify Web API, over a :class:`crawler.catalog.Catalog`.
+"""HTTP server that answers like the Spotify Web API, over a :class:`crawler.sample_api.synthetic_catalog.Catalog`.
 
 One port serves the Web API under ``/v1``, the client-credentials token endpoint at ``/api/token``,
-kworb-like pages under ``/kworb`` and admin counters at ``/_stats``. ``mode="development"``
+kworb-like pages under ``/kworb``, admin counters at ``/_stats`` and ``POST /_admin/evolve?generation=N``
+(moves the catalog forward: new releases, a removed album and artist, changed popularity). ``mode="development"``
 reproduces a development-mode app after Spotify's 2024-11 and 2026-02 changes: 403 from
 audio-features, the batch endpoints and artist top-tracks, search ``limit`` capped at 10,
 artist-albums ``limit`` capped at 10 without ``album_group``, and the removed fields absent.
@@ -32,11 +33,11 @@ from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from urllib.parse import parse_qs, urlsplit
 
-from crawler.catalog import ALBUM_GROUPS, Catalog, generate_catalog, is_base62_id, paging
+from crawler.sample_api.synthetic_catalog import Catalog, generate_catalog, paging
+from spotify_pipeline.vocabulary import ALBUM_GROUPS, MAX_IDS, is_base62_id
 
 log = logging.getLogger(__name__)
 
-MAX_IDS = {"artists": 50, "albums": 20, "tracks": 50, "audio-features": 100}
 
 
 class ApiError(Exception):
@@ -60,6 +61,7 @@ class ServerConfig:
     token_ttl: int = 3600
     rate_limit: int = 0  # requests per window, 0 = unlimited
     rate_window: float = 30.0
+    retry_after: int | None = None  # announced on a 429 instead of the real wait (Spotify sends hours)
     fault_rate: float = 0.0
     slow_rate: float = 0.0
     slow_seconds: float = 1.0
@@ -298,6 +300,8 @@ class _Handler(BaseHTTPRequestHandler):
             if url.path == "/_stats/reset" and method == "POST":
                 state.reset_stats()
                 return self._json(200, {"reset": True})
+            if url.path == "/_admin/evolve" and method == "POST":
+                return self._evolve(parse_qs(url.query))
             if url.path.startswith("/kworb/") and method == "GET":
                 return self._kworb(url.path.removeprefix("/kworb/"))
             if url.path.startswith("/v1/"):
@@ -334,8 +338,19 @@ class _Handler(BaseHTTPRequestHandler):
             state.tokens[token] = time.monotonic() + cfg.token_ttl
         self._json(200, {"access_token": token, "token_type": "Bearer", "expires_in": cfg.token_ttl})
 
+    def _evolve(self, query: dict) -> None:
+        state = self.server.state
+        try:
+            generation = int(query.get("generation", [""])[0])
+            with state.lock:
+                state.catalog.evolve(generation)
+        except ValueError as exc:
+            return self._json(400, {"error": {"status": 400, "message": str(exc)}})
+        cat = state.catalog
+        self._json(200, {"generation": cat.generation, "artists": cat.n_artists, "albums": cat.n_albums})
+
     def _kworb(self, page: str) -> None:
-        from crawler.kworb_pages import render_artists_page, render_listeners_page
+        from crawler.sample_api.kworb_pages import render_artists_page, render_listeners_page
 
         self._count(f"GET /kworb/{page}")
         by_streams, by_listeners = self.server.state.catalog.kworb_rankings()
@@ -359,6 +374,8 @@ class _Handler(BaseHTTPRequestHandler):
             while state.window and state.window[0] <= now - cfg.rate_window:
                 state.window.popleft()
             if len(state.window) >= cfg.rate_limit:
+                if cfg.retry_after is not None:
+                    return cfg.retry_after
                 return max(1, math.ceil(state.window[0] + cfg.rate_window - now))
             state.window.append(now)
             return None
@@ -461,6 +478,11 @@ class SampleApi:
                 setattr(self.config, name, value)
             self._server.state.window.clear()
 
+    def evolve(self, generation: int) -> None:
+        """Move the catalog to ``generation`` (same as ``POST /_admin/evolve?generation=N``)."""
+        with self._server.state.lock:
+            self._server.state.catalog.evolve(generation)
+
     def expire_tokens(self) -> None:
         with self._server.state.lock:
             for token in self._server.state.tokens:
@@ -489,19 +511,20 @@ class SampleApi:
 
 
 def make_server(n_artists: int = 20, seed: int = 42, host: str = "127.0.0.1", port: int = 0,
-                **config: object) -> SampleApi:
+                generation: int = 0, **config: object) -> SampleApi:
     cfg = ServerConfig(seed=seed, **config)  # type: ignore[arg-type]
     if cfg.mode not in ("extended", "development"):
         raise ValueError(f"unknown mode {cfg.mode!r}")
-    state = _State(config=cfg, catalog=generate_catalog(n_artists, seed), rng=random.Random(seed))
+    catalog = generate_catalog(n_artists, seed).evolve(generation)
+    state = _State(config=cfg, catalog=catalog, rng=random.Random(seed))
     return SampleApi(_Server((host, port), state))
 
 
 @contextmanager
-def start_sample_api(n_artists: int = 20, seed: int = 42, mode: str = "extended", **config: object
-                     ) -> Iterator[SampleApi]:
+def start_sample_api(n_artists: int = 20, seed: int = 42, mode: str = "extended", generation: int = 0,
+                     **config: object) -> Iterator[SampleApi]:
     """Serve on an ephemeral loopback port for the duration of the block (tests, demo, bench)."""
-    api = make_server(n_artists, seed, mode=mode, **config).start()
+    api = make_server(n_artists, seed, mode=mode, generation=generation, **config).start()
     try:
         yield api
     finally:
@@ -509,33 +532,42 @@ def start_sample_api(n_artists: int = 20, seed: int = 42, mode: str = "extended"
 
 
 def run(args: argparse.Namespace, settings) -> int:
-    """`spotify-pipeline sample-api`: serve until Ctrl-C / SIGTERM."""
+    """`spotify-pipeline sample-api`: serve until Ctrl-C / SIGTERM (flags override ``SAMPLE_API_*``)."""
+    from pydantic import ValidationError
+
+    from crawler.sample_api.settings import SampleApiSettings
+    from spotify_pipeline.errors import PipelineError
+
     def pick(flag: object, default: object) -> object:
         return default if flag is None else flag
 
     try:
+        defaults = SampleApiSettings()
+    except ValidationError as exc:
+        err = exc.errors()[0]
+        raise PipelineError(f"SAMPLE_API_{str(err['loc'][0]).upper()}={err['input']!r}: {err['msg']}") from None
+    try:
         api = make_server(
             args.artists, args.seed, host=args.host, port=args.port, mode=args.mode,
+            generation=getattr(args, "generation", 0) or 0,
             client_id=args.client_id, client_secret=args.client_secret,
-            token_ttl=pick(args.token_ttl, settings.sample_api_token_ttl_s),
-            rate_limit=pick(args.rate_limit, settings.sample_api_rate_limit),
-            rate_window=pick(args.rate_window, settings.sample_api_rate_window_s),
-            fault_rate=pick(args.fault_rate, settings.sample_api_fault_rate),
-            slow_rate=pick(args.slow_rate, settings.sample_api_slow_rate),
-            slow_seconds=pick(args.slow_seconds, settings.sample_api_slow_seconds),
-            drop_rate=pick(args.drop_rate, settings.sample_api_drop_rate),
-            truncate_rate=pick(args.truncate_rate, settings.sample_api_truncate_rate),
+            token_ttl=pick(args.token_ttl, defaults.token_ttl_s),
+            rate_limit=pick(args.rate_limit, defaults.rate_limit),
+            rate_window=pick(args.rate_window, defaults.rate_window_s),
+            fault_rate=pick(args.fault_rate, defaults.fault_rate),
+            slow_rate=pick(args.slow_rate, defaults.slow_rate),
+            slow_seconds=pick(args.slow_seconds, defaults.slow_seconds),
+            drop_rate=pick(args.drop_rate, defaults.drop_rate),
+            truncate_rate=pick(args.truncate_rate, defaults.truncate_rate),
         )
     except OSError as exc:
-        from spotify_pipeline.errors import PipelineError
-
         raise PipelineError(f"cannot listen on {args.host}:{args.port}: {exc.strerror}") from None
     stop = threading.Event()
     signal.signal(signal.SIGTERM, lambda *_: stop.set())
     api.start()
     cat = api.catalog
     print(f"sample Spotify API ({args.mode} mode): {cat.n_artists} artists, {cat.n_albums} albums, "
-          f"{cat.n_tracks} tracks (seed {args.seed})", flush=True)
+          f"{cat.n_tracks} tracks (seed {args.seed}, generation {cat.generation})", flush=True)
     print(f"export SPOTIFY_API_BASE_URL={api.api_url}", flush=True)
     print(f"export SPOTIFY_TOKEN_URL={api.token_url}", flush=True)
     print(f"export KWORB_BASE_URL={api.kworb_url}", flush=True)

@@ -36,6 +36,7 @@ SERVICE = Service(
     ready=ready,
     url=url,
     depends_on=("trino",),
+    ports=("dashboard",),
     env=lambda ctx: dict(ctx.env),
     cwd=lambda ctx: ctx.repo,
     start_timeout_s=60.0,

@@ -41,6 +41,7 @@ SERVICE = Service(
     ready=ready,
     url=url,
     depends_on=("trino",),
+    ports=("jupyter",),
     env=lambda ctx: {**ctx.env, "PYTHONPATH": str(ctx.repo)},
     cwd=lambda ctx: ctx.repo / "notebooks",
     start_timeout_s=90.0,

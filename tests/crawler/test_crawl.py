@@ -14,7 +14,7 @@ import pytest
 
 from crawler.artists_file import ArtistEntry, write_artists_file
 from crawler.crawl import normalize_name
-from crawler.plan import minimum_calls
+from crawler.sample_api.minimum_calls import minimum_calls
 from crawler.sample_api.server import start_sample_api
 from spotify_pipeline.cli import main
 from tests.crawler.conftest import entries_for, landing_snapshot
@@ -209,8 +209,8 @@ def test_sigkill_then_resume_equals_an_uninterrupted_crawl(make_settings, tmp_pa
 
 def test_api_dying_mid_crawl_stops_with_one_line_and_keeps_what_landed(tmp_path) -> None:
     """The API process is killed mid-crawl (every connection drops): exit 1 with one clear line, soon."""
-    from bench.common import sample_api_process
-    from crawler.catalog import generate_catalog
+    from crawler.sample_api.process import sample_api_process
+    from crawler.sample_api.synthetic_catalog import generate_catalog
 
     with sample_api_process(20, "extended") as api_env:
         artists = tmp_path / "artists.txt"

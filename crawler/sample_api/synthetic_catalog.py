@@ -10,6 +10,10 @@ album, track, simplified track, audio features). ``mode="development"`` drops th
 removed for development-mode apps in February 2026 (artist followers/popularity, album
 label/popularity/available_markets, track popularity/available_markets; ``external_ids`` stays:
 reverted in March 2026).
+
+``evolve(generation)`` moves the catalog forward in time, deterministically by seed: each
+generation adds artists and releases, removes an album and an artist (404 from then on) and
+moves followers/popularity, so refresh crawls can be tested against a known change set.
 """
 
 from __future__ import annotations
@@ -20,17 +24,13 @@ from array import array
 from collections.abc import Iterator
 from dataclasses import dataclass
 
-BASE62 = "0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz"
+from spotify_pipeline.vocabulary import ALBUM_GROUPS, BASE62
+
 _ID_SPACE = 62**22
 _ID_MULT = 0x5DEECE66D_1F2E3D4C5B  # odd and not a multiple of 31, so invertible modulo 62**22
 _ID_MULT_INV = pow(_ID_MULT, -1, _ID_SPACE)
 _KINDS = ("artist", "album", "track")
 
-FEATURE_NAMES = (
-    "danceability", "energy", "key", "loudness", "mode", "speechiness", "acousticness",
-    "instrumentalness", "liveness", "valence", "tempo", "time_signature",
-)
-ALBUM_GROUPS = ("album", "single", "compilation", "appears_on")
 MARKETS = ["US", "GB", "DE", "FR", "SE", "BR", "JP"]
 
 _GENRES = [
@@ -85,10 +85,6 @@ def decode_id(kind: str, spotify_id: str, seed: int) -> int | None:
     return ((value - offset) * _ID_MULT_INV) % _ID_SPACE
 
 
-def is_base62_id(text: str) -> bool:
-    return len(text) == 22 and all(ch in BASE62 for ch in text)
-
-
 def _rng(seed: int, *parts: object) -> random.Random:
     return random.Random(f"{seed}:" + ":".join(map(str, parts)))
 
@@ -139,6 +135,12 @@ class Catalog:
         # Featured artists: ~12% of tracks credit a second artist; that artist "appears_on" the album.
         self._featured: dict[int, int] = {}
         self._appears_on: dict[int, list[int]] = {}
+        # Evolution state (see evolve()): releases added after generation 0, removals, drifted attributes.
+        self.generation = 0
+        self._extra_albums: dict[int, list[int]] = {}
+        self._removed_albums: set[int] = set()
+        self._removed_artists: set[int] = set()
+        self._drift: dict[int, tuple[int, int]] = {}
         if n_artists > 1:
             pick = random.Random(f"{seed}:features")
             for album in range(len(album_artist)):
@@ -151,6 +153,61 @@ class Catalog:
                         albums = self._appears_on.setdefault(other, [])
                         if not albums or albums[-1] != album:
                             albums.append(album)
+
+    # ----------------------------------------------------------------- evolution
+    def evolve(self, generation: int) -> Catalog:
+        """Advance to ``generation`` (never back): the same seed and generation give the same catalog."""
+        if generation < self.generation:
+            raise ValueError(f"catalog is at generation {self.generation}, cannot go back to {generation}")
+        for g in range(self.generation + 1, generation + 1):
+            self._evolve_step(g)
+        return self
+
+    def _add_album(self, artist: int, rng: random.Random) -> int:
+        kind = rng.choices((0, 1, 2), weights=(45, 40, 15))[0]
+        a = len(self._album_artist)
+        self._album_artist.append(artist)
+        self._album_type.append(kind)
+        self._album_ntracks.append({0: rng.randint(8, 16), 1: rng.randint(1, 3), 2: rng.randint(12, 20)}[kind])
+        self._album_first_track.append(self._album_first_track[-1] + self._album_ntracks[-1])
+        self._extra_albums.setdefault(artist, []).append(a)
+        return a
+
+    def _evolve_step(self, g: int) -> None:
+        rng = _rng(self.seed, "evolve", g)
+        base = self.n_artists
+        # New artists (kworb picks them up): an empty base album range, releases in _extra_albums.
+        for i in range(base, base + max(1, base // 100)):
+            self._artist_ids.append(encode_id("artist", i, self.seed))
+            self._names.append(self._make_name(i, _rng(self.seed, "artist", i)))
+            self._artist_first_album.append(self._artist_first_album[-1])
+            self.n_artists += 1
+            for _ in range(rng.randint(2, 5)):
+                self._add_album(i, rng)
+        live = [i for i in range(base) if i not in self._removed_artists]
+        # New releases of existing artists.
+        for i in rng.sample(live, max(1, len(live) // 20)):
+            self._add_album(i, rng)
+        # One album taken down (an artist with more than one album keeps a catalog).
+        candidates = [a for i in live[2:] for a, _ in self.artist_albums(i, ("album", "single", "compilation"))
+                      if len(self.artist_albums(i, ("album", "single", "compilation"))) > 1]
+        if candidates:
+            self._removed_albums.add(rng.choice(candidates))
+        # One artist taken down (never one of the first two, which carry the paging edge cases).
+        if len(live) > 4:
+            self._removed_artists.add(rng.choice(live[2:]))
+        # Followers and popularity move for about a third of the artists.
+        for i in rng.sample(live, max(1, len(live) // 3)):
+            _genres, followers, popularity = self._artist_attrs(i)
+            self._drift[i] = (int(followers * rng.uniform(1.0, 1.25)) + 1,
+                              max(0, min(100, popularity + rng.randint(-6, 6))))
+        self.generation = g
+
+    def is_removed_album(self, a: int) -> bool:
+        return a in self._removed_albums
+
+    def is_removed_artist(self, i: int) -> bool:
+        return i in self._removed_artists
 
     # ----------------------------------------------------------------- names and sizes
     def _make_name(self, i: int, rng: random.Random) -> str:
@@ -188,11 +245,11 @@ class Catalog:
 
     def artist_index(self, spotify_id: str) -> int | None:
         i = decode_id("artist", spotify_id, self.seed)
-        return i if i is not None and i < self.n_artists else None
+        return i if i is not None and i < self.n_artists and i not in self._removed_artists else None
 
     def album_index(self, spotify_id: str) -> int | None:
         a = decode_id("album", spotify_id, self.seed)
-        return a if a is not None and a < self.n_albums else None
+        return a if a is not None and a < self.n_albums and a not in self._removed_albums else None
 
     def track_index(self, spotify_id: str) -> int | None:
         t = decode_id("track", spotify_id, self.seed)
@@ -227,13 +284,13 @@ class Catalog:
 
     def artist_albums(self, i: int, groups: tuple[str, ...] = ALBUM_GROUPS) -> list[tuple[int, str]]:
         """(album index, album_group) of an artist in the order the API lists them."""
-        out = [
-            (a, self.album_type(a))
-            for a in range(self._artist_first_album[i], self._artist_first_album[i + 1])
-            if self.album_type(a) in groups
-        ]
+        # Releases added by evolve() come first, newest first, as the API lists recent releases first.
+        owned = [*reversed(self._extra_albums.get(i, [])),
+                 *range(self._artist_first_album[i], self._artist_first_album[i + 1])]
+        out = [(a, self.album_type(a)) for a in owned
+               if self.album_type(a) in groups and a not in self._removed_albums]
         if "appears_on" in groups:
-            out.extend((a, "appears_on") for a in self._appears_on.get(i, []))
+            out.extend((a, "appears_on") for a in self._appears_on.get(i, []) if a not in self._removed_albums)
         return out
 
     def track_artists(self, t: int) -> list[int]:
@@ -244,8 +301,9 @@ class Catalog:
     def search_artists(self, query: str) -> list[int]:
         """Artists whose name contains the query (case-insensitive), exact matches first."""
         q = query.casefold().strip()
-        exact = [i for i, n in enumerate(self._names) if n.casefold() == q]
-        partial = [i for i, n in enumerate(self._names) if q and q in n.casefold() and n.casefold() != q]
+        names = [(i, n) for i, n in enumerate(self._names) if i not in self._removed_artists]
+        exact = [i for i, n in names if n.casefold() == q]
+        partial = [i for i, n in names if q and q in n.casefold() and n.casefold() != q]
         return exact + partial
 
     # ----------------------------------------------------------------- object builders
@@ -255,6 +313,8 @@ class Catalog:
         genres = sorted(rng.sample(_GENRES, n_genres))
         followers = int(rng.paretovariate(1.2) * 10_000)
         popularity = rng.randint(15, 100)
+        if i in self._drift:
+            followers, popularity = self._drift[i]
         return genres, followers, popularity
 
     def simplified_artist(self, i: int, base: str) -> dict:
