@@ -23,6 +23,7 @@ MODULES: dict[str, str] = {
     "demo": "bench.demo_bench",
     "trino": "bench.trino_bench",
     "stack": "bench.stack_bench",
+    "similar": "bench.similar_bench",
 }
 
 
