@@ -199,11 +199,17 @@ def run(args: argparse.Namespace, settings: Settings) -> int:
     t0 = time.monotonic()
     print(summary(demo))
     timings.add("summary (DuckDB over the lake)", time.monotonic() - t0)
+    from analytics.report import write_report
+
+    t0 = time.monotonic()
+    report = write_report(demo)
+    timings.add("HTML report", time.monotonic() - t0)
     timings.add("total", time.monotonic() - start)
     print(timings.table())
     out = demo.data_dir / "reports" / "demo_timings.json"
     out.parent.mkdir(parents=True, exist_ok=True)
     out.write_text(json.dumps(timings.as_dict(), indent=2))
+    print(f"\nreport: {report}")
     data_calls = stats.get("requests", 0)
     print(f"\nsample API: {data_calls} Web API calls this run"
           f"{' (nothing new to fetch)' if data_calls == 0 else ''}")
