@@ -8,7 +8,6 @@ the body's exception: a failure while stopping is logged, and the original error
 from __future__ import annotations
 
 import logging
-import os
 import sys
 from types import TracebackType
 
@@ -44,6 +43,8 @@ class SparkIO:
              .config("spark.sql.parquet.compression.codec", "zstd")
              .config("spark.sql.sources.partitionOverwriteMode", "dynamic")
              .config("spark.ui.showConsoleProgress", "false")
+             # Python workers run this interpreter (the default, `python3` on PATH, is often not this venv)
+             .config("spark.pyspark.python", sys.executable)
              .config("spark.driver.extraJavaOptions", f"-Dderby.system.home={data_dir}"))
         if self.hive:
             b = b.enableHiveSupport().config("spark.sql.warehouse.dir", str(data_dir / "spark-warehouse"))
@@ -60,7 +61,6 @@ class SparkIO:
             self.spark = active
             return active
         self.settings.data_dir.mkdir(parents=True, exist_ok=True)
-        python_workers_use_this_interpreter()
         self.spark = self._builder().getOrCreate()
         self.spark.sparkContext.setLogLevel("WARN")
         # Sized for the cores the session really has (spark-submit may have chosen a cluster master):
@@ -78,12 +78,6 @@ class SparkIO:
             except Exception:  # noqa: BLE001 - never mask the body's exception
                 log.exception("stopping the Spark session failed")
         return None
-
-
-def python_workers_use_this_interpreter() -> None:
-    """Python UDF workers run ``$PYSPARK_PYTHON`` (default: whatever ``python3`` is on PATH, often not
-    this venv, so numpy/pandas are missing). pyspark reads only that variable, when the context starts."""
-    os.environ.setdefault("PYSPARK_PYTHON", sys.executable)
 
 
 def lake_path(settings: Settings, relative: str) -> str:
