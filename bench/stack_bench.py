@@ -84,7 +84,7 @@ def _per_service(log: str) -> dict[str, float]:
     return {m.group(1): float(m.group(3)) for m in re.finditer(r"^\s+(\S+): (ready|done) in ([\d.]+) s", log, re.M)}
 
 
-def main(results: Path) -> dict:
+def main(results: Path, quick: bool = False) -> dict:
     root = Path(tempfile.mkdtemp(prefix="spotify-stack-bench-"))
     root.chmod(0o755)  # postgres runs as its own user when we are root
     env = {**os.environ, "DATA_DIR": str(root / "data"), "STACK_STATE_DIR": str(root / "stack"),
@@ -109,3 +109,8 @@ def main(results: Path) -> dict:
         shutil.rmtree(root, ignore_errors=True)
     (results / "stack.json").write_text(json.dumps(report, indent=2) + "\n")
     return report
+
+
+def summary(report: dict) -> list[str]:
+    return [f"stack: cold start {report['cold_start_s']}s, warm start {report['warm_start_s']}s, "
+            f"peak RSS {report['peak_rss_mb']} MB"]

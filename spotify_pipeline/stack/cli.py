@@ -67,6 +67,11 @@ def run(args: argparse.Namespace, settings: Settings) -> int:
         stopped = sup.down()
         print(f"stopped: {', '.join(stopped) if stopped else 'nothing was running'}")
         return 0
+    if args.action == "jdbc":
+        from spotify_pipeline.stack.jdbc import describe
+
+        print(describe(sup.ctx))
+        return 0
     if args.action == "env":
         for key, value in stack_env(sup.ctx).items():
             print(f"export {key}={shlex.quote(value)}")

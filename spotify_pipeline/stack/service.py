@@ -42,7 +42,7 @@ class StackContext:
     logs: Path              # one log file per service
     venv_bin: Path          # the project's venv bin (python, spark-submit, airflow)
     port_offset: int = 0
-    env: Mapping[str, str] = field(default_factory=dict)  # pipeline settings as env (settings.environment_for)
+    env: Mapping[str, str] = field(default_factory=dict)
 
     def port(self, name: str) -> int:
         return BASE_PORTS[name] + self.port_offset
