@@ -26,14 +26,14 @@ from tests.spark.test_pipeline import crawl_and_export
 
 REPO = Path(__file__).resolve().parents[2]
 # Starting the stack (HDFS, metastore, Trino) counts against the first test: minutes on 2 busy cores.
-pytestmark = [pytest.mark.spark, pytest.mark.timeout(1800)]
+pytestmark = [pytest.mark.spark, pytest.mark.timeout(2400)]
 
 
 def pipeline(settings, *args: str) -> str:
     """One ``spotify-pipeline`` command in its own process (its own Spark), as Airflow would run it."""
     env = {**os.environ, **environment_for(settings)}
     proc = subprocess.run([sys.executable, "-m", "spotify_pipeline", *args], env=env, cwd=settings.data_dir,
-                          capture_output=True, text=True, timeout=480, check=False)
+                          capture_output=True, text=True, timeout=1200, check=False)
     assert proc.returncode == 0, f"{args}: {proc.stderr[-3000:]}"
     return proc.stdout
 
