@@ -181,12 +181,15 @@ class Fetcher:
 
 
 class Collected:
-    """A thread-safe list for fan-out results."""
+    """A thread-safe list for fan-out results, optionally landing each batch as it arrives."""
 
-    def __init__(self) -> None:
+    def __init__(self, land: Sink | None = None) -> None:
         self.items: list[dict] = []
+        self._land = land
         self._lock = threading.Lock()
 
-    def __call__(self, objs: list[dict]) -> None:
+    def __call__(self, objs: list[dict], land: bool = True) -> None:
+        if land and self._land is not None and objs:
+            self._land(objs)
         with self._lock:
             self.items.extend(objs)
