@@ -6,11 +6,16 @@ with ``from_json``; fields Spotify removed for development-mode apps are simply 
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 
+from pyspark.sql import DataFrame
 from pyspark.sql import types as T
 
 from spotify_pipeline.vocabulary import COLLECTIONS, FEATURE_NAMES, INTEGER_FEATURES
+
+# What a layer's build function calls on a frame several outputs share (the job caches it).
+Persist = Callable[[DataFrame], DataFrame]
 
 FEATURE_COLUMNS: tuple[str, ...] = FEATURE_NAMES
 _INT_FEATURES = INTEGER_FEATURES
@@ -100,6 +105,14 @@ WAREHOUSE_TRACK_RECOMMENDATION = T.StructType([
     T.StructField("track_id", STR), T.StructField("track_name", STR), T.StructField("artist_name", STR),
     *[T.StructField(c, DBL) for c in FEATURE_COLUMNS],
 ])
+WAREHOUSE_TRACK_SIMILAR = _s(
+    ("track_id", STR), ("rank", INT), ("similar_track_id", STR), ("distance", DBL), ("genre_overlap", DBL),
+    ("score", DBL),
+)
+WAREHOUSE_TRACK_CLUSTERS = _s(
+    ("track_id", STR), ("track_name", STR), ("artist_name", STR), ("primary_genre", STR), ("cluster_id", INT),
+    ("pca_x", DBL), ("pca_y", DBL),
+)
 
 
 @dataclass(frozen=True)
@@ -141,8 +154,16 @@ _SPECS = [
               WAREHOUSE_TRACK_DASHBOARD, ("track_id",), "flat BI table, one row per track"),
     TableSpec("warehouse_track_recommendation", "warehouse", "warehouse_layer/warehouse_track_recommendation",
               WAREHOUSE_TRACK_RECOMMENDATION, ("track_id",), "z-scored audio features per track"),
+    TableSpec("warehouse_track_similar", "warehouse", "warehouse_layer/warehouse_track_similar",
+              WAREHOUSE_TRACK_SIMILAR, ("track_id", "rank"),
+              "top 10 tracks that sound alike per track (approximate: KMeans blocks, two probes)"),
+    TableSpec("warehouse_track_clusters", "warehouse", "warehouse_layer/warehouse_track_clusters",
+              WAREHOUSE_TRACK_CLUSTERS, ("track_id",), "KMeans cluster and 2-D PCA coordinates per track"),
 ]
 TABLES: dict[str, TableSpec] = {spec.name: spec for spec in _SPECS}
+# Rows of bronze that failed to parse: written by the silver job, read by the checks; not a catalog table.
+QUARANTINE = TableSpec("_quarantine", "bronze", "bronze_layer/_quarantine", QUARANTINE_SCHEMA, (),
+                       "bronze rows that failed to parse, with the reason")
 LAYERS = ("bronze", "silver", "gold", "warehouse")
 
 

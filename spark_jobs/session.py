@@ -8,6 +8,8 @@ the body's exception: a failure while stopping is logged, and the original error
 from __future__ import annotations
 
 import logging
+import os
+import sys
 from types import TracebackType
 
 from pyspark.sql import DataFrame, SparkSession
@@ -39,7 +41,6 @@ class SparkIO:
             b = b.master(s.spark_master)
         b = (b.config("spark.driver.memory", s.spark_driver_memory)
              .config("spark.sql.session.timeZone", "UTC")
-             .config("spark.sql.shuffle.partitions", "8" if s.spark_master.startswith("local") else "64")
              .config("spark.sql.parquet.compression.codec", "zstd")
              .config("spark.sql.sources.partitionOverwriteMode", "dynamic")
              .config("spark.ui.showConsoleProgress", "false")
@@ -59,8 +60,12 @@ class SparkIO:
             self.spark = active
             return active
         self.settings.data_dir.mkdir(parents=True, exist_ok=True)
+        python_workers_use_this_interpreter()
         self.spark = self._builder().getOrCreate()
         self.spark.sparkContext.setLogLevel("WARN")
+        # Sized for the cores the session really has (spark-submit may have chosen a cluster master):
+        # 2 per core, and adaptive execution coalesces what turns out small. Not 200 on 2 cores.
+        self.spark.conf.set("spark.sql.shuffle.partitions", str(2 * self.spark.sparkContext.defaultParallelism))
         self._owned = True
         return self.spark
 
@@ -72,6 +77,12 @@ class SparkIO:
             except Exception:  # noqa: BLE001 - never mask the body's exception
                 log.exception("stopping the Spark session failed")
         return None
+
+
+def python_workers_use_this_interpreter() -> None:
+    """Python UDF workers run ``$PYSPARK_PYTHON`` (default: whatever ``python3`` is on PATH, often not
+    this venv, so numpy/pandas are missing). pyspark reads only that variable, when the context starts."""
+    os.environ.setdefault("PYSPARK_PYTHON", sys.executable)
 
 
 def lake_path(settings: Settings, relative: str) -> str:

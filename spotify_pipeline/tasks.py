@@ -108,8 +108,8 @@ def package_code() -> str:
     return str(out)
 
 
-def spark_application(module: str) -> str:
-    """Path of a spark_jobs module file, wherever the package is installed."""
+def spark_application() -> str:
+    """Path of the single spark-submit entry (``spark_jobs/submit.py``), wherever the package is installed."""
     import spark_jobs
 
-    return str(Path(spark_jobs.__file__).resolve().parent / f"{module}.py")
+    return str(Path(spark_jobs.__file__).resolve().parent / "submit.py")

@@ -16,7 +16,6 @@ import sys
 from pathlib import Path
 
 from spotify_pipeline.errors import PipelineError
-from spotify_pipeline.settings import inherited_environment
 from spotify_pipeline.stack.downloads import locked
 from spotify_pipeline.stack.service import Service, StackContext
 
@@ -82,7 +81,7 @@ def install(ctx: StackContext) -> None:
         (home / "go.mod").write_text(_GO_MOD.format(module=MODULE, version=VERSION))
         (home / "main.go").write_text(_MAIN_GO)
         sys.stderr.write(f"  building FerretDB v{VERSION} (first run only, a few minutes)...\n")
-        env = {**inherited_environment(), "CGO_ENABLED": "0", "GOFLAGS": "-mod=mod"}
+        env = {**ctx.env, "CGO_ENABLED": "0", "GOFLAGS": "-mod=mod"}
         tmp = binary(ctx).with_name(".ferretdb.tmp")
         for cmd in ([go, "mod", "tidy"], [go, "build", "-trimpath", "-o", str(tmp), "."]):
             proc = subprocess.run(cmd, cwd=home, env=env, capture_output=True, text=True, check=False)
