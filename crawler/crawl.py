@@ -16,11 +16,13 @@ the last of each stage:
    full tracks carry popularity, ISRC and the album; in development mode full tracks would cost
    one call per track and add only the ISRC, so the simplified tracks from the album are landed;
 5. audio features by 100 from the configured source;
-6. albums are landed last: an album in the store means its tracks and features are there, so a
-   resumed crawl can skip it. Then the chunk's artists are checkpointed ``done``.
+6. the chunk's artists are checkpointed ``done``.
 
-A killed crawl resumes from the checkpoints: done artists are skipped, landed albums and tracks
-are not fetched again.
+A kill loses at most the calls in flight: every listing, album batch, track batch and feature
+batch is landed as soon as it returns. A resumed crawl skips done artists, reuses landed listings,
+reads back the landed albums of unfinished artists and fetches only the tracks and features still
+missing. (Refresh and full modes land albums after their tracks and features, so there a landed
+album always means a complete one.)
 
 Modes (``CrawlOptions.mode``): ``continue`` (default) does what is missing; ``refresh`` (the
 weekly run) refetches every artist object and album listing but only the albums, tracks and
