@@ -28,10 +28,13 @@ def test_namenode_ui_lists_the_dashboard_parquet_files(stack, stack_lake) -> Non
     with chromium_context() as ctx:
         page = ctx.new_page()
         page.goto(f"http://localhost:{stack.ctx.port('namenode_http')}/explorer.html")
-        page.fill("#directory", DASHBOARD_DIR)          # type the path and press Go!, as a person does
-        page.click("#btn-nav-directory")
+        # Browse as a person does: click the folder names from the root listing down.
+        for folder in DASHBOARD_DIR.strip("/").split("/"):
+            page.locator("#table-explorer a", has_text=folder).first.click()
+            page.wait_for_function("d => document.querySelector('#directory').value.endsWith(d)", arg=folder)
         files = page.locator("#table-explorer tbody tr td a")
         page.locator("#table-explorer td", has_text=".parquet").first.wait_for()
+        assert page.input_value("#directory") == DASHBOARD_DIR
         names = files.all_inner_texts()
         screenshot(page, "namenode-warehouse_track_dashboard")
     assert any(n.startswith("part-") and n.endswith(".parquet") for n in names), names
