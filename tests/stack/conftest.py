@@ -62,3 +62,12 @@ def stack_lake(stack_with_api, stack_api, tmp_path_factory) -> dict[str, str]:
     env = pipeline_env(stack, stack_api)
     run_pipeline(env, tmp_path_factory.mktemp("pipeline"))
     return env
+
+
+@pytest.fixture(scope="session")
+def bi(stack, stack_lake, tmp_path_factory):
+    """A BI tool's JDBC session (the Trino JDBC driver of the server's version) against the stack's Trino."""
+    from spotify_pipeline.stack.jdbc import driver_jar, jdbc_url
+    from tests.stack.bi import BiClient
+
+    return BiClient.build(driver_jar(stack.ctx), tmp_path_factory.mktemp("bi"), jdbc_url(stack.ctx))
