@@ -7,12 +7,15 @@ the same work now succeeds. They reuse the session's one stack and one pipeline 
 
 from __future__ import annotations
 
+import subprocess
+import sys
 import time
 
 import pytest
 import requests
 
 from tests.stack.bi import BiClient, JdbcError
+from tests.stack.conftest import REPO, cli
 
 pytestmark = pytest.mark.slow
 
@@ -56,3 +59,49 @@ def test_trino_killed_during_a_query_is_one_error_then_the_same_query_answers(st
     answer = bi.query(sql)
     assert int(answer["rows"][0][0]) == rows ** 3
     print(f"Trino back in {restart_s:.0f} s; the same query answered {rows}^3")
+
+
+def _metastore_tables(stack) -> list[tuple[str, str, int]]:
+    """(database, table, create_time) of every table the metastore holds, read from its PostgreSQL."""
+    import psycopg2
+
+    from spotify_pipeline.stack import hive_metastore
+
+    con = psycopg2.connect(host="127.0.0.1", port=stack.ctx.port("postgres"), dbname=hive_metastore.DATABASE,
+                           user=hive_metastore.USER, password=hive_metastore.PASSWORD)
+    try:
+        with con.cursor() as cur:
+            cur.execute('SELECT d."NAME", t."TBL_NAME", t."CREATE_TIME" FROM "TBLS" t JOIN "DBS" d USING ("DB_ID")')
+            return cur.fetchall()
+    finally:
+        con.close()
+
+
+def test_metastore_killed_during_registration_then_retried_registers_each_table_once(stack, stack_lake) -> None:
+    expected = sorted((db, t) for db, t, _ in _metastore_tables(stack))
+    assert len(expected) >= 16
+    started = int(time.time())
+    register = subprocess.Popen([sys.executable, "-m", "spotify_pipeline.cli", "register"], env=stack_lake, cwd=REPO,
+                                stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    try:
+        deadline = time.monotonic() + 300
+        while not any(created >= started for _, _, created in _metastore_tables(stack)):
+            assert register.poll() is None, f"register ended before any table was re-created: {register.communicate()}"
+            assert time.monotonic() < deadline, "registration never started"
+            time.sleep(0.2)
+        stack.supervisor.kill("hive-metastore")        # mid-way: some tables re-created, others not yet
+        killed_at = time.monotonic()
+        stack.supervisor.up(["hive-metastore"])
+        back_s = time.monotonic() - killed_at
+        out, err = register.communicate(timeout=600)
+    finally:
+        if register.poll() is None:
+            register.kill()
+    first = register.returncode
+    print(f"first attempt: exit {first} ({(err.strip().splitlines() or [''])[-1][:200]}); metastore back in {back_s:.0f} s")
+    if first != 0:
+        assert "Traceback" not in err.split("\n")[-5:], err[-1000:]
+        retry = cli(stack_lake, "register")           # what the Airflow task's retry does
+        assert retry.returncode == 0, retry.stderr[-2000:]
+    after = sorted((db, t) for db, t, _ in _metastore_tables(stack))
+    assert after == expected                            # every table there, each exactly once
