@@ -15,6 +15,7 @@ import subprocess
 from dataclasses import dataclass
 from pathlib import Path
 
+REPO = Path(__file__).resolve().parents[2]
 SOURCE = Path(__file__).with_name("bi") / "BiClient.java"
 
 
@@ -31,8 +32,10 @@ class BiClient:
 
     @classmethod
     def build(cls, driver_jar: Path, workdir: Path, url: str) -> BiClient:
+        if not shutil.which("javac"):  # a fresh CI machine has only the JRE Spark needs
+            subprocess.run(["bash", str(REPO / "scripts" / "browser-prereqs.sh")], check=True, timeout=900)
         javac = shutil.which("javac")
-        assert javac, "javac not found: install a JDK (default-jdk-headless)"
+        assert javac, "javac not found after scripts/browser-prereqs.sh"
         workdir.mkdir(parents=True, exist_ok=True)
         subprocess.run([javac, "-d", str(workdir), str(SOURCE)], check=True, capture_output=True, timeout=120)
         return cls(driver_jar, workdir, url)
