@@ -4,10 +4,11 @@ VENV ?= .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
 
-.PHONY: install demo test test-fast bench lint ddl clean stack stack-down stack-prereqs
+.PHONY: install demo test test-fast bench lint ddl clean stack stack-down stack-prereqs dashboard
 
 $(STAMP): pyproject.toml requirements.lock scripts/bootstrap.sh
 	bash scripts/bootstrap.sh $(VENV)
+	$(PY) -m spotify_pipeline.demo_airflow || echo "install: no Airflow DB template (the demo will migrate)"
 	touch $(STAMP)
 
 install: $(STAMP)
@@ -23,6 +24,10 @@ test-fast: $(STAMP)
 
 bench: $(STAMP)
 	$(PY) -m bench.run $(if $(ONLY),--only $(ONLY)) $(if $(QUICK),--quick)
+
+dashboard: $(STAMP)
+	$(VENV)/bin/streamlit run analytics/dashboard_app.py --server.port 8501 \
+		--server.headless true --browser.gatherUsageStats false
 
 lint: $(STAMP)
 	$(VENV)/bin/ruff check .

@@ -26,7 +26,8 @@ LAKE_TABLES: dict[str, tuple[str, ...]] = {
     "silver": ("silver_artists", "silver_album", "tracks_data", "silver_track_artists", "silver_feature_music",
                "silver_artists_genres"),
     "gold": ("gold_track_metadata", "gold_feature_matrix"),
-    "warehouse": ("warehouse_track_dashboard", "warehouse_track_recommendation"),
+    "warehouse": ("warehouse_track_dashboard", "warehouse_track_recommendation", "warehouse_track_similar",
+                  "warehouse_track_clusters"),
 }
 
 

@@ -1,4 +1,4 @@
-"""Landing -> bronze -> silver -> gold -> warehouse -> data quality -> Hive catalog.
+"""Landing -> bronze -> silver -> gold -> warehouse -> similar tracks -> data quality -> Hive catalog.
 
 Scheduled on the landing asset the crawl DAG updates. Spark steps go through SparkSubmitOperator
 with the ``spark_default`` connection, which comes only from ``AIRFLOW_CONN_SPARK_DEFAULT``
@@ -56,9 +56,10 @@ def spotify_dag():
     silver = spark_step("silver", "silver")
     gold = spark_step("gold", "gold")
     warehouse = spark_step("warehouse", "warehouse")
+    similar_tracks = spark_step("similar_tracks", "similar")
     quality = spark_step("data_quality", "quality")
     catalog = spark_step("register_catalog", "catalog")
-    [export_to_bronze(), package_code()] >> silver >> gold >> warehouse >> quality >> catalog
+    [export_to_bronze(), package_code()] >> silver >> gold >> warehouse >> similar_tracks >> quality >> catalog
 
 
 spotify_dag()

@@ -105,6 +105,14 @@ WAREHOUSE_TRACK_RECOMMENDATION = T.StructType([
     T.StructField("track_id", STR), T.StructField("track_name", STR), T.StructField("artist_name", STR),
     *[T.StructField(c, DBL) for c in FEATURE_COLUMNS],
 ])
+WAREHOUSE_TRACK_SIMILAR = _s(
+    ("track_id", STR), ("rank", INT), ("similar_track_id", STR), ("distance", DBL), ("genre_overlap", DBL),
+    ("score", DBL),
+)
+WAREHOUSE_TRACK_CLUSTERS = _s(
+    ("track_id", STR), ("track_name", STR), ("artist_name", STR), ("primary_genre", STR), ("cluster_id", INT),
+    ("pca_x", DBL), ("pca_y", DBL),
+)
 
 
 @dataclass(frozen=True)
@@ -146,6 +154,11 @@ _SPECS = [
               WAREHOUSE_TRACK_DASHBOARD, ("track_id",), "flat BI table, one row per track"),
     TableSpec("warehouse_track_recommendation", "warehouse", "warehouse_layer/warehouse_track_recommendation",
               WAREHOUSE_TRACK_RECOMMENDATION, ("track_id",), "z-scored audio features per track"),
+    TableSpec("warehouse_track_similar", "warehouse", "warehouse_layer/warehouse_track_similar",
+              WAREHOUSE_TRACK_SIMILAR, ("track_id", "rank"),
+              "top 10 tracks that sound alike per track (approximate: KMeans blocks, two probes)"),
+    TableSpec("warehouse_track_clusters", "warehouse", "warehouse_layer/warehouse_track_clusters",
+              WAREHOUSE_TRACK_CLUSTERS, ("track_id",), "KMeans cluster and 2-D PCA coordinates per track"),
 ]
 TABLES: dict[str, TableSpec] = {spec.name: spec for spec in _SPECS}
 # Rows of bronze that failed to parse: written by the silver job, read by the checks; not a catalog table.

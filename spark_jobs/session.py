@@ -8,6 +8,7 @@ the body's exception: a failure while stopping is logged, and the original error
 from __future__ import annotations
 
 import logging
+import sys
 from types import TracebackType
 
 from pyspark.sql import DataFrame, SparkSession
@@ -42,6 +43,8 @@ class SparkIO:
              .config("spark.sql.parquet.compression.codec", "zstd")
              .config("spark.sql.sources.partitionOverwriteMode", "dynamic")
              .config("spark.ui.showConsoleProgress", "false")
+             # Python workers run this interpreter (the default, `python3` on PATH, is often not this venv)
+             .config("spark.pyspark.python", sys.executable)
              .config("spark.driver.extraJavaOptions", f"-Dderby.system.home={data_dir}"))
         if self.hive:
             b = b.enableHiveSupport().config("spark.sql.warehouse.dir", str(data_dir / "spark-warehouse"))

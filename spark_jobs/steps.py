@@ -14,7 +14,7 @@ from dataclasses import dataclass
 
 from pyspark.sql import DataFrame
 
-from spark_jobs import gold, silver, warehouse
+from spark_jobs import gold, silver, similar, warehouse
 from spark_jobs.schemas import BRONZE_COLLECTIONS, Persist
 
 
@@ -34,6 +34,8 @@ STEPS: list[Step] = [
                   "silver_feature_music"), ("gold_track_metadata", "gold_feature_matrix"), gold.build_gold),
     Step("warehouse", ("gold_track_metadata", "gold_feature_matrix", "silver_feature_music"),
          ("warehouse_track_dashboard", "warehouse_track_recommendation"), warehouse.build_warehouse),
+    Step("similar", ("warehouse_track_recommendation", "gold_track_metadata"),
+         ("warehouse_track_clusters", "warehouse_track_similar"), similar.build_similar),
 ]
 
 

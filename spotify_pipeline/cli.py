@@ -17,7 +17,7 @@ from pathlib import Path
 
 from spotify_pipeline.errors import PipelineError, UsageError
 
-LAYERS = ("silver", "gold", "warehouse", "all")
+LAYERS = ("silver", "gold", "warehouse", "similar", "all")
 
 
 def _positive_int(text: str) -> int:

@@ -140,9 +140,14 @@ def environment_for(settings: Settings) -> dict[str, str]:
     return out
 
 
+def inherited_environment() -> dict[str, str]:
+    """A copy of this process's environment, for child processes that must inherit it (PATH, HOME...)."""
+    return dict(os.environ)
+
+
 def child_environment(settings: Settings, **extra: str) -> dict[str, str]:
     """This process's environment with ``settings`` (and ``extra``) on top, for a child process.
 
     The caller's own environment is never changed: children get theirs explicitly.
     """
-    return {**os.environ, **environment_for(settings), **extra}
+    return {**inherited_environment(), **environment_for(settings), **extra}

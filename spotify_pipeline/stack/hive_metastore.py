@@ -4,21 +4,26 @@ Hive 2.3 is the line Spark 4.2's built-in Hive client and Trino both speak (Hive
 ``get_table``). Its jars come with the project's pinned pyspark, so the only download is the
 PostgreSQL JDBC driver (Maven Central, checksum-verified). ``hive/conf/hive-site.xml`` (the compose
 stack's file) is rendered with this machine's ports into the state dir, beside a rendered
-``core-site.xml``. DataNucleus creates the schema on the first start and only adds what is missing
-afterwards (``datanucleus.schema.autoCreateAll``), so it is created once and idempotently; the data
-stays in the stack's PostgreSQL database ``metastore`` (role ``hive``).
+``core-site.xml``. The wheel has no schema SQL scripts (Hive's ``schematool`` needs them), so ``init``
+creates the schema with DataNucleus' own SchemaTool from the jar's ``package.jdo``: it adds only
+what is missing (idempotent) and runs once (a stamp in the state dir). Creating it up front matters:
+left to the server's lazy ``autoCreateAll``, PostgreSQL deadlocks on the first ``CREATE TABLE``
+(a foreign key added on one connection waits for the open insert on another). The data stays in
+the stack's PostgreSQL database ``metastore`` (role ``hive``).
 """
 
 from __future__ import annotations
 
 import socket
 import struct
+import subprocess
 import xml.etree.ElementTree as ET
+import zipfile
 from collections.abc import Mapping
 from pathlib import Path
 
 from spotify_pipeline.errors import PipelineError
-from spotify_pipeline.stack.artifacts import maven_artifact
+from spotify_pipeline.stack.downloads import maven_artifact
 from spotify_pipeline.stack.service import Service, StackContext
 
 NAME = "hive-metastore"
@@ -35,7 +40,7 @@ def pyspark_jars() -> Path:
 
 
 def jdbc_jar(ctx: StackContext) -> Path:
-    return maven_artifact(ctx.cache, "org.postgresql", "postgresql", POSTGRES_JDBC_VERSION, "jar", NAME)
+    return maven_artifact(ctx.cache, f"org.postgresql:postgresql:{POSTGRES_JDBC_VERSION}")
 
 
 def conf_dir(ctx: StackContext) -> Path:
@@ -92,13 +97,13 @@ def core_site(ctx: StackContext) -> str:
 def hive_site(ctx: StackContext) -> str:
     template = (ctx.repo / "hive" / "conf" / "hive-site.xml").read_text()
     values = {
-        "javax.jdo.option.ConnectionURL": f"jdbc:postgresql://localhost:{ctx.port('postgres')}/{DATABASE}",
+        "javax.jdo.option.ConnectionURL": jdbc_url(ctx),
         "javax.jdo.option.ConnectionUserName": USER,
         "javax.jdo.option.ConnectionPassword": PASSWORD,
         "hive.metastore.uris": uri(ctx),
         "hive.metastore.warehouse.dir": warehouse_dir(ctx),
         "fs.defaultFS": fs_root(ctx),
-        # First start creates the schema; later starts find it and add only what is missing.
+        # init creates the schema; the server only fills in a table a later Hive release adds.
         "datanucleus.schema.autoCreateAll": "true",
     }
     return render_site(template, values, "rendered by `make stack` from hive/conf/hive-site.xml; do not edit")
@@ -111,12 +116,45 @@ def install(ctx: StackContext) -> None:
     jdbc_jar(ctx)
 
 
+def jdbc_url(ctx: StackContext) -> str:
+    return f"jdbc:postgresql://localhost:{ctx.port('postgres')}/{DATABASE}"
+
+
+def schema_command(ctx: StackContext) -> list[str]:
+    """DataNucleus SchemaTool over the metastore's JDO mapping: creates every missing table and key."""
+    work = ctx.state / "hive-metastore" / "schema"
+    return ["java", HEAP, "-cp", f"{jdbc_jar(ctx)}:{pyspark_jars()}/*", "org.datanucleus.store.schema.SchemaTool",
+            "-create", "-api", "JDO", "-props", str(work / "datanucleus.properties"), str(work / "package.jdo")]
+
+
+def create_schema(ctx: StackContext) -> None:
+    work = ctx.state / "hive-metastore" / "schema"
+    stamp = work / "created"
+    if stamp.exists() and stamp.read_text() == jdbc_url(ctx):
+        return
+    work.mkdir(parents=True, exist_ok=True)
+    with zipfile.ZipFile(pyspark_jars() / f"hive-metastore-{HIVE_VERSION}.jar") as jar:
+        (work / "package.jdo").write_bytes(jar.read("package.jdo"))
+    (work / "datanucleus.properties").write_text("\n".join([
+        "datanucleus.ConnectionDriverName=org.postgresql.Driver", f"datanucleus.ConnectionURL={jdbc_url(ctx)}",
+        f"datanucleus.ConnectionUserName={USER}", f"datanucleus.ConnectionPassword={PASSWORD}",
+        # HiveConf's defaults for these two, so the tables are the ones the server expects
+        "datanucleus.identifierFactory=datanucleus1", "datanucleus.rdbms.useLegacyNativeValueStrategy=true", ""]))
+    proc = subprocess.run(schema_command(ctx), capture_output=True, text=True, timeout=300, check=False)
+    if proc.returncode != 0 or "completed successfully" not in proc.stdout + proc.stderr:
+        tail = " | ".join((proc.stdout + proc.stderr).strip().splitlines()[-2:])
+        raise PipelineError(f"{NAME}: creating the metastore schema in {jdbc_url(ctx)} failed: {tail}")
+    stamp.write_text(jdbc_url(ctx))
+
+
 def init(ctx: StackContext) -> None:
+    """Render the config and create the schema (needs the stack's PostgreSQL up: it runs after it)."""
     conf = conf_dir(ctx)
     conf.mkdir(parents=True, exist_ok=True)
     (conf / "hive-site.xml").write_text(hive_site(ctx))
     (conf / "core-site.xml").write_text(core_site(ctx))
     (ctx.state / "hive-metastore" / "work").mkdir(parents=True, exist_ok=True)
+    create_schema(ctx)
 
 
 def command(ctx: StackContext) -> list[str]:
@@ -187,5 +225,6 @@ SERVICE = Service(
     install=install,
     init=init,
     cwd=lambda ctx: ctx.state / "hive-metastore" / "work",
+    ports=("hive_metastore",),
     start_timeout_s=180.0,
 )

@@ -226,6 +226,9 @@ class Supervisor:
     def _launch(self, svc: Service) -> _Starting | None:
         """Install, init and spawn ``svc``; None when there is nothing to wait for."""
         ctx = self.ctx
+        if svc.oneshot and _safe_ready(svc, ctx):  # its work is done (schema migrated, folders made)
+            self.say(f"  {svc.name}: already done")
+            return None
         pf = None if svc.oneshot else self.running(svc.name)
         if pf is not None and pf.alive():
             # Ours and running: a slow probe answer is no reason to restart it; wait for it instead.
@@ -278,7 +281,7 @@ class Supervisor:
         self.say(f"  {svc.name}: {what} in {time.monotonic() - started:.1f} s")
 
     def _env(self, svc: Service) -> dict[str, str]:
-        env = {**self.ctx.base_env, **self.ctx.env}
+        env = dict(self.ctx.env)  # the inherited environment, the settings and the stack's endpoints
         if svc.env:
             env.update(svc.env(self.ctx))
         env["PATH"] = f"{self.ctx.venv_bin}:{env.get('PATH', '')}"
@@ -361,7 +364,8 @@ class Supervisor:
                 "url": svc.url(self.ctx),
                 "healthy": _safe_ready(svc, self.ctx),
                 "version": svc.version,
-                "running": svc.oneshot or pf is not None,
+                "running": pf is not None,
+                "oneshot": svc.oneshot,
                 "pid": pf.pid if pf else None,
                 "log": str(self.log_path(svc.name)),
             }

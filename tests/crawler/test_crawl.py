@@ -183,7 +183,7 @@ def test_sigkill_then_resume_equals_an_uninterrupted_crawl(make_settings, tmp_pa
         cmd = [sys.executable, "-m", "spotify_pipeline", "crawl", "--artists", str(artists), "--workers", "4"]
         proc = subprocess.Popen(cmd, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
         db = tmp_path / "killed" / "landing.sqlite"
-        deadline = time.monotonic() + 30
+        deadline = time.monotonic() + 180  # generous: a loaded 2-core machine starts Python slowly
         while time.monotonic() < deadline:  # kill once some tracks (not all) have landed
             if db.exists() and 0 < len(landing_snapshot(db)["tracks_raw"]) < api.catalog.n_tracks:
                 break
@@ -201,8 +201,9 @@ def test_sigkill_then_resume_equals_an_uninterrupted_crawl(make_settings, tmp_pa
         assert subprocess.run(cmd, env=clean_env, capture_output=True).returncode == 0
         clean = _stat_calls(api.stats())
     assert landing_snapshot(db) == landing_snapshot(tmp_path / "clean" / "landing.sqlite")
-    # The resumed run fetched only what was missing: no track batch twice, fewer calls than from scratch.
-    assert first["GET /v1/tracks"] + second["GET /v1/tracks"] <= clean["GET /v1/tracks"] + 1
+    # The resumed run fetched only what was missing: only the track batches in flight at the kill
+    # (one per worker) are fetched twice, and fewer calls than from scratch.
+    assert first["GET /v1/tracks"] + second["GET /v1/tracks"] <= clean["GET /v1/tracks"] + 4
     assert second["GET /v1/tracks"] < clean["GET /v1/tracks"]
     assert sum(second.values()) < sum(clean.values())
 

@@ -87,7 +87,8 @@ def test_spotify_dag_graph_is_scheduled_on_the_asset(dagbag) -> None:
     assert dag["asset_schedule"] == dagbag["crawl_and_ingest_data_into_mongoDB"]["outlets"]  # producer -> consumer
     assert dag["edges"] == [
         ["data_quality", "register_catalog"], ["export_to_bronze", "silver"], ["gold", "warehouse"],
-        ["package_code", "silver"], ["silver", "gold"], ["warehouse", "data_quality"]]
+        ["package_code", "silver"], ["silver", "gold"], ["similar_tracks", "data_quality"],
+        ["warehouse", "similar_tracks"]]
 
 
 CONN = """
@@ -113,5 +114,5 @@ def test_spark_steps_point_at_the_single_entry(dagbag) -> None:
     assert path.is_file() and path.name == "submit.py" and "def main(" in path.read_text()
     assert dagbag["Spotify_DAG"]["spark_args"] == {
         "silver": ["--layer", "silver"], "gold": ["--layer", "gold"], "warehouse": ["--layer", "warehouse"],
-        "data_quality": ["--layer", "quality"], "register_catalog": ["--layer", "catalog"]}
+        "similar_tracks": ["--layer", "similar"], "data_quality": ["--layer", "quality"], "register_catalog": ["--layer", "catalog"]}
     assert set(dagbag["Spotify_DAG"]["spark_apps"]) == {str(path)}

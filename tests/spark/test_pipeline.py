@@ -131,20 +131,22 @@ def test_register_through_a_real_thrift_metastore(lake, tmp_path) -> None:
             proc = subprocess.run([sys.executable, "-m", "spotify_pipeline", "register"], env=env,
                                   capture_output=True, text=True, timeout=300)
             assert proc.returncode == 0, proc.stderr[-2000:]
-            assert "registered 15 tables" in proc.stdout
+            assert "registered 17 tables" in proc.stdout
         probe = (
             "from pyspark.sql import SparkSession\n"
             f"s = SparkSession.builder.master('local[1]').config('spark.hadoop.hive.metastore.uris', '{metastore.uri}')"
             ".enableHiveSupport().getOrCreate()\n"
             "print(sorted(t.name for t in s.catalog.listTables('gold')))\n"
             "print(s.sql('SELECT count(*) FROM warehouse.warehouse_track_dashboard').first()[0])\n"
+            "print(s.sql('SELECT count(*) FROM warehouse.warehouse_track_similar').first()[0])\n"
         )
         proc = subprocess.run([sys.executable, "-c", probe], env={**os.environ, "DATA_DIR": str(tmp_path / "p")},
                               capture_output=True, text=True, timeout=300, cwd=tmp_path)
         assert proc.returncode == 0, proc.stderr[-2000:]
         lines = proc.stdout.strip().splitlines()
-        assert lines[-2] == "['gold_feature_matrix', 'gold_track_metadata']"
-        assert int(lines[-1]) == counts["warehouse_track_dashboard"]
+        assert lines[-3] == "['gold_feature_matrix', 'gold_track_metadata']"
+        assert int(lines[-2]) == counts["warehouse_track_dashboard"]
+        assert int(lines[-1]) == counts["warehouse_track_similar"] > 0
 
 
 def test_a_layer_whose_inputs_were_never_written_says_which_to_run(spark, tmp_path) -> None:

@@ -87,7 +87,7 @@ def test_status_json_and_env_let_scripts_find_the_services(stack) -> None:
 def _free_offset() -> int:
     """An offset whose postgres/mongo/spark ports are all free (away from the session stack's)."""
     for offset in (1500, 1600, 1700, 1800):
-        if not any(tcp_open(p + offset) for p in (5433, 27017, 7077, 8082, 8083)):
+        if not any(tcp_open(p + offset) for p in (5433, 27017, 7077, 8082, 8084)):
             return offset
     pytest.fail("no free port offset for a second stack")
 
