@@ -16,13 +16,12 @@ import requests
 
 from spotify_pipeline.stack import airflow as airflow_service
 from tests.stack.browser import chromium_context, screenshot
-from tests.stack.conftest import STACK_ARTISTS
+from tests.stack.conftest import STACK_ARTISTS, airflow_services
 
 pytestmark = pytest.mark.slow
 
 DASHBOARD_DIR = "/warehouse_layer/warehouse_track_dashboard"
 CRAWL_DAG, SPOTIFY_DAG = "crawl_and_ingest_data_into_mongoDB", "Spotify_DAG"
-AIRFLOW_SERVICES = ("airflow-apiserver", "airflow-scheduler", "airflow-dag-processor", "airflow-triggerer")
 
 
 def test_namenode_ui_lists_the_dashboard_parquet_files(stack, stack_lake) -> None:
@@ -118,15 +117,18 @@ def _dag_card(page, dag_id: str):
         has=page.get_by_role("button", name="Trigger Dag")).last
 
 
-def test_airflow_ui_one_click_runs_the_whole_pipeline(stack_with_api) -> None:
-    stack = stack_with_api
-    stack.up(*AIRFLOW_SERVICES)
-    base = airflow_service.api_url(stack.ctx)
-    user, password = airflow_service.admin_login(stack.ctx)
+def test_airflow_ui_one_click_runs_the_whole_pipeline(stack, stack_api, tmp_path) -> None:
+    with airflow_services(stack, stack_api, tmp_path / "airflow-stack") as ctx:
+        _one_click_run(ctx)
+
+
+def _one_click_run(ctx) -> None:
+    base = airflow_service.api_url(ctx)
+    user, password = airflow_service.admin_login(ctx)
     rest = Rest(base, user, password)
     before = {d: {r["dag_run_id"] for r in rest.runs(d)} for d in (CRAWL_DAG, SPOTIFY_DAG)}
-    with chromium_context() as ctx:
-        page = ctx.new_page()
+    with chromium_context() as browser:
+        page = browser.new_page()
         _login(page, base, user, password)
         page.goto(f"{base}/dags")
         for dag_id in (CRAWL_DAG, SPOTIFY_DAG):
@@ -157,5 +159,9 @@ def test_airflow_ui_one_click_runs_the_whole_pipeline(stack_with_api) -> None:
         assert spotify["run_type"] == "asset_triggered"     # started by the landing asset, not by us
         page.goto(f"{base}/dags/{SPOTIFY_DAG}/runs/{spotify['dag_run_id']}")
         page.get_by_text("register_catalog").first.wait_for()
+        page.get_by_text("Success").first.wait_for()
         screenshot(page, "airflow-spotify-dag-grid")
+        page.goto(f"{base}/dags/{CRAWL_DAG}/runs/{crawl['dag_run_id']}")
+        page.get_by_text("landing_stats").first.wait_for()
+        screenshot(page, "airflow-crawl-grid")
     print(f"UI-triggered run: crawl + Spotify_DAG succeeded in {wall:.0f} s")
