@@ -355,6 +355,17 @@ class Supervisor:
                 time.sleep(0.1)
         self.pid_path(name).unlink(missing_ok=True)
 
+    def kill(self, name: str, sig: int = signal.SIGKILL) -> int:
+        """Send ``sig`` to one running service's process group (fault drills); its pid. ``up`` restarts it."""
+        pf = self.running(name)
+        if pf is None or not pf.alive():
+            raise PipelineError(f"{name}: not running")
+        if sig == signal.SIGKILL:
+            self._stop(name, pf, signal.SIGKILL)   # waits until the whole group is gone, clears the pid file
+        else:
+            os.killpg(pf.pid, sig)
+        return pf.pid
+
     # status
     def status(self) -> dict[str, dict]:
         out = {}
