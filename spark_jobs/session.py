@@ -63,7 +63,8 @@ class SparkIO:
         self.spark.sparkContext.setLogLevel("WARN")
         # Sized for the cores the session really has (spark-submit may have chosen a cluster master):
         # 2 per core, and adaptive execution coalesces what turns out small. Not 200 on 2 cores.
-        self.spark.conf.set("spark.sql.shuffle.partitions", str(2 * self.spark.sparkContext.defaultParallelism))
+        if not self.spark.sparkContext.getConf().contains("spark.sql.shuffle.partitions"):  # unless set on purpose
+            self.spark.conf.set("spark.sql.shuffle.partitions", str(2 * self.spark.sparkContext.defaultParallelism))
         self._owned = True
         return self.spark
 
