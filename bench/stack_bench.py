@@ -45,14 +45,13 @@ class StackRss:
         return out
 
     def sample(self) -> None:
-        groups = {pgid: name for name, pgid in self._groups().items()}
+        """Each service's leader and all its descendants (PostgreSQL's workers leave the group)."""
         sizes: dict[str, int] = {}
-        for proc in psutil.process_iter(["pid"]):
+        for name, pid in self._groups().items():
             try:
-                name = groups.get(os.getpgid(proc.pid))
-                if name:
-                    sizes[name] = sizes.get(name, 0) + proc.memory_info().rss
-            except (psutil.Error, ProcessLookupError, PermissionError):
+                root = psutil.Process(pid)
+                sizes[name] = sum(p.memory_info().rss for p in [root, *root.children(recursive=True)])
+            except psutil.Error:
                 continue
         total = sum(sizes.values())
         if total > self.peak:
@@ -90,7 +89,8 @@ def main(results: Path, quick: bool = False) -> dict:
     root.chmod(0o755)  # postgres runs as its own user when we are root
     env = {**os.environ, "DATA_DIR": str(root / "data"), "STACK_STATE_DIR": str(root / "stack"),
            "STACK_PORT_OFFSET": str(OFFSET)}
-    report: dict = {"port_offset": OFFSET, "cpus": os.cpu_count()}
+    # The load average says how busy the shared machine was: start times scale with it.
+    report: dict = {"port_offset": OFFSET, "cpus": os.cpu_count(), "load_avg_1m_before": os.getloadavg()[0]}
     try:
         cold_s, cold_log = _cli(env, "up")
         _cli(env, "down")

@@ -16,11 +16,13 @@ the last of each stage:
    full tracks carry popularity, ISRC and the album; in development mode full tracks would cost
    one call per track and add only the ISRC, so the simplified tracks from the album are landed;
 5. audio features by 100 from the configured source;
-6. albums are landed last: an album in the store means its tracks and features are there, so a
-   resumed crawl can skip it. Then the chunk's artists are checkpointed ``done``.
+6. the chunk's artists are checkpointed ``done``.
 
-A killed crawl resumes from the checkpoints: done artists are skipped, landed albums and tracks
-are not fetched again.
+A kill loses at most the calls in flight: every listing, album batch, track batch and feature
+batch is landed as soon as it returns. A resumed crawl skips done artists, reuses landed listings,
+reads back the landed albums of unfinished artists and fetches only the tracks and features still
+missing. (Refresh and full modes land albums after their tracks and features, so there a landed
+album always means a complete one.)
 
 Modes (``CrawlOptions.mode``): ``continue`` (default) does what is missing; ``refresh`` (the
 weekly run) refetches every artist object and album listing but only the albums, tracks and
@@ -184,9 +186,8 @@ class Crawler:
             artist_failed(artist_id, "artist not found")
         return gone
 
-    def _vanished(self, listings: dict[str, list[str]], groups: str) -> list[str]:
+    def _vanished(self, previous: dict[str, dict], listings: dict[str, list[str]], groups: str) -> list[str]:
         """Albums an artist listed at its previous crawl (same groups) and no longer lists."""
-        previous = self.store.get_payloads("listings_raw", listings)
         listed = {a for ids in listings.values() for a in ids}
         gone = {a for artist_id, doc in previous.items() if doc.get("include_groups") == groups
                 for a in doc.get("album_ids") or [] if a not in listed}
@@ -209,13 +210,23 @@ class Crawler:
         owners: dict[str, set[str]] = {}
         listings: dict[str, list[str]] = {}
         groups = ",".join(fetch.album_groups)
+        # Listings are landed as soon as they are fetched; a resumed crawl (continue mode) reuses
+        # them instead of listing again. Refresh and full modes list every artist again.
+        previous = self.store.get_payloads("listings_raw", live)
+        reusable = set() if self.opt.mode != "continue" else self._landed("listings_raw", live)
 
         def listing(artist_id: str) -> None:
-            try:
-                ids = fetch.album_ids(artist_id)
-            except ApiError as exc:
-                artist_failed(artist_id, f"album listing: {exc}")
-                return
+            before = previous.get(artist_id)
+            if artist_id in reusable and before and before.get("include_groups") == groups:
+                ids = list(before.get("album_ids") or [])
+            else:
+                try:
+                    ids = fetch.album_ids(artist_id)
+                except ApiError as exc:
+                    artist_failed(artist_id, f"album listing: {exc}")
+                    return
+                self._land("listings_raw", [(artist_id, {"artist_id": artist_id, "include_groups": groups,
+                                                         "album_ids": ids})])
             with self._lock:
                 listings[artist_id] = ids
                 for album_id in ids:
@@ -226,10 +237,18 @@ class Crawler:
             fresh = [a for a in owners if a not in self._claimed]
             self._claimed.update(fresh)
         landed = self._landed("albums_raw", fresh)
-        vanished = self._vanished(listings, groups)
+        vanished = self._vanished(previous, listings, groups)
         bad_albums: dict[str, str] = {}
-        fetched = Collected()
+        # Continue mode lands each album batch as soon as its track pages are joined, so a kill
+        # loses at most the batches in flight; the landed albums of these (unfinished) artists are
+        # read back, and their tracks and features completed where the killed run stopped.
+        # Refresh and full modes land albums last: a landed album then means a complete one.
+        early = self.opt.mode == "continue"
+        fetched = Collected(land=(lambda objs: self._land("albums_raw", ((a["id"], a) for a in objs)))
+                            if early else None)
         fetch.albums([a for a in fresh if a not in landed] + vanished, fetched, bad_albums.__setitem__)
+        if early and landed:
+            fetched(list(self.store.get_payloads("albums_raw", landed).values()), land=False)
         albums = fetched.items
         self._unavailable("album", [a for a in vanished if bad_albums.get(a) == "album not found"])
         for album_id in vanished:  # an unlisted album that fails otherwise is no artist's failure
@@ -248,12 +267,11 @@ class Crawler:
         landed_features = self._landed("audio_features_raw", track_album)
         fetch.features([t for t in track_album if t not in landed_features],
                        lambda objs: self._land("audio_features_raw", ((o["id"], o) for o in objs)), track_failed)
-        self._land("albums_raw", ((a["id"], a) for a in albums if a["id"] not in bad_albums))
+        if not early:
+            self._land("albums_raw", ((a["id"], a) for a in albums if a["id"] not in bad_albums))
         for album_id, reason in bad_albums.items():
             for artist_id in owners.get(album_id, ()):
                 artist_failed(artist_id, reason)
-        self._land("listings_raw", ((a, {"artist_id": a, "include_groups": groups, "album_ids": ids})
-                                    for a, ids in listings.items() if a not in failed_artists))
         self._checkpoint(artist_ids, failed_artists, gone_artists)
 
     def _checkpoint(self, artist_ids: list[str], failed_artists: set[str], gone_artists: set[str]) -> None:

@@ -75,28 +75,45 @@ class Fetcher:
         page = self.client.get("search", {"q": name, "type": "artist", "limit": 10})
         return [a for a in (page.get("artists") or {}).get("items") or [] if a]
 
-    def artists(self, ids: list[str], sink: Sink, fail: Failure) -> None:
-        def one(artist_id: str) -> None:
+    def _by_ids(self, kind: str, sink: Sink, fail: Failure, complete: Callable[[dict], dict] | None = None
+                ) -> tuple[Callable[[list[str]], bool], Callable[[str], None]]:
+        """The batch call and the per-id call of ``kind`` (artists, albums), for :class:`BatchOrSingle`.
+
+        A 404 (or null in a batch) fails with exactly "<kind> not found"; ``complete`` finishes each object
+        (an album's track pages) before it goes to ``sink``.
+        """
+        noun = kind[:-1]
+        finish = complete or (lambda obj: obj)
+
+        def one(item_id: str) -> None:
             try:
-                sink([self.client.get(f"artists/{artist_id}")])
+                sink([finish(self.client.get(f"{kind}/{item_id}"))])
             except ApiError as exc:
-                fail(artist_id, "artist not found" if exc.status == 404 else f"artist: {exc}")
+                fail(item_id, f"{noun} not found" if exc.status == 404 else f"{noun}: {exc}")
 
         def batch(chunk: list[str]) -> bool:
             try:
-                objs = self.several("artists", chunk)
+                objs = self.several(kind, chunk)
             except ApiError as exc:
-                for artist_id in chunk:
-                    fail(artist_id, f"artists batch: {exc}")
+                for item_id in chunk:
+                    fail(item_id, f"{kind}: {exc}")
                 return True
             if objs is None:
                 return False
             found = [o for o in objs if o]
-            for artist_id in sorted(set(chunk) - {o["id"] for o in found}):
-                fail(artist_id, "artist not found")
-            sink(found)
+            for missing in sorted(set(chunk) - {o["id"] for o in found}):
+                fail(missing, f"{noun} not found")
+            try:
+                sink([finish(o) for o in found])
+            except ApiError as exc:
+                for item_id in chunk:
+                    fail(item_id, f"{noun}: {exc}")
             return True
 
+        return batch, one
+
+    def artists(self, ids: list[str], sink: Sink, fail: Failure) -> None:
+        batch, one = self._by_ids("artists", sink, fail)
         self._fan_out.run(ids, MAX_IDS["artists"], batch, single=one)
 
     # -- albums ----------------------------------------------------------------------------
@@ -122,31 +139,7 @@ class Fetcher:
 
         The reason of an album Spotify answered 404 (or null in a batch) is exactly "album not found".
         """
-        def one(album_id: str) -> None:
-            try:
-                sink([self.complete_tracks(self.client.get(f"albums/{album_id}"))])
-            except ApiError as exc:
-                fail(album_id, "album not found" if exc.status == 404 else f"album: {exc}")
-
-        def batch(chunk: list[str]) -> bool:
-            try:
-                objs = self.several("albums", chunk)
-            except ApiError as exc:
-                for album_id in chunk:
-                    fail(album_id, f"albums: {exc}")
-                return True
-            if objs is None:
-                return False
-            found = [o for o in objs if o]
-            for missing in set(chunk) - {o["id"] for o in found}:
-                fail(missing, "album not found")
-            try:
-                sink([self.complete_tracks(o) for o in found])
-            except ApiError as exc:
-                for album_id in chunk:
-                    fail(album_id, f"album tracks: {exc}")
-            return True
-
+        batch, one = self._by_ids("albums", sink, fail, complete=self.complete_tracks)
         self._fan_out.run(ids, MAX_IDS["albums"], batch, single=one)
 
     # -- tracks and features ---------------------------------------------------------------
@@ -181,12 +174,15 @@ class Fetcher:
 
 
 class Collected:
-    """A thread-safe list for fan-out results."""
+    """A thread-safe list for fan-out results, optionally landing each batch as it arrives."""
 
-    def __init__(self) -> None:
+    def __init__(self, land: Sink | None = None) -> None:
         self.items: list[dict] = []
+        self._land = land
         self._lock = threading.Lock()
 
-    def __call__(self, objs: list[dict]) -> None:
+    def __call__(self, objs: list[dict], land: bool = True) -> None:
+        if land and self._land is not None and objs:
+            self._land(objs)
         with self._lock:
             self.items.extend(objs)

@@ -8,7 +8,6 @@ the body's exception: a failure while stopping is logged, and the original error
 from __future__ import annotations
 
 import logging
-import sys
 from types import TracebackType
 
 from pyspark.sql import DataFrame, SparkSession
@@ -16,7 +15,7 @@ from pyspark.sql import functions as F
 from pyspark.sql import types as T
 
 from spark_jobs.schemas import TableSpec
-from spotify_pipeline.settings import Settings
+from spotify_pipeline.settings import Settings, python_workers_use_this_interpreter
 
 log = logging.getLogger(__name__)
 
@@ -43,8 +42,6 @@ class SparkIO:
              .config("spark.sql.parquet.compression.codec", "zstd")
              .config("spark.sql.sources.partitionOverwriteMode", "dynamic")
              .config("spark.ui.showConsoleProgress", "false")
-             # Python workers run this interpreter (the default, `python3` on PATH, is often not this venv)
-             .config("spark.pyspark.python", sys.executable)
              .config("spark.driver.extraJavaOptions", f"-Dderby.system.home={data_dir}"))
         if self.hive:
             b = b.enableHiveSupport().config("spark.sql.warehouse.dir", str(data_dir / "spark-warehouse"))
@@ -61,6 +58,7 @@ class SparkIO:
             self.spark = active
             return active
         self.settings.data_dir.mkdir(parents=True, exist_ok=True)
+        python_workers_use_this_interpreter()  # before the context starts: pyspark reads it then
         self.spark = self._builder().getOrCreate()
         self.spark.sparkContext.setLogLevel("WARN")
         # Sized for the cores the session really has (spark-submit may have chosen a cluster master):

@@ -9,6 +9,7 @@ an Airflow task) builds :class:`Settings` once and passes it down. Field ``foo_b
 from __future__ import annotations
 
 import os
+import sys
 from collections.abc import Mapping
 from functools import lru_cache
 from pathlib import Path
@@ -151,3 +152,9 @@ def child_environment(settings: Settings, **extra: str) -> dict[str, str]:
     The caller's own environment is never changed: children get theirs explicitly.
     """
     return {**inherited_environment(), **environment_for(settings), **extra}
+
+
+def python_workers_use_this_interpreter() -> None:
+    """Spark's Python workers run ``$PYSPARK_PYTHON`` (default: whatever ``python3`` is on PATH, often not
+    this venv, so numpy is missing); pyspark reads only that variable, when its context starts."""
+    os.environ.setdefault("PYSPARK_PYTHON", sys.executable)

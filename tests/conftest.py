@@ -32,7 +32,7 @@ def spark(tmp_path_factory) -> Iterator:
     """One local Spark session for the whole run (start-up costs ~10 s)."""
     from pyspark.sql import SparkSession
 
-    from spark_jobs.session import python_workers_use_this_interpreter
+    from spotify_pipeline.settings import python_workers_use_this_interpreter
 
     python_workers_use_this_interpreter()
     warehouse = tmp_path_factory.mktemp("spark-warehouse")

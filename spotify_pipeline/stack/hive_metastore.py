@@ -24,6 +24,7 @@ from pathlib import Path
 
 from spotify_pipeline.errors import PipelineError
 from spotify_pipeline.stack.downloads import maven_artifact
+from spotify_pipeline.stack.hdfs import JAVA_HOME
 from spotify_pipeline.stack.service import Service, StackContext
 
 NAME = "hive-metastore"
@@ -37,6 +38,15 @@ def pyspark_jars() -> Path:
     import pyspark
 
     return Path(pyspark.__file__).parent / "jars"
+
+
+def java() -> str:
+    """Java 17, as for the Hadoop daemons (Hive 2.3 is not tested on newer JDKs)."""
+    path = JAVA_HOME / "bin" / "java"
+    if not path.exists():
+        raise PipelineError(f"{NAME}: Java 17 is missing at {JAVA_HOME}; install it: "
+                            "apt-get install -y openjdk-17-jdk-headless")
+    return str(path)
 
 
 def jdbc_jar(ctx: StackContext) -> Path:
@@ -113,6 +123,7 @@ def install(ctx: StackContext) -> None:
     jars = pyspark_jars()
     if not any(jars.glob(f"hive-metastore-{HIVE_VERSION}.jar")):
         raise PipelineError(f"{NAME}: hive-metastore-{HIVE_VERSION}.jar missing from {jars}; run `make install`")
+    java()
     jdbc_jar(ctx)
 
 
@@ -123,7 +134,7 @@ def jdbc_url(ctx: StackContext) -> str:
 def schema_command(ctx: StackContext) -> list[str]:
     """DataNucleus SchemaTool over the metastore's JDO mapping: creates every missing table and key."""
     work = ctx.state / "hive-metastore" / "schema"
-    return ["java", HEAP, "-cp", f"{jdbc_jar(ctx)}:{pyspark_jars()}/*", "org.datanucleus.store.schema.SchemaTool",
+    return [java(), HEAP, "-cp", f"{jdbc_jar(ctx)}:{pyspark_jars()}/*", "org.datanucleus.store.schema.SchemaTool",
             "-create", "-api", "JDO", "-props", str(work / "datanucleus.properties"), str(work / "package.jdo")]
 
 
@@ -158,7 +169,7 @@ def init(ctx: StackContext) -> None:
 
 
 def command(ctx: StackContext) -> list[str]:
-    return ["java", HEAP,
+    return [java(), HEAP,
             "-Dlog4j2.contextSelector=org.apache.logging.log4j.core.selector.ClassLoaderContextSelector",
             "-cp", f"{conf_dir(ctx)}:{jdbc_jar(ctx)}:{pyspark_jars()}/*",
             "org.apache.hadoop.hive.metastore.HiveMetaStore", "-p", str(ctx.port("hive_metastore"))]

@@ -6,6 +6,7 @@ import os
 import subprocess
 import sys
 from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
@@ -49,16 +50,44 @@ def run_pipeline(env: dict[str, str], workdir: Path) -> None:
 
 
 @pytest.fixture(scope="session")
-def stack_with_api(stack, stack_api):
-    """The session stack whose services started from now on (Airflow) crawl the session's sample API."""
-    return stack.add_env(api_env(stack_api))
-
-
-@pytest.fixture(scope="session")
-def stack_lake(stack_with_api, stack_api, tmp_path_factory) -> dict[str, str]:
+def stack_lake(stack, stack_api, tmp_path_factory) -> dict[str, str]:
     """The stack with every table built in HDFS and registered in the metastore; returns the pipeline env."""
-    stack = stack_with_api
     stack.up("mongo", "hdfs-init", "spark-worker", "hive-metastore", "trino")
     env = pipeline_env(stack, stack_api)
     run_pipeline(env, tmp_path_factory.mktemp("pipeline"))
     return env
+
+
+@pytest.fixture(scope="session")
+def bi(stack, stack_lake, tmp_path_factory):
+    """A BI tool's JDBC session (the Trino JDBC driver of the server's version) against the stack's Trino."""
+    from spotify_pipeline.stack.jdbc import driver_jar, jdbc_url
+    from tests.stack.bi import BiClient
+
+    return BiClient.build(driver_jar(stack.ctx), tmp_path_factory.mktemp("bi"), jdbc_url(stack.ctx))
+
+
+@contextmanager
+def airflow_services(stack, api, state: Path) -> Iterator:
+    """The five Airflow services on the session stack, crawling ``api``; all stopped when the block ends.
+
+    Own run dir and logs under ``state`` (stopping them stops nothing else); the same ports, PostgreSQL,
+    lake and metastore as ``make stack``. The session's other services stand in the table as done one-shots.
+    """
+    import dataclasses
+
+    from spotify_pipeline.stack.services import for_profile
+    from spotify_pipeline.stack.supervisor import Supervisor
+
+    stack.up("postgres", "mongo", "hdfs-init", "spark-worker", "hive-metastore", "trino")
+    ctx = dataclasses.replace(stack.ctx, state=state, logs=state / "logs", env={**stack.ctx.env, **api_env(api)})
+    others = [dataclasses.replace(s, oneshot=True, command=lambda ctx: [], install=None, init=None, post_start=None,
+                                  depends_on=(), ports=())
+              for s in for_profile("full") if not s.name.startswith("airflow-")]
+    sup = Supervisor(ctx, [*others, *(s for s in for_profile("full") if s.name.startswith("airflow-"))],
+                     say=lambda line: None)
+    try:
+        sup.up()
+        yield ctx
+    finally:
+        sup.down()

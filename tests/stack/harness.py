@@ -47,14 +47,6 @@ class StackHandle:
         self.started.clear()
         return self.supervisor.down()
 
-    def add_env(self, extra: dict[str, str]) -> StackHandle:
-        """Give services started from now on ``extra`` as well (e.g. the sample API's SPOTIFY_* for Airflow)."""
-        import dataclasses
-
-        self.ctx = dataclasses.replace(self.ctx, env={**self.ctx.env, **extra})
-        self.supervisor.ctx = self.ctx
-        return self
-
     @property
     def env(self) -> dict[str, str]:
         """The pipeline's production env for this stack (MONGO_URI, LAKE_URI, WEBHDFS_URL, ...)."""

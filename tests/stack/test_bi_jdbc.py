@@ -11,7 +11,6 @@ import duckdb
 import pytest
 
 from lake.fs import WebHdfsFS
-from spotify_pipeline.stack.jdbc import driver_jar, jdbc_url
 from spotify_pipeline.stack.trino import TRINO_VERSION
 from tests.stack.bi import BiClient
 
@@ -40,11 +39,6 @@ QUERIES = {
         GROUP BY "artist_name" ORDER BY "artist_name" """,
 }
 BI_SCHEMAS = {"bronze", "silver", "gold", "warehouse"}
-
-
-@pytest.fixture(scope="module")
-def bi(stack, stack_lake, tmp_path_factory) -> BiClient:
-    return BiClient.build(driver_jar(stack.ctx), tmp_path_factory.mktemp("bi"), jdbc_url(stack.ctx))
 
 
 @pytest.fixture(scope="module")

@@ -22,13 +22,14 @@ from spotify_pipeline.stack import airflow
 from spotify_pipeline.stack.services import for_profile
 from spotify_pipeline.stack.supervisor import Supervisor
 from tests.stack.airflow_rest import AirflowRest
-from tests.stack.conftest import STACK_ARTISTS, api_env
+from tests.stack.conftest import api_env
 
 pytestmark = [pytest.mark.slow, pytest.mark.airflow]
 
 CRAWL, SPOTIFY = "crawl_and_ingest_data_into_mongoDB", "Spotify_DAG"
 WAREHOUSE_TABLES = ("warehouse_track_dashboard", "warehouse_track_recommendation")
 PIPELINE_SERVICES = ("postgres", "mongo", "hdfs-init", "spark-worker", "hive-metastore", "trino")
+ARTISTS = 4   # crawled of the sample API's 8 (kworb's listeners page needs a few artists to list)
 
 
 def processes_with_env(var: str, value: str) -> list[int]:
@@ -48,9 +49,17 @@ def processes_with_env(var: str, value: str) -> list[int]:
     return found
 
 
-def test_both_dags_through_the_rest_api_then_trino_answers(stack, stack_api, tmp_path) -> None:
+@pytest.fixture
+def sample_api():
+    from crawler.sample_api.server import start_sample_api
+
+    with start_sample_api(n_artists=8, seed=23) as api:
+        yield api
+
+
+def test_both_dags_through_the_rest_api_then_trino_answers(stack, sample_api, tmp_path) -> None:
     stack.up(*PIPELINE_SERVICES)
-    env = {**stack.ctx.env, **api_env(stack_api)}
+    env = {**stack.ctx.env, **api_env(sample_api)}
     # Own run dir and logs (so stopping these stops nothing else); same ports, postgres, lake, metastore.
     ctx = dataclasses.replace(stack.ctx, state=tmp_path / "airflow-stack", logs=tmp_path / "airflow-stack" / "logs",
                               env=env)
@@ -75,7 +84,7 @@ def test_both_dags_through_the_rest_api_then_trino_answers(stack, stack_api, tmp
         dags = rest.wait_for_dags({CRAWL, SPOTIFY})
         assert dags[SPOTIFY]["is_paused"] and dags[CRAWL]["is_paused"]  # Airflow's default for new DAGs
         # Trigger at the DAG's next scheduled date, so unpausing it does not add a second (scheduled) run.
-        crawl_run = rest.trigger(CRAWL, {"limit": STACK_ARTISTS, "shards": 2, "workers": 4},
+        crawl_run = rest.trigger(CRAWL, {"limit": ARTISTS, "shards": 2, "workers": 4},
                                  dags[CRAWL]["next_dagrun_logical_date"])
         rest.unpause(SPOTIFY)
         rest.unpause(CRAWL)
@@ -85,7 +94,7 @@ def test_both_dags_through_the_rest_api_then_trino_answers(stack, stack_api, tmp
         landed = rest.call("GET", f"/dags/{CRAWL}/dagRuns/{crawl_run}/taskInstances/landing_stats/xcomEntries/"
                                   "return_value")["value"]
         landed = json.loads(landed) if isinstance(landed, str) else landed
-        assert landed["tracks_raw"] > 0 and landed["artists_raw"] == STACK_ARTISTS, landed
+        assert landed["tracks_raw"] > 0 and landed["artists_raw"] >= ARTISTS, landed
 
         run = rest.wait_for_run(SPOTIFY, timeout_s=1500)  # started by the asset the crawl updated
         assert run["run_type"] == "asset_triggered"

@@ -106,3 +106,26 @@ def test_unpack_keeps_the_hive_plugin_even_where_its_jars_are_hard_links(tmp_pat
 def test_probes_say_not_ready_when_nothing_listens(tmp_path) -> None:
     c = ctx(tmp_path, offset=40000)  # ports nobody uses
     assert hive_metastore.ready(c) is False and trino.ready(c) is False
+
+
+def test_metastore_probe_is_a_thrift_call_not_a_port_check(tmp_path) -> None:
+    """A port that accepts connections but speaks something else (here HTTP) is not a ready metastore."""
+    import contextlib
+    import socket
+    import threading
+
+    server = socket.create_server(("127.0.0.1", 0))
+    port = server.getsockname()[1]
+
+    def answer() -> None:
+        for _ in range(2):
+            conn, _ = server.accept()
+            with conn, contextlib.suppress(OSError):
+                conn.recv(1024)
+                conn.sendall(b"HTTP/1.1 400 Bad Request\r\nContent-Length: 0\r\n\r\n")
+
+    threading.Thread(target=answer, daemon=True).start()
+    c = ctx(tmp_path, offset=port - 9083)
+    with server:
+        socket.create_connection(("127.0.0.1", port), timeout=2).close()  # the port is open...
+        assert hive_metastore.ready(c) is False  # ...but no thrift reply came back

@@ -18,7 +18,7 @@ import trino
 from crawler.sample_api.server import start_sample_api
 from lake.fs import open_lake
 from spark_jobs.ddl import trino_type
-from spark_jobs.schemas import LAYERS, TABLES, tables_in
+from spark_jobs.schemas import LAYERS, TABLES, TableSpec
 from spotify_pipeline.cli import main
 from spotify_pipeline.settings import environment_for
 from spotify_pipeline.stack.hive_metastore import get_all_databases
@@ -26,14 +26,14 @@ from tests.spark.test_pipeline import crawl_and_export
 
 REPO = Path(__file__).resolve().parents[2]
 # Starting the stack (HDFS, metastore, Trino) counts against the first test: minutes on 2 busy cores.
-pytestmark = [pytest.mark.spark, pytest.mark.timeout(1800)]
+pytestmark = [pytest.mark.spark, pytest.mark.timeout(2400)]
 
 
 def pipeline(settings, *args: str) -> str:
     """One ``spotify-pipeline`` command in its own process (its own Spark), as Airflow would run it."""
     env = {**os.environ, **environment_for(settings)}
     proc = subprocess.run([sys.executable, "-m", "spotify_pipeline", *args], env=env, cwd=settings.data_dir,
-                          capture_output=True, text=True, timeout=480, check=False)
+                          capture_output=True, text=True, timeout=1200, check=False)
     assert proc.returncode == 0, f"{args}: {proc.stderr[-3000:]}"
     return proc.stdout
 
@@ -51,9 +51,18 @@ def catalog(stack, tmp_path_factory):
             spotify_client_secret=api.client_secret, spotify_requests_per_second=1000.0)
         crawl_and_export(settings, api)
     pipeline(settings, "transform", "--layer", "all")
-    out = pipeline(settings, "register")
-    assert f"registered {len(TABLES)} tables in {settings.hive_metastore_uri}" in out
-    return settings
+    return settings, registered(pipeline(settings, "register"), settings)
+
+
+def registered(out: str, settings) -> dict[str, TableSpec]:
+    """The tables ``register`` reports: every table whose folder exists in the lake, and no other."""
+    line = next(x for x in out.splitlines() if x.startswith("registered "))
+    assert line.startswith("registered ") and f" in {settings.hive_metastore_uri}: " in line
+    names = {n.split(".", 1)[1] for n in line.split(": ", 1)[1].split(", ")}
+    lake = open_lake(settings)
+    assert names == {name for name, spec in TABLES.items() if lake.exists(spec.path)}
+    assert {s.name for s in TABLES.values() if s.layer in ("silver", "gold", "warehouse")} <= names
+    return {name: TABLES[name] for name in names}
 
 
 def trino_rows(settings, sql: str) -> list[list]:
@@ -75,27 +84,30 @@ def parquet_rows(settings, path: str) -> int:
 
 
 def test_registration_is_idempotent_and_lands_in_the_stack_metastore(catalog) -> None:
-    out = pipeline(catalog, "register")  # a second time: drops and recreates the metadata only
-    assert f"registered {len(TABLES)} tables" in out
-    port = int(catalog.hive_metastore_uri.rsplit(":", 1)[1])
+    settings, tables = catalog
+    again = registered(pipeline(settings, "register"), settings)  # drops and recreates the metadata only
+    assert again.keys() == tables.keys()
+    port = int(settings.hive_metastore_uri.rsplit(":", 1)[1])
     assert set(LAYERS) <= set(get_all_databases("127.0.0.1", port))  # the readiness probe's thrift call
     for layer in LAYERS:
-        tables = {r[0] for r in trino_rows(catalog, f"SHOW TABLES FROM hive.{layer}")}
-        assert tables == {spec.name for spec in tables_in(layer)}, layer
+        seen = {r[0] for r in trino_rows(settings, f"SHOW TABLES FROM hive.{layer}")}
+        assert seen == {name for name, spec in tables.items() if spec.layer == layer}, layer
 
 
 def test_trino_reads_every_table_with_the_parquet_row_counts(catalog) -> None:
+    settings, tables = catalog
     counts = {}
-    for name, spec in TABLES.items():
-        [[n]] = trino_rows(catalog, f"SELECT count(*) FROM hive.{spec.database}.{name}")
+    for name, spec in tables.items():
+        [[n]] = trino_rows(settings, f"SELECT count(*) FROM hive.{spec.database}.{name}")
         counts[name] = n
-        assert n == parquet_rows(catalog, spec.path), name
+        assert n == parquet_rows(settings, spec.path), name
     assert counts["tracks_data"] == counts["warehouse_track_dashboard"] > 0
 
 
 def test_trino_column_types_are_the_generated_ddl(catalog) -> None:
-    for name, spec in TABLES.items():
-        rows = trino_rows(catalog, "SELECT column_name, data_type FROM information_schema.columns WHERE "
+    settings, tables = catalog
+    for name, spec in tables.items():
+        rows = trino_rows(settings, "SELECT column_name, data_type FROM information_schema.columns WHERE "
                                    f"table_schema = '{spec.database}' AND table_name = '{name}' "
                                    "ORDER BY ordinal_position")
         assert [tuple(r) for r in rows] == [(f.name, trino_type(f.dataType)) for f in spec.schema.fields], name
@@ -104,7 +116,8 @@ def test_trino_column_types_are_the_generated_ddl(catalog) -> None:
 def test_query_command_answers_through_real_trino(catalog, monkeypatch, capsys) -> None:
     from spotify_pipeline.settings import get_settings
 
-    env = environment_for(catalog.replace(trino_user="bi"))
+    settings, _ = catalog
+    env = environment_for(settings.replace(trino_user="bi"))
     for key in ("TRINO_HOST", "TRINO_PORT", "TRINO_USER", "TRINO_CATALOG", "DATA_DIR", "LAKE_URI"):
         monkeypatch.setenv(key, env[key])
     sql = ("SELECT track_id, genres, release_year FROM warehouse.warehouse_track_dashboard "
@@ -118,11 +131,11 @@ def test_query_command_answers_through_real_trino(catalog, monkeypatch, capsys) 
     finally:
         get_settings.cache_clear()
     rows = [json.loads(line) for line in out.splitlines()]
-    expected = trino_rows(catalog, sql)
+    expected = trino_rows(settings, sql)
     assert len(rows) == 3 and [[r["track_id"], r["genres"], r["release_year"]] for r in rows] == expected
     assert all(isinstance(r["genres"], list) and r["genres"] for r in rows)  # arrays come back as arrays
     assert err.startswith("spotify-pipeline query: error: Trino: ") and "nope" in err
     assert err.strip().count("\n") == 0  # one line, no traceback
-    users = trino_rows(catalog, "SELECT DISTINCT \"user\" FROM system.runtime.queries "
+    users = trino_rows(settings, "SELECT DISTINCT \"user\" FROM system.runtime.queries "
                                 "WHERE query LIKE '%cardinality(genres) > 0%'")
     assert ["bi"] in users  # TRINO_USER reached the server
