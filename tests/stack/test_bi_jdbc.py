@@ -14,7 +14,8 @@ from lake.fs import WebHdfsFS
 from spotify_pipeline.stack.trino import TRINO_VERSION
 from tests.stack.bi import BiClient
 
-pytestmark = pytest.mark.slow
+# Session setup (stack up + one pipeline run) is charged to the first test: minutes on 2 cores.
+pytestmark = [pytest.mark.slow, pytest.mark.timeout(2400)]
 
 TABLE = '"hive"."warehouse"."warehouse_track_dashboard"'
 # What a BI tool generates: quoted identifiers, casts, date functions, GROUP BY ordinals, HAVING, ORDER BY.

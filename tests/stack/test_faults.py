@@ -19,7 +19,8 @@ import requests
 from tests.stack.bi import BiClient, JdbcError
 from tests.stack.conftest import REPO, cli
 
-pytestmark = pytest.mark.slow
+# Session setup (stack up + one pipeline run) is charged to the first test: minutes on 2 cores.
+pytestmark = [pytest.mark.slow, pytest.mark.timeout(2400)]
 
 TABLE = '"hive"."warehouse"."warehouse_track_dashboard"'
 

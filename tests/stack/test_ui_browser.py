@@ -18,7 +18,8 @@ from spotify_pipeline.stack import airflow as airflow_service
 from tests.stack.browser import chromium_context, screenshot
 from tests.stack.conftest import STACK_ARTISTS, airflow_services
 
-pytestmark = pytest.mark.slow
+# Session setup (stack up + one pipeline run) is charged to the first test: minutes on 2 cores.
+pytestmark = [pytest.mark.slow, pytest.mark.timeout(2400)]
 
 DASHBOARD_DIR = "/warehouse_layer/warehouse_track_dashboard"
 CRAWL_DAG, SPOTIFY_DAG = "crawl_and_ingest_data_into_mongoDB", "Spotify_DAG"
