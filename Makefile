@@ -8,6 +8,7 @@ STAMP := $(VENV)/.installed
 
 $(STAMP): pyproject.toml requirements.lock scripts/bootstrap.sh
 	bash scripts/bootstrap.sh $(VENV)
+	$(PY) -m spotify_pipeline.demo_airflow || echo "install: no Airflow DB template (the demo will migrate)"
 	touch $(STAMP)
 
 install: $(STAMP)
@@ -15,7 +16,8 @@ install: $(STAMP)
 demo: $(STAMP)
 	$(VENV)/bin/spotify-pipeline demo
 
-test: $(STAMP)
+# The suite runs the real stack: its system packages are installed first when absent.
+test: $(STAMP) stack-prereqs
 	$(PY) -m pytest -q -p no:cacheprovider
 
 test-fast: $(STAMP)

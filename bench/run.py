@@ -21,6 +21,8 @@ MODULES: dict[str, str] = {
     "crawl": "bench.crawl_bench",
     "etl": "bench.etl_bench",
     "demo": "bench.demo_bench",
+    "trino": "bench.trino_bench",
+    "stack": "bench.stack_bench",
     "similar": "bench.similar_bench",
 }
 

@@ -3,17 +3,18 @@
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
 import sys
 import uuid
 from collections import Counter
+from collections.abc import Iterator
 from datetime import UTC, datetime
 
 from crawler.artists_file import read_artists_file
-from crawler.audio_features import make_source
-from crawler.crawl import Crawler, CrawlOptions, CrawlReport
+from crawler.crawl import CrawlReport
+from crawler.factory import build_crawler, crawl_options
 from crawler.landing import open_store
-from crawler.spotify.client import SpotifyClient
 from spotify_pipeline.errors import PipelineError
 from spotify_pipeline.settings import Settings
 
@@ -54,19 +55,25 @@ def run(args: argparse.Namespace, settings: Settings) -> int:
         entries = entries[: args.limit]
     if not entries:
         raise PipelineError(f"{args.artists}: no artists to crawl")
-    client = SpotifyClient(settings)
-    client.tokens.token()  # fail fast, one line, when credentials or the token endpoint are wrong
-    options = CrawlOptions(
-        run_id=args.run_id or new_run_id(),
-        workers=args.workers or settings.crawl_workers,
-        mode=getattr(args, "mode", None) or "continue",
-        include_appears_on=args.include_appears_on or settings.crawl_include_appears_on,
-        ttl_hours=settings.crawl_ttl_hours,
-    )
-    with open_store(settings) as store:
-        crawler = Crawler(client, store, make_source(settings.audio_features_source, client), options,
-                          progress=lambda line: print(line, file=sys.stderr, flush=True))
+    options = crawl_options(settings, args.run_id or new_run_id(), workers=args.workers,
+                            mode=getattr(args, "mode", None) or "continue", include_appears_on=args.include_appears_on)
+    with open_store(settings) as store, _landing_lost():
+        crawler = build_crawler(settings, store, options,
+                                progress=lambda line: print(line, file=sys.stderr, flush=True))
+        crawler.client.tokens.token()  # fail fast, one line, when credentials or the token endpoint are wrong
         report = crawler.run(entries)
         counts = store.counts()
     print(format_report(report, counts))
     return 1 if report.failed else 0
+
+
+@contextlib.contextmanager
+def _landing_lost() -> Iterator[None]:
+    """The landing server dying mid-crawl is one line, not a traceback; a rerun resumes (upserts, checkpoints)."""
+    from pymongo.errors import ConnectionFailure
+
+    try:
+        yield
+    except ConnectionFailure as exc:
+        raise PipelineError(f"landing store lost mid-crawl ({type(exc).__name__}: {str(exc).split(' (')[0]}); "
+                            "start MongoDB again and rerun the crawl: it resumes where it stopped") from None

@@ -65,15 +65,18 @@ def _examples(df: DataFrame, col: str) -> list[str]:
 
 
 def check_primary_key(df: DataFrame, table: str, key: tuple[str, ...]) -> CheckResult:
-    null_cond = F.lit(False)
+    """Duplicated and null keys in one pass (one Spark job; examples only on failure)."""
+    null_key = F.lit(False)
     for c in key:
-        null_cond = null_cond | F.col(c).isNull()
-    nulls = df.where(null_cond).count()
-    dups = df.groupBy(*key).count().where("count > 1")
-    n_dups = dups.count()
+        null_key = null_key | F.col(c).isNull()
+    groups = df.groupBy(*key).agg(F.count(F.lit(1)).alias("n")).withColumn("_null", null_key)
+    row = groups.agg(F.sum(F.when(~F.col("_null") & (F.col("n") > 1), 1).otherwise(0)).alias("dups"),
+                     F.sum(F.when(F.col("_null"), F.col("n")).otherwise(0)).alias("nulls")).first()
+    n_dups, nulls = int(row["dups"] or 0), int(row["nulls"] or 0)
     ok = nulls == 0 and n_dups == 0
+    examples = [] if ok else _examples(groups.where(~F.col("_null") & (F.col("n") > 1)), key[0])
     return CheckResult("primary_key", table, ok, f"{n_dups} duplicated keys, {nulls} null keys",
-                       f"unique non-null {', '.join(key)}", [] if ok else _examples(dups, key[0]))
+                       f"unique non-null {', '.join(key)}", examples)
 
 
 def check_reference(child: DataFrame, child_table: str, col: str, parent: DataFrame, parent_table: str,

@@ -8,8 +8,6 @@ the body's exception: a failure while stopping is logged, and the original error
 from __future__ import annotations
 
 import logging
-import os
-import sys
 from types import TracebackType
 
 from pyspark.sql import DataFrame, SparkSession
@@ -17,7 +15,7 @@ from pyspark.sql import functions as F
 from pyspark.sql import types as T
 
 from spark_jobs.schemas import TableSpec
-from spotify_pipeline.settings import Settings
+from spotify_pipeline.settings import Settings, python_workers_use_this_interpreter
 
 log = logging.getLogger(__name__)
 
@@ -60,12 +58,13 @@ class SparkIO:
             self.spark = active
             return active
         self.settings.data_dir.mkdir(parents=True, exist_ok=True)
-        python_workers_use_this_interpreter()
+        python_workers_use_this_interpreter()  # before the context starts: pyspark reads it then
         self.spark = self._builder().getOrCreate()
         self.spark.sparkContext.setLogLevel("WARN")
         # Sized for the cores the session really has (spark-submit may have chosen a cluster master):
         # 2 per core, and adaptive execution coalesces what turns out small. Not 200 on 2 cores.
-        self.spark.conf.set("spark.sql.shuffle.partitions", str(2 * self.spark.sparkContext.defaultParallelism))
+        if not self.spark.sparkContext.getConf().contains("spark.sql.shuffle.partitions"):  # unless set on purpose
+            self.spark.conf.set("spark.sql.shuffle.partitions", str(2 * self.spark.sparkContext.defaultParallelism))
         self._owned = True
         return self.spark
 
@@ -77,12 +76,6 @@ class SparkIO:
             except Exception:  # noqa: BLE001 - never mask the body's exception
                 log.exception("stopping the Spark session failed")
         return None
-
-
-def python_workers_use_this_interpreter() -> None:
-    """Python UDF workers run ``$PYSPARK_PYTHON`` (default: whatever ``python3`` is on PATH, often not
-    this venv, so numpy/pandas are missing). pyspark reads only that variable, when the context starts."""
-    os.environ.setdefault("PYSPARK_PYTHON", sys.executable)
 
 
 def lake_path(settings: Settings, relative: str) -> str:

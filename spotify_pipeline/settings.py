@@ -9,6 +9,7 @@ an Airflow task) builds :class:`Settings` once and passes it down. Field ``foo_b
 from __future__ import annotations
 
 import os
+import sys
 from collections.abc import Mapping
 from functools import lru_cache
 from pathlib import Path
@@ -140,9 +141,20 @@ def environment_for(settings: Settings) -> dict[str, str]:
     return out
 
 
+def inherited_environment() -> dict[str, str]:
+    """A copy of this process's environment, for child processes that must inherit it (PATH, HOME...)."""
+    return dict(os.environ)
+
+
 def child_environment(settings: Settings, **extra: str) -> dict[str, str]:
     """This process's environment with ``settings`` (and ``extra``) on top, for a child process.
 
     The caller's own environment is never changed: children get theirs explicitly.
     """
-    return {**os.environ, **environment_for(settings), **extra}
+    return {**inherited_environment(), **environment_for(settings), **extra}
+
+
+def python_workers_use_this_interpreter() -> None:
+    """Spark's Python workers run ``$PYSPARK_PYTHON`` (default: whatever ``python3`` is on PATH, often not
+    this venv, so numpy is missing); pyspark reads only that variable, when its context starts."""
+    os.environ.setdefault("PYSPARK_PYTHON", sys.executable)

@@ -55,23 +55,18 @@ def crawl_shard(path: str, shards: int, workers: int, run_id: str, mode: str = "
                 settings: Settings | None = None) -> dict:
     """Crawl one shard with its share of the configured rate (at most MAX_PARALLEL_SHARDS run at once)."""
     from crawler.artists_file import read_artists_file
-    from crawler.audio_features import make_source
-    from crawler.crawl import Crawler, CrawlOptions
     from crawler.crawl_command import format_report
+    from crawler.factory import build_crawler, crawl_options
     from crawler.landing import open_store
-    from crawler.spotify.client import SpotifyClient
     from spotify_pipeline.orchestration import MAX_PARALLEL_SHARDS
 
     settings = settings or get_settings()
     concurrent = min(shards, MAX_PARALLEL_SHARDS)
     settings = settings.replace(spotify_requests_per_second=settings.spotify_requests_per_second / concurrent)
     entries, _ = read_artists_file(Path(path))
-    client = SpotifyClient(settings)
     with open_store(settings) as store:
-        crawler = Crawler(client, store, make_source(settings.audio_features_source, client),
-                          CrawlOptions(run_id=run_id, workers=workers, mode=mode, ttl_hours=settings.crawl_ttl_hours,
-                                       include_appears_on=settings.crawl_include_appears_on),
-                          progress=log.info)
+        crawler = build_crawler(settings, store, crawl_options(settings, run_id, workers=workers, mode=mode),
+                                progress=log.info)
         report = crawler.run(entries)
         log.info("%s", format_report(report, store.counts()))
     if report.failed:

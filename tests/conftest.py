@@ -32,7 +32,7 @@ def spark(tmp_path_factory) -> Iterator:
     """One local Spark session for the whole run (start-up costs ~10 s)."""
     from pyspark.sql import SparkSession
 
-    from spark_jobs.session import python_workers_use_this_interpreter
+    from spotify_pipeline.settings import python_workers_use_this_interpreter
 
     python_workers_use_this_interpreter()
     warehouse = tmp_path_factory.mktemp("spark-warehouse")
@@ -56,6 +56,7 @@ def stack():
     every process it started is stopped at the end, also on failure.
     """
     import shutil
+    import signal
     import tempfile
 
     from tests.stack.harness import StackHandle
@@ -64,8 +65,14 @@ def stack():
     root = Path(tempfile.mkdtemp(prefix="spotify-stack-test-"))
     root.chmod(0o755)
     handle = StackHandle(root)
+
+    def interrupted(signum, frame):  # a CI runner's SIGTERM still stops the stack (teardown below)
+        raise KeyboardInterrupt
+
+    previous = signal.signal(signal.SIGTERM, interrupted)
     try:
         yield handle
     finally:
         handle.down()
         shutil.rmtree(root, ignore_errors=True)
+        signal.signal(signal.SIGTERM, previous)

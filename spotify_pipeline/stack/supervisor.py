@@ -21,6 +21,8 @@ from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
+import psutil
+
 from spotify_pipeline.errors import PipelineError
 from spotify_pipeline.stack.probes import port_free
 from spotify_pipeline.stack.service import Service, StackContext
@@ -226,6 +228,9 @@ class Supervisor:
     def _launch(self, svc: Service) -> _Starting | None:
         """Install, init and spawn ``svc``; None when there is nothing to wait for."""
         ctx = self.ctx
+        if svc.oneshot and _safe_ready(svc, ctx):  # its work is done (schema migrated, folders made)
+            self.say(f"  {svc.name}: already done")
+            return None
         pf = None if svc.oneshot else self.running(svc.name)
         if pf is not None and pf.alive():
             # Ours and running: a slow probe answer is no reason to restart it; wait for it instead.
@@ -278,7 +283,7 @@ class Supervisor:
         self.say(f"  {svc.name}: {what} in {time.monotonic() - started:.1f} s")
 
     def _env(self, svc: Service) -> dict[str, str]:
-        env = {**self.ctx.base_env, **self.ctx.env}
+        env = dict(self.ctx.env)  # the inherited environment, the settings and the stack's endpoints
         if svc.env:
             env.update(svc.env(self.ctx))
         env["PATH"] = f"{self.ctx.venv_bin}:{env.get('PATH', '')}"
@@ -326,20 +331,40 @@ class Supervisor:
         return stopped
 
     def _stop(self, name: str, pf: PidFile, sig: int = signal.SIGTERM) -> None:
+        """Signal the service's process group, wait, then SIGKILL what is left of it.
+
+        Descendants that left the group (PostgreSQL's workers call ``setsid``) are collected first,
+        by identity (pid + creation time), and are waited for and killed the same way.
+        """
         self.say(f"  {name}: stopping (pid {pf.pid})")
+        family = _descendants(pf.pid) if pf.alive() else []
         with contextlib.suppress(ProcessLookupError):
             os.killpg(pf.pid, sig)
         deadline = time.monotonic() + STOP_GRACE_S
-        while pf.group_alive() and time.monotonic() < deadline:
+        while (pf.group_alive() or _any_running(family)) and time.monotonic() < deadline:
             _reap(pf.pid)
             time.sleep(0.2)
-        if pf.group_alive():
+        if pf.group_alive() or _any_running(family):
             with contextlib.suppress(ProcessLookupError):
                 os.killpg(pf.pid, signal.SIGKILL)
-            while pf.group_alive() and time.monotonic() < deadline + 10:
+            for proc in family:
+                with contextlib.suppress(psutil.Error):
+                    proc.kill()
+            while (pf.group_alive() or _any_running(family)) and time.monotonic() < deadline + 10:
                 _reap(pf.pid)
                 time.sleep(0.1)
         self.pid_path(name).unlink(missing_ok=True)
+
+    def kill(self, name: str, sig: int = signal.SIGKILL) -> int:
+        """Send ``sig`` to one running service's process group (fault drills); its pid. ``up`` restarts it."""
+        pf = self.running(name)
+        if pf is None or not pf.alive():
+            raise PipelineError(f"{name}: not running")
+        if sig == signal.SIGKILL:
+            self._stop(name, pf, signal.SIGKILL)   # waits until the whole group is gone, clears the pid file
+        else:
+            os.killpg(pf.pid, sig)
+        return pf.pid
 
     # status
     def status(self) -> dict[str, dict]:
@@ -350,7 +375,8 @@ class Supervisor:
                 "url": svc.url(self.ctx),
                 "healthy": _safe_ready(svc, self.ctx),
                 "version": svc.version,
-                "running": svc.oneshot or pf is not None,
+                "running": pf is not None,
+                "oneshot": svc.oneshot,
                 "pid": pf.pid if pf else None,
                 "log": str(self.log_path(svc.name)),
             }
@@ -360,6 +386,25 @@ class Supervisor:
 def run_as(svc: Service) -> str | None:
     """The service's user when we are root (PostgreSQL refuses to run as root), else ourselves."""
     return svc.user if svc.user and os.geteuid() == 0 else None
+
+
+def _descendants(pid: int) -> list[psutil.Process]:
+    """The process's descendants now (psutil keeps each one's creation time: no pid-reuse mix-up)."""
+    try:
+        return psutil.Process(pid).children(recursive=True)
+    except psutil.Error:
+        return []
+
+
+def _any_running(procs: list[psutil.Process]) -> bool:
+    """Some of ``procs`` still runs (``is_running`` checks the creation time, so a reused pid is not it)."""
+    for proc in procs:
+        try:
+            if proc.is_running() and proc.status() != psutil.STATUS_ZOMBIE:
+                return True
+        except psutil.Error:
+            continue
+    return False
 
 
 def _reap(pid: int) -> None:

@@ -127,3 +127,18 @@ def test_large_payloads_split_into_bounded_row_groups_and_files(env, monkeypatch
     assert [m.num_rows for m in metas] == [12, 12, 1]  # ~10 kB payloads: 3 per row group, 4 groups per file
     assert [m.row_group(g).num_rows for m in metas for g in range(m.num_row_groups)] == [3] * 8 + [1]
     assert [r[0] for r in bronze_rows(bronze("albums_raw"))] == [f"al{i:03d}" for i in range(25)]
+
+
+def test_landing_counts_are_written_beside_the_watermark(tmp_path: Path) -> None:
+    """The data-quality job reconciles bronze against these counts without touching the landing store."""
+    from lake.layout import LANDING_COUNTS
+
+    store, fs = SQLiteLandingStore(tmp_path / "landing.sqlite"), LocalFS(tmp_path / "lake")
+    store.upsert("tracks_raw", [doc(f"t{i}", "2026-01-01T00:00:00.000000Z") for i in range(3)])
+    export_landing(store, fs)
+    assert json.loads(fs.read_bytes(LANDING_COUNTS))["tracks_raw"] == 3
+    store.upsert("tracks_raw", [doc("t0", "2026-01-02T00:00:00.000000Z", v=2), doc("t9", "2026-01-02T00:00:00.000000Z")])
+    export_landing(store, fs)
+    counts = json.loads(fs.read_bytes(LANDING_COUNTS))
+    assert counts == store.counts() and counts["tracks_raw"] == 4  # re-fetched t0 counts once
+    assert [n for n in fs.listdir("bronze_layer/_state") if not n.endswith(".json")] == []  # no temp files left

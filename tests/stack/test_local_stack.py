@@ -12,6 +12,7 @@ import tempfile
 import textwrap
 from pathlib import Path
 
+import psutil
 import pytest
 
 from lake.fs import WebHdfsFS
@@ -87,7 +88,7 @@ def test_status_json_and_env_let_scripts_find_the_services(stack) -> None:
 def _free_offset() -> int:
     """An offset whose postgres/mongo/spark ports are all free (away from the session stack's)."""
     for offset in (1500, 1600, 1700, 1800):
-        if not any(tcp_open(p + offset) for p in (5433, 27017, 7077, 8082, 8083)):
+        if not any(tcp_open(p + offset) for p in (5433, 27017, 7077, 8082, 8084)):
             return offset
     pytest.fail("no free port offset for a second stack")
 
@@ -110,12 +111,12 @@ def test_port_in_use_is_one_clear_line(tmp_path: Path) -> None:
     assert f"postgres: port {5433 + offset} is already in use" in last and "Traceback" not in proc.stderr
 
 
-def _descendants(pids: list[int]) -> set[int]:
-    """Every process in the given process groups (the stack's services and all they forked)."""
-    out = set()
+def _family(pids: list[int]) -> list[psutil.Process]:
+    """The services and everything they forked (PostgreSQL's workers leave the group with setsid)."""
+    out = []
     for pid in pids:
-        ps = subprocess.run(["ps", "-o", "pid=", "-g", str(pid)], capture_output=True, text=True, check=False)
-        out |= {int(x) for x in ps.stdout.split()}
+        root = psutil.Process(pid)
+        out += [root, *root.children(recursive=True)]
     return out
 
 
@@ -130,11 +131,10 @@ def test_stack_down_leaves_no_process_behind() -> None:
     try:
         sup.up(["postgres", "mongo", "spark-master"])
         leaders = [PidFile.read(p).pid for p in sup.run_dir.glob("*.pid")]
-        procs = _descendants(leaders)
+        procs = _family(leaders)
         assert len(leaders) == 3 and len(procs) > 3  # postgres forked its workers
         assert sorted(sup.down()) == ["mongo", "postgres", "spark-master"]
-        alive = [p for p in procs if Path(f"/proc/{p}").exists()
-                 and Path(f"/proc/{p}/stat").read_text().split(") ")[1][0] != "Z"]
+        alive = [p for p in procs if p.is_running() and p.status() != psutil.STATUS_ZOMBIE]
         assert alive == []
         assert not any(tcp_open(port + offset) for port in (5433, 27017, 7077, 8082))
     finally:

@@ -179,3 +179,24 @@ def test_ctrl_c_of_a_foreground_stack_stops_all(tmp_path: Path) -> None:
 
 def test_base_ports_are_unique() -> None:
     assert len(set(BASE_PORTS.values())) == len(BASE_PORTS)
+
+
+def test_the_test_offset_moves_no_port_onto_another_base_port() -> None:
+    """A developer's `make stack` (offset 0) and the test session (offset 1000) run side by side."""
+    assert not {p + 1000 for p in BASE_PORTS.values()} & set(BASE_PORTS.values())
+
+
+def test_a_one_shot_runs_until_its_work_is_done_and_is_skipped_after(tmp_path: Path) -> None:
+    ctx = ctx_for(tmp_path, {})
+    marker = tmp_path / "migrated"
+    migrate = Service(name="init", version="1", oneshot=True, url=str, ready=lambda ctx: marker.exists(),
+                      command=lambda ctx: [sys.executable, "-c", f"open({str(marker)!r}, 'a').write('x')"])
+    events: list[str] = []
+    sup = Supervisor(ctx, [migrate], say=events.append)
+    sup.up()
+    sup.up()
+    assert marker.read_text() == "x" and events[-1] == "  init: already done"
+    failing = Service(name="init", version="1", oneshot=True, url=str, ready=lambda ctx: False,
+                      command=lambda ctx: [sys.executable, "-c", "raise SystemExit('ERROR: no database')"])
+    with pytest.raises(PipelineError, match=r"^init: failed \(code 1\): ERROR: no database"):
+        Supervisor(ctx, [failing], say=lambda line: None).up()
