@@ -99,8 +99,10 @@ def run_size(n_artists: int, workdir: Path) -> dict:
             hdfs.write_file(f"warehouse_layer/{TABLE}/{part.name}", part.read_bytes())
         con = trino.dbapi.connect(host="127.0.0.1", port=int(env["TRINO_PORT"]), user="bench", catalog="hive")
         cur = con.cursor()
-        for statement in trino_layer_ddl("warehouse", lake_root).split(";"):
-            sql = "\n".join(line for line in statement.splitlines() if not line.startswith("--")).strip()
+        ddl = "\n".join(line for line in trino_layer_ddl("warehouse", lake_root).splitlines()
+                        if not line.startswith("--"))  # the header comment holds a ';'
+        for statement in ddl.split(";"):
+            sql = statement.strip()
             if sql:
                 cur.execute(sql)
                 cur.fetchall()
