@@ -14,8 +14,8 @@ from collections.abc import Sequence
 
 from pyspark.sql import SparkSession
 
-from spark_jobs import gold, silver, warehouse
-from spark_jobs.schemas import BRONZE_COLLECTIONS, TABLES
+from spark_jobs import gold, history, silver, warehouse
+from spark_jobs.schemas import BRONZE_COLLECTIONS, HISTORY_BRONZE, TABLES
 from spark_jobs.session import SparkIO, lake_path, path_exists, read_table, write_table
 from spotify_pipeline.errors import PipelineError
 from spotify_pipeline.settings import Settings, get_settings
@@ -23,6 +23,7 @@ from spotify_pipeline.settings import Settings, get_settings
 log = logging.getLogger(__name__)
 ORDER = ("silver", "gold", "warehouse")
 QUARANTINE = "bronze_layer/_quarantine"
+HISTORY_QUARANTINE = "bronze_layer/_quarantine_history"
 
 
 def _write(spark: SparkSession, settings: Settings, name: str, df, counts: dict[str, int]) -> None:
@@ -44,6 +45,17 @@ def run_silver(spark: SparkSession, settings: Settings, counts: dict[str, int]) 
     for name, df in tables.items():
         if name == "silver_track_artists":  # from the tracks_data just written, not a second parse of bronze
             df = silver.silver_track_artists(read_table(spark, settings, TABLES["tracks_data"]))
+        _write(spark, settings, name, df, counts)
+    run_history(spark, settings, counts)
+
+
+def run_history(spark: SparkSession, settings: Settings, counts: dict[str, int]) -> None:
+    """History tables from all of bronze (spark_jobs/history.py); kworb rows that did not parse quarantined."""
+    bronze = {c: read_table(spark, settings, TABLES[c]) for c in ("artists_raw", "tracks_raw", *HISTORY_BRONZE)}
+    tables, quarantine = history.build_history(bronze)
+    quarantine.write.mode("overwrite").parquet(lake_path(settings, HISTORY_QUARANTINE))
+    counts["_quarantined_history"] = spark.read.parquet(lake_path(settings, HISTORY_QUARANTINE)).count()
+    for name, df in tables.items():
         _write(spark, settings, name, df, counts)
 
 
@@ -73,6 +85,9 @@ def run_warehouse(spark: SparkSession, settings: Settings, counts: dict[str, int
     _write(spark, settings, "warehouse_track_dashboard", warehouse.warehouse_track_dashboard(meta, features), counts)
     _write(spark, settings, "warehouse_track_recommendation", warehouse.warehouse_track_recommendation(matrix),
            counts)
+    h = _inputs(spark, settings, ("silver_artist_snapshots", "kworb_rankings"))
+    _write(spark, settings, "warehouse_artist_history",
+           history.warehouse_artist_history(h["silver_artist_snapshots"], h["kworb_rankings"]), counts)
 
 
 RUNNERS = {"silver": run_silver, "gold": run_gold, "warehouse": run_warehouse}

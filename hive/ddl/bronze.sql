@@ -51,3 +51,23 @@ CREATE EXTERNAL TABLE IF NOT EXISTS bronze.genres_raw (
 COMMENT 'landing collection genres_raw, raw JSON'
 STORED AS PARQUET
 LOCATION 'hdfs://namenode:8020/bronze_layer/genres_raw';
+
+CREATE EXTERNAL TABLE IF NOT EXISTS bronze.kworb_raw (
+  `_id` STRING,
+  `fetched_at` STRING,
+  `run_id` STRING,
+  `payload` STRING
+)
+COMMENT 'landing collection kworb_raw, raw JSON'
+STORED AS PARQUET
+LOCATION 'hdfs://namenode:8020/bronze_layer/kworb_raw';
+
+CREATE EXTERNAL TABLE IF NOT EXISTS bronze.unavailable_raw (
+  `_id` STRING,
+  `fetched_at` STRING,
+  `run_id` STRING,
+  `payload` STRING
+)
+COMMENT 'landing collection unavailable_raw, raw JSON'
+STORED AS PARQUET
+LOCATION 'hdfs://namenode:8020/bronze_layer/unavailable_raw';

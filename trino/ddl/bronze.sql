@@ -61,3 +61,27 @@ WITH (
   external_location = 'hdfs://namenode:8020/bronze_layer/genres_raw',
   format = 'PARQUET'
 );
+
+CREATE TABLE IF NOT EXISTS hive.bronze.kworb_raw (
+  "_id" varchar,
+  "fetched_at" varchar,
+  "run_id" varchar,
+  "payload" varchar
+)
+COMMENT 'landing collection kworb_raw, raw JSON'
+WITH (
+  external_location = 'hdfs://namenode:8020/bronze_layer/kworb_raw',
+  format = 'PARQUET'
+);
+
+CREATE TABLE IF NOT EXISTS hive.bronze.unavailable_raw (
+  "_id" varchar,
+  "fetched_at" varchar,
+  "run_id" varchar,
+  "payload" varchar
+)
+COMMENT 'landing collection unavailable_raw, raw JSON'
+WITH (
+  external_location = 'hdfs://namenode:8020/bronze_layer/unavailable_raw',
+  format = 'PARQUET'
+);
