@@ -85,6 +85,10 @@ def run_warehouse(spark: SparkSession, settings: Settings, counts: dict[str, int
     _write(spark, settings, "warehouse_track_dashboard", warehouse.warehouse_track_dashboard(meta, features), counts)
     _write(spark, settings, "warehouse_track_recommendation", warehouse.warehouse_track_recommendation(matrix),
            counts)
+    run_history_warehouse(spark, settings, counts)
+
+
+def run_history_warehouse(spark: SparkSession, settings: Settings, counts: dict[str, int]) -> None:
     h = _inputs(spark, settings, ("silver_artist_snapshots", "kworb_rankings"))
     _write(spark, settings, "warehouse_artist_history",
            history.warehouse_artist_history(h["silver_artist_snapshots"], h["kworb_rankings"]), counts)

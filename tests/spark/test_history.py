@@ -20,7 +20,8 @@ from crawler.spotify.client import SpotifyClient
 from lake.export import export_landing
 from lake.fs import open_lake
 from spark_jobs import quality
-from spark_jobs.runner import run_layers
+from spark_jobs.runner import run_history, run_history_warehouse, run_layers
+from spark_jobs.session import SparkIO
 from spotify_pipeline.settings import load_settings
 from tests.crawler.conftest import entries_for
 
@@ -134,6 +135,8 @@ def test_quality_passes_and_a_rerun_of_the_same_date_is_idempotent(history_lake,
             "warehouse_artist_history": "*"}
     before = {t: _rows(settings, t, cols[t]) for t in HISTORY}
     _refresh(settings, api, DAY2, "refresh", "run-3", corrupt=True)  # the same date once more, later that day
-    run_layers(settings, ["silver", "warehouse"])
+    with SparkIO(settings) as session:  # the history part of the silver and warehouse layers
+        run_history(session, settings, {})
+        run_history_warehouse(session, settings, {})
     after = {t: _rows(settings, t, cols[t]) for t in HISTORY}
     assert after == before
