@@ -97,6 +97,14 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--max-rows", type=_positive_int, default=100)
     p.set_defaults(handler="analytics.query:run")
 
+    p = sub.add_parser("recommend", help="tracks that sound alike, from the warehouse")
+    seed = p.add_mutually_exclusive_group(required=True)
+    seed.add_argument("--track", help="seed track id")
+    seed.add_argument("--name", help="seed track name (case-insensitive; an ambiguous name lists candidates)")
+    p.add_argument("-k", type=_positive_int, default=10, help="how many tracks (default 10)")
+    p.add_argument("--format", choices=("table", "json"), default="table")
+    p.set_defaults(handler="analytics.recommend:run")
+
     p = sub.add_parser("sample-api", help="local Spotify-compatible API with a synthetic catalog")
     p.add_argument("--host", default="127.0.0.1")
     p.add_argument("--port", type=int, default=8765, help="0 picks a free port")
@@ -118,7 +126,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.set_defaults(handler="crawler.sample_api.server:run")
 
     p = sub.add_parser("stack", help="the platform's real services as local processes (make stack)")
-    p.add_argument("action", choices=("up", "down", "status"))
+    p.add_argument("action", choices=("up", "down", "status", "env"))
     p.add_argument("--profile", choices=("full", "light"), default="full",
                    help="light: Airflow on the embedded defaults only (little memory)")
     p.add_argument("--json", action="store_true", help="status as JSON")

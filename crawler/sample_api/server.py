@@ -61,6 +61,7 @@ class ServerConfig:
     token_ttl: int = 3600
     rate_limit: int = 0  # requests per window, 0 = unlimited
     rate_window: float = 30.0
+    retry_after: int | None = None  # announced on a 429 instead of the real wait (Spotify sends hours)
     fault_rate: float = 0.0
     slow_rate: float = 0.0
     slow_seconds: float = 1.0
@@ -373,6 +374,8 @@ class _Handler(BaseHTTPRequestHandler):
             while state.window and state.window[0] <= now - cfg.rate_window:
                 state.window.popleft()
             if len(state.window) >= cfg.rate_limit:
+                if cfg.retry_after is not None:
+                    return cfg.retry_after
                 return max(1, math.ceil(state.window[0] + cfg.rate_window - now))
             state.window.append(now)
             return None

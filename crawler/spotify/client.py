@@ -20,6 +20,7 @@ import random
 import threading
 import time
 from collections import Counter
+from email.utils import parsedate_to_datetime
 from typing import Any
 from urllib.parse import urlsplit
 
@@ -167,12 +168,31 @@ class SpotifyClient:
         return items
 
 
-def _retry_after(resp: requests.Response, default: float, cap: float) -> float:
-    try:
-        value = float(resp.headers.get("Retry-After", default))
-    except ValueError:
+def retry_after_seconds(header: str | None, default: float, cap: float, now: float | None = None) -> float:
+    """Seconds to wait for a ``Retry-After`` header (delta-seconds or HTTP-date), never above ``cap``.
+
+    The cap matters: Spotify may announce hours, and waiting that out hangs a crawl.
+    A missing or unparseable header means ``default``.
+    """
+    value = default
+    text = (header or "").strip()
+    if text:
+        try:
+            value = float(text)
+        except ValueError:
+            try:
+                when = parsedate_to_datetime(text)
+            except (TypeError, ValueError):
+                when = None
+            if when is not None and when.tzinfo is not None:
+                value = when.timestamp() - (time.time() if now is None else now)
+    if value != value:  # NaN
         value = default
     return max(0.0, min(value, cap))
+
+
+def _retry_after(resp: requests.Response, default: float, cap: float) -> float:
+    return retry_after_seconds(resp.headers.get("Retry-After"), default, cap)
 
 
 def _error_message(resp: requests.Response) -> str:

@@ -50,7 +50,13 @@ class StackContext:
 
 @dataclass(frozen=True)
 class Service:
-    """One long-running process (or a one-shot when ``oneshot``), as in the compose file."""
+    """One long-running process (or a one-shot when ``oneshot``), as in the compose file.
+
+    A one-shot runs ``init`` and then ``command`` to completion (an empty command: ``init`` is the whole
+    job); its ``ready`` says whether its work is done. ``ports`` names the ``BASE_PORTS`` keys the service
+    binds, so a port already taken is reported before start, naming the service. ``post_start`` runs once
+    after the first successful probe (e.g. databases created in a fresh server).
+    """
 
     name: str                                          # the compose service name
     version: str
@@ -65,3 +71,7 @@ class Service:
     start_timeout_s: float = 120.0
     oneshot: bool = False
     profiles: tuple[str, ...] = ("full",)              # "light": Airflow + embedded defaults only
+    ports: tuple[str, ...] = ()                         # BASE_PORTS keys this service binds
+    post_start: Callable[[StackContext], None] | None = None
+    stop_signal: int = 15                               # SIGTERM, as compose's stop_signal
+    user: str | None = None                             # run as this user when the stack runs as root
