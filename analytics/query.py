@@ -21,11 +21,13 @@ from spotify_pipeline.settings import Settings
 
 # Lake tables by layer, mirroring spark_jobs.schemas.TABLES without importing pyspark.
 LAKE_TABLES: dict[str, tuple[str, ...]] = {
-    "bronze": ("artists_raw", "albums_raw", "tracks_raw", "audio_features_raw", "genres_raw"),
+    "bronze": ("artists_raw", "albums_raw", "tracks_raw", "audio_features_raw", "genres_raw", "kworb_raw",
+               "unavailable_raw"),
     "silver": ("silver_artists", "silver_album", "tracks_data", "silver_track_artists", "silver_feature_music",
-               "silver_artists_genres"),
+               "silver_artists_genres", "silver_artist_snapshots", "silver_track_snapshots", "kworb_rankings",
+               "silver_unavailable"),
     "gold": ("gold_track_metadata", "gold_feature_matrix"),
-    "warehouse": ("warehouse_track_dashboard", "warehouse_track_recommendation"),
+    "warehouse": ("warehouse_track_dashboard", "warehouse_track_recommendation", "warehouse_artist_history"),
 }
 
 

@@ -140,3 +140,16 @@ def test_quality_passes_and_a_rerun_of_the_same_date_is_idempotent(history_lake,
         run_history_warehouse(session, settings, {})
     after = {t: _rows(settings, t, cols[t]) for t in HISTORY}
     assert after == before
+
+
+def test_history_tables_are_queryable_with_the_query_command(history_lake) -> None:
+    from analytics.query import run_query
+
+    settings, _, _ = history_lake
+    _, rows = run_query(settings, "SELECT count(DISTINCT snapshot_date) FROM warehouse_artist_history "
+                                  "WHERE popularity IS NOT NULL AND monthly_listeners IS NOT NULL")
+    assert rows[0][0] == 2
+    from analytics.query import LAKE_TABLES
+    from spark_jobs.schemas import TABLES
+
+    assert {t for names in LAKE_TABLES.values() for t in names} == set(TABLES)

@@ -132,7 +132,7 @@ def test_register_through_a_real_thrift_metastore(lake, tmp_path) -> None:
             proc = subprocess.run([sys.executable, "-m", "spotify_pipeline", "register"], env=env,
                                   capture_output=True, text=True, timeout=300)
             assert proc.returncode == 0, proc.stderr[-2000:]
-            assert "registered 15 tables" in proc.stdout
+            assert "registered 20 tables" in proc.stdout  # 5 bronze, 10 silver (4 history), 2 gold, 3 warehouse
         probe = (
             "from pyspark.sql import SparkSession\n"
             f"s = SparkSession.builder.master('local[1]').config('spark.hadoop.hive.metastore.uris', '{metastore.uri}')"
