@@ -35,7 +35,7 @@ def _refresh(settings, api, day: str, mode: str, run_id: str, corrupt: bool = Fa
     ticks = count(1)
     hour = 5 * int(run_id[-1])  # a later run fetches later that day
     clock = lambda: f"{day}T{hour:02d}:00:00.{next(ticks):06d}Z"  # noqa: E731
-    html = {p: [requests.get(f"{api.kworb_url}/{p}", timeout=10).content.decode()] for p in PAGES}
+    html = {p: [requests.get(f"{api.kworb_url}/{p}", timeout=60).content.decode()] for p in PAGES}
     if corrupt:  # one row whose listeners do not parse: quarantined, never the name
         first = html["listeners.html"][0]
         cell = first.split("</a></div></td><td>", 1)[1].split("</td>", 1)[0]
