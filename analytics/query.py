@@ -18,16 +18,17 @@ from urllib.parse import urlsplit
 
 from spotify_pipeline.errors import PipelineError
 from spotify_pipeline.settings import Settings
+from spotify_pipeline.vocabulary import COLLECTIONS
 
 # Lake tables by layer, mirroring spark_jobs.schemas.TABLES without importing pyspark.
 LAKE_TABLES: dict[str, tuple[str, ...]] = {
-    "bronze": ("artists_raw", "albums_raw", "tracks_raw", "audio_features_raw", "genres_raw", "kworb_raw",
-               "unavailable_raw"),
+    "bronze": COLLECTIONS,
     "silver": ("silver_artists", "silver_album", "tracks_data", "silver_track_artists", "silver_feature_music",
                "silver_artists_genres", "silver_artist_snapshots", "silver_track_snapshots", "kworb_rankings",
                "silver_unavailable"),
     "gold": ("gold_track_metadata", "gold_feature_matrix"),
-    "warehouse": ("warehouse_track_dashboard", "warehouse_track_recommendation", "warehouse_artist_history"),
+    "warehouse": ("warehouse_track_dashboard", "warehouse_track_recommendation", "warehouse_track_similar",
+                  "warehouse_track_clusters", "warehouse_artist_history"),
 }
 
 

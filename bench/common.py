@@ -2,12 +2,7 @@
 
 from __future__ import annotations
 
-import re
-import subprocess
-import sys
 import threading
-import time
-from contextlib import contextmanager
 
 import psutil
 
@@ -44,23 +39,3 @@ class PeakRss:
     @property
     def peak_mb(self) -> float:
         return round(self.peak / 2**20, 1)
-
-
-@contextmanager
-def sample_api_process(artists: int, mode: str, rate_limit: int = 0, rate_window: float = 30.0):
-    """`spotify-pipeline sample-api` in its own process (no GIL shared with the crawler)."""
-    cmd = [sys.executable, "-m", "spotify_pipeline", "sample-api", "--port", "0", "--artists", str(artists),
-           "--mode", mode, "--rate-limit", str(rate_limit), "--rate-window", str(rate_window)]
-    proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True)
-    env: dict[str, str] = {}
-    deadline = time.monotonic() + 60
-    while len(env) < 5 and time.monotonic() < deadline:
-        line = proc.stdout.readline()
-        m = re.match(r"export (\w+)=(.*)", line.strip())
-        if m:
-            env[m.group(1)] = m.group(2)
-    try:
-        yield env
-    finally:
-        proc.terminate()
-        proc.wait(timeout=10)

@@ -18,11 +18,11 @@ import time
 from pathlib import Path
 
 import requests
+from crawler.catalog import generate_catalog
+from crawler.plan import minimum_calls, refresh_minimum_calls
 
 from bench.common import sample_api_process
 from crawler.artists_file import ArtistEntry, write_artists_file
-from crawler.catalog import generate_catalog
-from crawler.plan import minimum_calls, refresh_minimum_calls
 
 RATE, WORKERS = 150.0, 16
 
@@ -79,3 +79,13 @@ def main(results_dir: Path, quick: bool = False) -> dict:
     report = {"benchmark": "refresh", "targets": {"refresh_calls_ratio": 1.05}, "runs": runs}
     (results_dir / "refresh.json").write_text(json.dumps(report, indent=2))
     return report
+
+
+def summary(report: dict) -> list[str]:
+    lines = []
+    for run in report["runs"]:
+        r, f = run["refresh"], run["full"]
+        lines.append(f"refresh {run['mode']} {run['artists_after']} artists: {r['api_calls']} calls "
+                     f"(x{r['calls_ratio']} of the minimum for what changed), full crawl {f['api_calls']} calls; "
+                     f"refresh/full = {run['refresh_to_full_calls']}")
+    return lines

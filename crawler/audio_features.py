@@ -9,16 +9,17 @@ credentials may use it, else none). A missing feature never stops a crawl.
 from __future__ import annotations
 
 import logging
-import threading
 from pathlib import Path
 from typing import Protocol
 
-from crawler.catalog import FEATURE_NAMES
-from crawler.spotify.client import ApiError, SpotifyClient
+from crawler.spotify import capabilities
+from crawler.spotify.capabilities import REFUSED
+from crawler.spotify.client import SpotifyClient
 from spotify_pipeline.errors import PipelineError
+from spotify_pipeline.vocabulary import FEATURE_NAMES, MAX_IDS
 
 log = logging.getLogger(__name__)
-BATCH = 100
+BATCH = MAX_IDS["audio-features"]
 
 
 class FeatureSource(Protocol):
@@ -42,34 +43,19 @@ class ApiFeatures:
 
     def __init__(self, client: SpotifyClient) -> None:
         self.client = client
-        self.allowed: bool | None = None
-        self._lock = threading.Lock()
+        self.capability = capabilities.audio_features()
 
-    def _probe(self, ids: list[str]) -> list[dict | None] | None:
-        with self._lock:
-            if self.allowed is None:
-                try:
-                    result = self.client.several("audio-features", ids)
-                except ApiError as exc:
-                    if exc.status != 403:
-                        raise
-                    self.allowed = False
-                    log.warning("audio-features: 403 for these credentials (development mode); "
-                                "continuing without audio features")
-                    return None
-                self.allowed = True
-                return result
-        return None
+    @property
+    def allowed(self) -> bool | None:
+        return self.capability.allowed
 
     def fetch(self, track_ids: list[str]) -> list[dict]:
         out: list[dict] = []
         for start in range(0, len(track_ids), BATCH):
             chunk = track_ids[start:start + BATCH]
-            result = self._probe(chunk) if self.allowed is None else None
-            if self.allowed is False:
+            result = self.capability.call(lambda chunk=chunk: self.client.several("audio-features", chunk))
+            if result is REFUSED:
                 return out
-            if result is None:
-                result = self.client.several("audio-features", chunk)
             out.extend(f for f in result if f and f.get("id"))
         return out
 

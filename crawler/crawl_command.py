@@ -10,10 +10,9 @@ from collections import Counter
 from datetime import UTC, datetime
 
 from crawler.artists_file import read_artists_file
-from crawler.audio_features import make_source
-from crawler.crawl import Crawler, CrawlOptions, CrawlReport
+from crawler.crawl import CrawlReport
+from crawler.factory import build_crawler, crawl_options
 from crawler.landing import open_store
-from crawler.spotify.client import SpotifyClient
 from spotify_pipeline.errors import PipelineError
 from spotify_pipeline.settings import Settings
 
@@ -54,18 +53,12 @@ def run(args: argparse.Namespace, settings: Settings) -> int:
         entries = entries[: args.limit]
     if not entries:
         raise PipelineError(f"{args.artists}: no artists to crawl")
-    client = SpotifyClient(settings)
-    client.tokens.token()  # fail fast, one line, when credentials or the token endpoint are wrong
-    options = CrawlOptions(
-        run_id=args.run_id or new_run_id(),
-        workers=args.workers or settings.crawl_workers,
-        mode=getattr(args, "mode", None) or "continue",
-        include_appears_on=args.include_appears_on or settings.crawl_include_appears_on,
-        ttl_hours=settings.crawl_ttl_hours,
-    )
+    options = crawl_options(settings, args.run_id or new_run_id(), workers=args.workers,
+                            mode=getattr(args, "mode", None) or "continue", include_appears_on=args.include_appears_on)
     with open_store(settings) as store:
-        crawler = Crawler(client, store, make_source(settings.audio_features_source, client), options,
-                          progress=lambda line: print(line, file=sys.stderr, flush=True))
+        crawler = build_crawler(settings, store, options,
+                                progress=lambda line: print(line, file=sys.stderr, flush=True))
+        crawler.client.tokens.token()  # fail fast, one line, when credentials or the token endpoint are wrong
         report = crawler.run(entries)
         counts = store.counts()
     print(format_report(report, counts))

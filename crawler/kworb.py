@@ -23,6 +23,7 @@ import requests
 from bs4 import BeautifulSoup
 
 from crawler.artists_file import ArtistEntry
+from crawler.http.retry import TRANSPORT_ERRORS, Outcome, RetryPolicy, classify
 from spotify_pipeline.errors import PipelineError
 
 log = logging.getLogger(__name__)
@@ -34,7 +35,7 @@ USER_AGENT = (
 )
 # /spotify/artist/<id>_songs.html, artist/<id>_songs.html, artist/<id>.html, absolute URLs too.
 _ARTIST_HREF = re.compile(r"(?:^|/)artist/([0-9A-Za-z]{22})(?:_songs)?\.html(?:[?#].*)?$")
-_RETRIABLE = {429, 500, 502, 503, 504}
+MAX_RETRY_AFTER_S = 30.0
 
 
 class KworbMarkupError(PipelineError):
@@ -201,28 +202,32 @@ def decode_page(body: bytes) -> str:
 
 def fetch_page(base_url: str, page_name: str, session: requests.Session | None = None,
                timeout: float = 20.0, retries: int = 4, backoff: float = 1.0) -> str:
-    """GET one page with retries on 429/5xx/connection errors; one-line PipelineError when it fails."""
+    """GET one page under the crawler's retry policy (429 waits the capped ``Retry-After``, 5xx and
+    connection errors back off); one-line PipelineError when it fails."""
     url = f"{base_url.rstrip('/')}/{page_name}"
     session = session or requests.Session()
-    last = "no attempt"
-    for attempt in range(retries + 1):
+    policy = RetryPolicy(max_retries=retries, max_retry_after_s=MAX_RETRY_AFTER_S, base_delay_s=backoff)
+    attempt = 0
+    while True:
+        resp = None
         try:
             resp = session.get(url, timeout=timeout, headers={"User-Agent": USER_AGENT})
-        except (requests.ConnectionError, requests.Timeout) as exc:
-            last = f"{type(exc).__name__}"
-        else:
-            if resp.status_code == 200:
+        except TRANSPORT_ERRORS as exc:
+            last = type(exc).__name__
+        if resp is not None:
+            outcome = classify(resp.status_code)
+            if outcome is Outcome.OK:
                 return decode_page(resp.content)
-            if resp.status_code not in _RETRIABLE:
+            if outcome not in (Outcome.RETRIABLE, Outcome.RATE_LIMITED):
                 raise PipelineError(f"{url}: HTTP {resp.status_code}")
             last = f"HTTP {resp.status_code}"
-            retry_after = resp.headers.get("Retry-After", "")
-            if retry_after.isdigit() and attempt < retries:
-                time.sleep(min(int(retry_after), 30))
-                continue
-        if attempt < retries:
-            time.sleep(backoff * 2**attempt)
-    raise PipelineError(f"{url}: unreachable after {retries + 1} attempts ({last})")
+        attempt += 1
+        if policy.gives_up(attempt):
+            raise PipelineError(f"{url}: unreachable after {attempt} attempts ({last})")
+        if resp is not None and classify(resp.status_code) is Outcome.RATE_LIMITED:
+            time.sleep(policy.rate_limit_wait(resp, default=policy.backoff(attempt)))
+        else:
+            time.sleep(policy.backoff(attempt))
 
 
 def page_kind(html: str) -> str:

@@ -1,4 +1,4 @@
-"""Landing -> bronze -> silver -> gold -> warehouse -> data quality -> Hive catalog.
+"""Landing -> bronze -> silver -> gold -> warehouse -> similar tracks -> data quality -> Hive catalog.
 
 Scheduled on the landing asset the crawl DAG updates. Spark steps go through SparkSubmitOperator
 with the ``spark_default`` connection, which comes only from ``AIRFLOW_CONN_SPARK_DEFAULT``
@@ -17,11 +17,13 @@ from spotify_pipeline.tasks import spark_application
 PY_FILES = "{{ ti.xcom_pull(task_ids='package_code') }}"
 
 
-def spark_step(task_id: str, module: str) -> SparkSubmitOperator:
+def spark_step(task_id: str, layer: str) -> SparkSubmitOperator:
+    """One step = one spark-submit of the single entry, ``spark_jobs/submit.py --layer <layer>``."""
     return SparkSubmitOperator(
         task_id=task_id,
         conn_id="spark_default",
-        application=spark_application(module),
+        application=spark_application(),
+        application_args=["--layer", layer],
         py_files=PY_FILES,
         name=f"spotify-{task_id}",
         conf={"spark.sql.session.timeZone": "UTC", "spark.ui.showConsoleProgress": "false"},
@@ -54,9 +56,10 @@ def spotify_dag():
     silver = spark_step("silver", "silver")
     gold = spark_step("gold", "gold")
     warehouse = spark_step("warehouse", "warehouse")
+    similar_tracks = spark_step("similar_tracks", "similar")
     quality = spark_step("data_quality", "quality")
     catalog = spark_step("register_catalog", "catalog")
-    [export_to_bronze(), package_code()] >> silver >> gold >> warehouse >> quality >> catalog
+    [export_to_bronze(), package_code()] >> silver >> gold >> warehouse >> similar_tracks >> quality >> catalog
 
 
 spotify_dag()

@@ -25,12 +25,11 @@ import pyarrow.parquet as pq
 
 from crawler.landing import COLLECTIONS, LandingStore, open_store
 from lake.fs import LakeFS, open_lake
+from lake.layout import BRONZE, LANDING_COUNTS, STATE
 from spotify_pipeline.settings import Settings
 
 log = logging.getLogger(__name__)
 
-BRONZE = "bronze_layer"
-STATE = f"{BRONZE}/_state/export_watermarks.json"
 STAGING = f"{BRONZE}/_staging"
 BRONZE_SCHEMA = pa.schema([
     pa.field("_id", pa.string(), nullable=False),
@@ -60,11 +59,12 @@ def read_watermarks(fs: LakeFS) -> dict[str, str]:
     return json.loads(fs.read_bytes(STATE).decode())
 
 
-def _write_watermarks(fs: LakeFS, marks: dict[str, str], export_id: str) -> None:
-    tmp = f"{BRONZE}/_state/.export_watermarks.{export_id}.json"
-    fs.write_file(tmp, json.dumps(marks, indent=2, sort_keys=True).encode())
-    fs.delete(STATE)
-    fs.rename(tmp, STATE)
+def _replace_json(fs: LakeFS, path: str, data: dict, export_id: str) -> None:
+    folder, name = path.rsplit("/", 1)
+    tmp = f"{folder}/.{name.removesuffix('.json')}.{export_id}.json"
+    fs.write_file(tmp, json.dumps(data, indent=2, sort_keys=True).encode())
+    fs.delete(path)
+    fs.rename(tmp, path)
 
 
 def _parts(store: LandingStore, collection: str, since: str | None, workdir: Path, export_id: str):
@@ -139,7 +139,8 @@ def export_landing(store: LandingStore, fs: LakeFS, full: bool = False,
             if full and not files:
                 new_marks.pop(collection, None)
     if new_marks != marks or full:
-        _write_watermarks(fs, new_marks, export_id)
+        _replace_json(fs, STATE, new_marks, export_id)
+    _replace_json(fs, LANDING_COUNTS, store.counts(), export_id)
     fs.delete(STAGING)
     result.seconds = time.monotonic() - start
     return result

@@ -40,18 +40,3 @@ def run(args: argparse.Namespace, settings: Settings) -> int:
     where = settings.hive_metastore_uri or f"embedded metastore in {settings.data_dir}"
     print(f"registered {len(names)} tables in {where}: {', '.join(names)}")
     return 0
-
-
-def main(argv: list[str] | None = None) -> None:
-    """spark-submit entry (Airflow)."""
-    from spotify_pipeline.settings import get_settings
-
-    argparse.ArgumentParser(description="register lake tables in the Hive metastore").parse_args(argv)
-    settings = get_settings()
-    with SparkIO(settings, app_name="spotify-catalog", hive=True, set_master=False) as spark:
-        names = register_tables(spark, settings)
-    print(f"registered {len(names)} tables: {', '.join(names)}")
-
-
-if __name__ == "__main__":
-    main()

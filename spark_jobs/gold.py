@@ -6,13 +6,12 @@ are the sorted ``collect_set`` over every credited artist (an empty array, not n
 
 from __future__ import annotations
 
-import argparse
-from collections.abc import Sequence
+from collections.abc import Mapping
 
 from pyspark.sql import DataFrame
 from pyspark.sql import functions as F
 
-from spark_jobs.schemas import FEATURE_COLUMNS
+from spark_jobs.schemas import FEATURE_COLUMNS, Persist
 
 
 def track_genres(track_artists: DataFrame, artist_genres: DataFrame) -> DataFrame:
@@ -41,13 +40,9 @@ def gold_feature_matrix(metadata: DataFrame, features: DataFrame) -> DataFrame:
             .select("track_id", "track_name", "artist_name", *FEATURE_COLUMNS))
 
 
-def main(argv: Sequence[str] | None = None) -> None:
-    from spark_jobs.runner import run_layers_cli
-
-    parser = argparse.ArgumentParser(description="silver -> gold")
-    parser.add_argument("--lake-uri")
-    run_layers_cli(["gold"], parser.parse_args(argv).lake_uri)
-
-
-if __name__ == "__main__":
-    main()
+def build_gold(silver: Mapping[str, DataFrame], persist: Persist = lambda df: df) -> dict[str, DataFrame]:
+    """Both gold tables; the feature matrix reuses the metadata frame rather than re-reading it."""
+    meta = persist(gold_track_metadata(silver["tracks_data"], silver["silver_album"], silver["silver_artists"],
+                                       silver["silver_track_artists"], silver["silver_artists_genres"]))
+    return {"gold_track_metadata": meta,
+            "gold_feature_matrix": gold_feature_matrix(meta, silver["silver_feature_music"])}

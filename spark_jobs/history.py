@@ -16,12 +16,15 @@ never adds or drops a date. Pure transforms; ``spark_jobs.runner`` reads and wri
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+
 from pyspark.sql import DataFrame, Window
 from pyspark.sql import functions as F
 
 from spark_jobs import schemas as S
 from spark_jobs.silver import TS_FORMAT, parse_payload
 
+HISTORY_SILVER = ("silver_artist_snapshots", "silver_track_snapshots", "kworb_rankings", "silver_unavailable")
 # kworb metric -> warehouse_artist_history column
 KWORB_COLUMNS = {"monthly_listeners": "monthly_listeners", "streams_millions": "streams_millions",
                  "daily_streams_millions": "daily_streams_millions"}
@@ -121,3 +124,14 @@ def build_history(bronze: dict[str, DataFrame]) -> tuple[dict[str, DataFrame], D
         "silver_unavailable": silver_unavailable(unavailable),
     }
     return tables, q_kworb.unionByName(q_rankings).unionByName(q_unavailable)
+
+
+def build_history_step(inputs: Mapping[str, DataFrame], persist=None) -> dict[str, DataFrame]:
+    """spark_jobs.steps entry: the silver history tables plus ``_quarantine_history``."""
+    tables, quarantine = build_history(dict(inputs))
+    return {**tables, "_quarantine_history": quarantine}
+
+
+def build_warehouse_history(inputs: Mapping[str, DataFrame], persist=None) -> dict[str, DataFrame]:
+    return {"warehouse_artist_history": warehouse_artist_history(inputs["silver_artist_snapshots"],
+                                                                 inputs["kworb_rankings"])}

@@ -15,7 +15,8 @@ from datetime import UTC, datetime, timedelta
 from pyspark.sql import DataFrame, SparkSession
 from pyspark.sql import functions as F
 
-from spark_jobs.schemas import BRONZE_COLLECTIONS, TABLES, tables_in
+from lake.layout import LANDING_COUNTS
+from spark_jobs.schemas import BRONZE_COLLECTIONS, QUARANTINE, TABLES, tables_in
 from spark_jobs.session import SparkIO, lake_path, path_exists, read_table
 from spotify_pipeline.settings import Settings
 
@@ -64,15 +65,18 @@ def _examples(df: DataFrame, col: str) -> list[str]:
 
 
 def check_primary_key(df: DataFrame, table: str, key: tuple[str, ...]) -> CheckResult:
-    null_cond = F.lit(False)
+    """Duplicated and null keys in one pass (one Spark job; examples only on failure)."""
+    null_key = F.lit(False)
     for c in key:
-        null_cond = null_cond | F.col(c).isNull()
-    nulls = df.where(null_cond).count()
-    dups = df.groupBy(*key).count().where("count > 1")
-    n_dups = dups.count()
+        null_key = null_key | F.col(c).isNull()
+    groups = df.groupBy(*key).agg(F.count(F.lit(1)).alias("n")).withColumn("_null", null_key)
+    row = groups.agg(F.sum(F.when(~F.col("_null") & (F.col("n") > 1), 1).otherwise(0)).alias("dups"),
+                     F.sum(F.when(F.col("_null"), F.col("n")).otherwise(0)).alias("nulls")).first()
+    n_dups, nulls = int(row["dups"] or 0), int(row["nulls"] or 0)
     ok = nulls == 0 and n_dups == 0
+    examples = [] if ok else _examples(groups.where(~F.col("_null") & (F.col("n") > 1)), key[0])
     return CheckResult("primary_key", table, ok, f"{n_dups} duplicated keys, {nulls} null keys",
-                       f"unique non-null {', '.join(key)}", [] if ok else _examples(dups, key[0]))
+                       f"unique non-null {', '.join(key)}", examples)
 
 
 def check_reference(child: DataFrame, child_table: str, col: str, parent: DataFrame, parent_table: str,
@@ -80,7 +84,7 @@ def check_reference(child: DataFrame, child_table: str, col: str, parent: DataFr
     orphans = (child.where(F.col(col).isNotNull()).select(col)
                .join(parent.select(F.col(parent_col).alias(col)), on=col, how="left_anti"))
     n = orphans.count()
-    return CheckResult("reference", child_table, n == 0, f"{n} rows whose {col} is not in {parent_table}",
+    return CheckResult("reference", f"{child_table}.{col}", n == 0, f"{n} rows whose {col} is not in {parent_table}",
                        "0", [] if n == 0 else _examples(orphans, col))
 
 
@@ -138,9 +142,21 @@ def check_history_dates(t: dict[str, DataFrame]) -> list[CheckResult]:
             check_no_lost_ids(scraped, "k", ranked, "k", "history_dates", "kworb_rankings")]
 
 
-def run_checks(spark: SparkSession, settings: Settings, max_age: timedelta = timedelta(days=7),
-               landing_counts: dict[str, int] | None = None) -> QualityReport:
+def read_landing_counts(spark: SparkSession, settings: Settings) -> dict[str, int] | None:
+    """Landing document counts recorded by the last export, read from the lake (file:// or hdfs://)."""
+    path = lake_path(settings, LANDING_COUNTS)
+    if not path_exists(spark, path):
+        return None
+    return json.loads(spark.read.text(path, wholetext=True).first()[0])
+
+
+def run_checks(spark: SparkSession, settings: Settings, max_age: timedelta = timedelta(days=7)) -> QualityReport:
+    """Every check over the lake alone: tables, quarantine and the landing counts beside the watermark."""
     results: list[CheckResult] = []
+    landing_counts = read_landing_counts(spark, settings)
+    if landing_counts is None:
+        results.append(CheckResult("landing_to_bronze", "bronze_layer", False, "no landing counts in the lake",
+                                   f"{LANDING_COUNTS} written by `spotify-pipeline export`"))
     present = {name: path_exists(spark, lake_path(settings, spec.path)) for name, spec in TABLES.items()}
     for name, ok in present.items():
         if not ok and TABLES[name].layer != "bronze":
@@ -159,7 +175,7 @@ def run_checks(spark: SparkSession, settings: Settings, max_age: timedelta = tim
         check_reference(t["silver_feature_music"], "silver_feature_music", "track_id", t["tracks_data"],
                         "tracks_data", "track_id"),
     ]
-    quarantine_path = lake_path(settings, "bronze_layer/_quarantine")
+    quarantine_path = lake_path(settings, QUARANTINE.path)
     quarantined = (spark.read.parquet(quarantine_path).select("source", "_id")
                    if path_exists(spark, quarantine_path) else None)
     for collection in BRONZE_COLLECTIONS:
@@ -199,39 +215,12 @@ def save_report(report: QualityReport, settings: Settings) -> None:
 
 
 def run(args: argparse.Namespace, settings: Settings) -> int:
-    from crawler.landing import open_store
-
-    with open_store(settings) as store:
-        landing = store.counts()
+    """CLI handler of ``spotify-pipeline check``."""
     with SparkIO(settings, app_name="spotify-quality") as spark:
-        report = run_checks(spark, settings, timedelta(hours=args.max_age_hours), landing)
+        report = run_checks(spark, settings, timedelta(hours=args.max_age_hours))
     save_report(report, settings)
     if args.json:
         print(json.dumps({"passed": report.passed, "results": [asdict(r) for r in report.results]}, indent=2))
     else:
         print(report.text())
     return 0 if report.passed else 1
-
-
-def main(argv: list[str] | None = None) -> None:
-    """spark-submit entry (Airflow): exit 1 with the report when a check fails."""
-    import sys
-
-    from crawler.landing import open_store
-    from spotify_pipeline.settings import get_settings
-
-    parser = argparse.ArgumentParser(description="data-quality checks")
-    parser.add_argument("--max-age-hours", type=float, default=168.0)
-    args = parser.parse_args(argv)
-    settings = get_settings()
-    with open_store(settings) as store:
-        landing = store.counts()
-    with SparkIO(settings, app_name="spotify-quality", set_master=False) as spark:
-        report = run_checks(spark, settings, timedelta(hours=args.max_age_hours), landing)
-    save_report(report, settings)
-    print(report.text())
-    sys.exit(0 if report.passed else 1)
-
-
-if __name__ == "__main__":
-    main()

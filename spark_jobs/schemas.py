@@ -6,15 +6,19 @@ with ``from_json``; fields Spotify removed for development-mode apps are simply 
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 
+from pyspark.sql import DataFrame
 from pyspark.sql import types as T
 
-FEATURE_COLUMNS: tuple[str, ...] = (
-    "danceability", "energy", "key", "loudness", "mode", "speechiness", "acousticness",
-    "instrumentalness", "liveness", "valence", "tempo", "time_signature",
-)
-_INT_FEATURES = {"key", "mode", "time_signature"}
+from spotify_pipeline.vocabulary import COLLECTIONS, FEATURE_NAMES, INTEGER_FEATURES
+
+# What a layer's build function calls on a frame several outputs share (the job caches it).
+Persist = Callable[[DataFrame], DataFrame]
+
+FEATURE_COLUMNS: tuple[str, ...] = FEATURE_NAMES
+_INT_FEATURES = INTEGER_FEATURES
 
 
 def _feature_fields() -> list[T.StructField]:
@@ -123,6 +127,14 @@ WAREHOUSE_TRACK_RECOMMENDATION = T.StructType([
     T.StructField("track_id", STR), T.StructField("track_name", STR), T.StructField("artist_name", STR),
     *[T.StructField(c, DBL) for c in FEATURE_COLUMNS],
 ])
+WAREHOUSE_TRACK_SIMILAR = _s(
+    ("track_id", STR), ("rank", INT), ("similar_track_id", STR), ("distance", DBL), ("genre_overlap", DBL),
+    ("score", DBL),
+)
+WAREHOUSE_TRACK_CLUSTERS = _s(
+    ("track_id", STR), ("track_name", STR), ("artist_name", STR), ("primary_genre", STR), ("cluster_id", INT),
+    ("pca_x", DBL), ("pca_y", DBL),
+)
 
 
 @dataclass(frozen=True)
@@ -139,9 +151,8 @@ class TableSpec:
         return self.layer
 
 
-BRONZE_COLLECTIONS = ("artists_raw", "albums_raw", "tracks_raw", "audio_features_raw", "genres_raw")
-HISTORY_BRONZE = ("kworb_raw", "unavailable_raw")  # landing collections beyond the contract five
-HISTORY_SILVER = ("silver_artist_snapshots", "silver_track_snapshots", "kworb_rankings", "silver_unavailable")
+BRONZE_COLLECTIONS = COLLECTIONS  # one bronze table per landing collection
+HISTORY_BRONZE = ("kworb_raw", "unavailable_raw")  # read by the history job (spark_jobs/history.py)
 
 _SPECS = [
     *[TableSpec(c, "bronze", f"bronze_layer/{c}", BRONZE_SCHEMA, (), f"landing collection {c}, raw JSON")
@@ -164,8 +175,6 @@ _SPECS = [
               "tracks that have audio features, with names"),
     TableSpec("warehouse_track_dashboard", "warehouse", "warehouse_layer/warehouse_track_dashboard",
               WAREHOUSE_TRACK_DASHBOARD, ("track_id",), "flat BI table, one row per track"),
-    *[TableSpec(c, "bronze", f"bronze_layer/{c}", BRONZE_SCHEMA, (), f"landing collection {c}, raw JSON")
-      for c in HISTORY_BRONZE],
     TableSpec("silver_artist_snapshots", "silver", "silver_layer/silver_artist_snapshots", SILVER_ARTIST_SNAPSHOTS,
               ("artist_id", "snapshot_date"), "artist popularity and followers per refresh date"),
     TableSpec("silver_track_snapshots", "silver", "silver_layer/silver_track_snapshots", SILVER_TRACK_SNAPSHOTS,
@@ -179,8 +188,19 @@ _SPECS = [
               "per artist and date: popularity, followers and kworb numbers"),
     TableSpec("warehouse_track_recommendation", "warehouse", "warehouse_layer/warehouse_track_recommendation",
               WAREHOUSE_TRACK_RECOMMENDATION, ("track_id",), "z-scored audio features per track"),
+    TableSpec("warehouse_track_similar", "warehouse", "warehouse_layer/warehouse_track_similar",
+              WAREHOUSE_TRACK_SIMILAR, ("track_id", "rank"),
+              "top 10 tracks that sound alike per track (approximate: KMeans blocks, two probes)"),
+    TableSpec("warehouse_track_clusters", "warehouse", "warehouse_layer/warehouse_track_clusters",
+              WAREHOUSE_TRACK_CLUSTERS, ("track_id",), "KMeans cluster and 2-D PCA coordinates per track"),
 ]
 TABLES: dict[str, TableSpec] = {spec.name: spec for spec in _SPECS}
+# Rows of bronze that failed to parse: written by the silver job, read by the checks; not a catalog table.
+QUARANTINE = TableSpec("_quarantine", "bronze", "bronze_layer/_quarantine", QUARANTINE_SCHEMA, (),
+                       "bronze rows that failed to parse, with the reason")
+# kworb rows whose numbers did not parse (and unreadable unavailable_raw rows): written by the history step.
+HISTORY_QUARANTINE = TableSpec("_quarantine_history", "bronze", "bronze_layer/_quarantine_history",
+                               QUARANTINE_SCHEMA, (), "history rows that failed to parse, with the reason")
 LAYERS = ("bronze", "silver", "gold", "warehouse")
 
 

@@ -15,7 +15,7 @@ from pyspark.sql import functions as F
 from pyspark.sql import types as T
 
 from spark_jobs.schemas import TableSpec
-from spotify_pipeline.settings import Settings
+from spotify_pipeline.settings import Settings, python_workers_use_this_interpreter
 
 log = logging.getLogger(__name__)
 
@@ -39,7 +39,6 @@ class SparkIO:
             b = b.master(s.spark_master)
         b = (b.config("spark.driver.memory", s.spark_driver_memory)
              .config("spark.sql.session.timeZone", "UTC")
-             .config("spark.sql.shuffle.partitions", "8" if s.spark_master.startswith("local") else "64")
              .config("spark.sql.parquet.compression.codec", "zstd")
              .config("spark.sql.sources.partitionOverwriteMode", "dynamic")
              .config("spark.ui.showConsoleProgress", "false")
@@ -59,8 +58,13 @@ class SparkIO:
             self.spark = active
             return active
         self.settings.data_dir.mkdir(parents=True, exist_ok=True)
+        python_workers_use_this_interpreter()  # before the context starts: pyspark reads it then
         self.spark = self._builder().getOrCreate()
         self.spark.sparkContext.setLogLevel("WARN")
+        # Sized for the cores the session really has (spark-submit may have chosen a cluster master):
+        # 2 per core, and adaptive execution coalesces what turns out small. Not 200 on 2 cores.
+        if not self.spark.sparkContext.getConf().contains("spark.sql.shuffle.partitions"):  # unless set on purpose
+            self.spark.conf.set("spark.sql.shuffle.partitions", str(2 * self.spark.sparkContext.defaultParallelism))
         self._owned = True
         return self.spark
 

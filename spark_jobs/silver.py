@@ -1,53 +1,64 @@
 """Bronze -> silver: parse the raw payloads with explicit schemas, keep the latest fetch per id.
 
-Pure ``DataFrame -> DataFrame`` transforms; ``main()`` (spark-submit) and ``spark_jobs.runner``
-do the reading and writing. A payload that does not parse, or has no id, is routed to the
+Pure ``DataFrame -> DataFrame`` transforms; ``spark_jobs.runner`` does the reading and writing. A payload that does not parse, or has no id, is routed to the
 quarantine frame with its reason instead of failing the run.
 """
 
 from __future__ import annotations
 
-import argparse
-from collections.abc import Sequence
+from collections.abc import Mapping
+from functools import reduce
 
 from pyspark.sql import DataFrame, Window
 from pyspark.sql import functions as F
 from pyspark.sql import types as T
 
 from spark_jobs import schemas as S
+from spark_jobs.schemas import Persist
 
 TS_FORMAT = "yyyy-MM-dd'T'HH:mm:ss.SSSSSSX"
 
 
-def parse_payload(bronze: DataFrame, schema: T.StructType, source: str,
-                  key: F.Column | None = None) -> tuple[DataFrame, DataFrame]:
-    """(rows with a parsed ``p`` struct and a non-null ``key``, quarantined rows with their reason).
+CORRUPT = "_corrupt_record"
+INVALID_JSON, NO_ID = "payload is not valid JSON", "payload has no id"
 
-    ``key`` defaults to the payload's ``id``.
+
+def parse_latest(bronze: DataFrame, schema: T.StructType, key: F.Column | None = None) -> DataFrame:
+    """Parse each payload once; keep the latest fetch per key and every row that failed, with its reason.
+
+    One ``from_json`` per payload (a malformed one lands in ``_corrupt_record``, so no second
+    parse checks validity) and one window per collection. Rows with a ``_reason`` are the
+    quarantine; the others have a parsed ``p`` and a non-null ``key`` (default: the payload's
+    ``id``). The raw payload is kept only for failed rows; its hash stands in for it as the last
+    tie-breaker of the latest-fetch order, so payloads are not shuffled.
     """
-    parsed = bronze.select(
-        "_id", "fetched_at", "run_id", "payload",
-        F.from_json("payload", schema, {"mode": "PERMISSIVE"}).alias("p"),
-        F.get_json_object("payload", "$").isNull().alias("_invalid_json"),
-    ).withColumn("key", key if key is not None else F.col("p.id"))
-    # The raw payload is not carried past parsing (it would be shuffled by every window below);
-    # its hash stands in for it as the last tie-breaker of latest().
-    good = (parsed.where(~F.col("_invalid_json") & F.col("key").isNotNull())
-            .withColumn("_payload_hash", F.xxhash64("payload")).drop("_invalid_json", "payload"))
-    bad = parsed.where(F.col("_invalid_json") | F.col("key").isNull()).select(
-        F.lit(source).alias("source"), "_id", "fetched_at",
-        F.when(F.col("_invalid_json"), F.lit("payload is not valid JSON"))
-        .otherwise(F.lit("payload has no id")).alias("reason"),
-        "payload",
-    )
-    return good, bad
+    with_corrupt = T.StructType([*schema.fields, T.StructField(CORRUPT, T.StringType())])
+    p = F.from_json("payload", with_corrupt, {"mode": "PERMISSIVE", "columnNameOfCorruptRecord": CORRUPT})
+    parsed = bronze.select("_id", "fetched_at", "run_id", "payload", p.alias("p"))
+    key = key if key is not None else F.col("p.id")
+    reason = (F.when(F.col("p").isNull() | F.col(f"p.{CORRUPT}").isNotNull(), F.lit(INVALID_JSON))
+              .otherwise(F.lit(NO_ID)))
+    w = Window.partitionBy(F.col("key")).orderBy(F.col("fetched_at").desc(), F.col("run_id").desc(),
+                                                 F.col("_payload_hash").desc())
+    return (parsed.withColumn("key", key)
+            .select("_id", "fetched_at", "run_id", "p", "key",
+                    F.when(F.col("key").isNull(), reason).alias("_reason"),
+                    F.when(F.col("key").isNull(), F.col("payload")).alias("payload"),
+                    F.xxhash64("payload").alias("_payload_hash"))
+            .withColumn("_rn", F.row_number().over(w))
+            .where(F.col("key").isNull() | (F.col("_rn") == 1))
+            .drop("_rn"))
 
 
-def latest(df: DataFrame, key: str = "key") -> DataFrame:
-    """One row per key: the latest ``fetched_at`` (then run_id, then payload hash) wins, on purpose."""
-    w = Window.partitionBy(F.col(key)).orderBy(F.col("fetched_at").desc(), F.col("run_id").desc(),
-                                               F.col("_payload_hash").desc())
-    return df.withColumn("_rn", F.row_number().over(w)).where("_rn = 1").drop("_rn")
+def latest_rows(parsed: DataFrame) -> DataFrame:
+    """The parsed, deduplicated rows of :func:`parse_latest`: one per key, latest fetch."""
+    return parsed.where(F.col("key").isNotNull()).drop("_reason", "payload")
+
+
+def quarantined(parsed: DataFrame, source: str) -> DataFrame:
+    """The rows of :func:`parse_latest` that failed, in the quarantine's schema."""
+    return parsed.where(F.col("key").isNull()).select(
+        F.lit(source).alias("source"), "_id", "fetched_at", F.col("_reason").alias("reason"), "payload")
 
 
 def _ts(col: str = "fetched_at") -> F.Column:
@@ -67,7 +78,7 @@ def release_date(date_col: F.Column, precision_col: F.Column) -> F.Column:
 
 
 def silver_artists(artists: DataFrame) -> DataFrame:
-    return latest(artists).select(
+    return artists.select(
         F.col("p.id").alias("artist_id"),
         F.col("p.name").alias("artist_name"),
         F.col("p.followers.total").alias("followers"),
@@ -79,7 +90,7 @@ def silver_artists(artists: DataFrame) -> DataFrame:
 
 
 def silver_album(albums: DataFrame) -> DataFrame:
-    return latest(albums).select(
+    return albums.select(
         F.col("p.id").alias("album_id"),
         F.col("p.name").alias("album_name"),
         F.col("p.album_type").alias("album_type"),
@@ -98,7 +109,7 @@ def silver_album(albums: DataFrame) -> DataFrame:
 
 def album_track_items(albums: DataFrame) -> DataFrame:
     """(album_id, simplified track) for every track listed in the latest album documents."""
-    return (latest(albums)
+    return (albums
             .select(F.col("p.id").alias("album_id"), F.explode("p.tracks.items").alias("t"), "fetched_at")
             .where(F.col("t.id").isNotNull()))
 
@@ -114,8 +125,8 @@ def tracks_data(tracks: DataFrame, albums: DataFrame) -> DataFrame:
                    .withColumn("_rn", F.row_number().over(from_albums_w)).where("_rn = 1")
                    .select(F.col("t.id").alias("a_track_id"), F.col("album_id").alias("a_album_id"),
                            F.col("t").alias("a"), F.col("fetched_at").alias("a_fetched_at")))
-    raw = latest(tracks).select(F.col("p.id").alias("r_track_id"), F.col("p").alias("r"),
-                                F.col("fetched_at").alias("r_fetched_at"))
+    raw = tracks.select(F.col("p.id").alias("r_track_id"), F.col("p").alias("r"),
+                        F.col("fetched_at").alias("r_fetched_at"))
     joined = raw.join(from_albums, raw.r_track_id == from_albums.a_track_id, how="full")
     artists = F.coalesce(F.col("r.artists"), F.col("a.artists"))
     return joined.select(
@@ -143,7 +154,7 @@ def silver_track_artists(tracks: DataFrame) -> DataFrame:
 
 
 def silver_feature_music(features: DataFrame) -> DataFrame:
-    return latest(features).select(
+    return features.select(
         F.col("p.id").alias("track_id"),
         *[F.col(f"p.{c}").alias(c) for c in S.FEATURE_COLUMNS],
         F.col("p.duration_ms").alias("duration_ms"),
@@ -153,8 +164,8 @@ def silver_feature_music(features: DataFrame) -> DataFrame:
 
 def silver_artists_genres(genres: DataFrame, artists: DataFrame) -> DataFrame:
     """One row per (artist, genre): from genres_raw, or the artist object when genres_raw lacks it."""
-    from_genres = latest(genres).select(F.col("key").alias("artist_id"), F.col("p.genres").alias("genres"))
-    from_artists = latest(artists).select(F.col("p.id").alias("artist_id"), F.col("p.genres").alias("genres"))
+    from_genres = genres.select(F.col("key").alias("artist_id"), F.col("p.genres").alias("genres"))
+    from_artists = artists.select(F.col("p.id").alias("artist_id"), F.col("p.genres").alias("genres"))
     missing = from_artists.join(from_genres.select("artist_id"), on="artist_id", how="left_anti")
     return (from_genres.unionByName(missing)
             .select("artist_id", F.explode_outer("genres").alias("genre"))
@@ -164,35 +175,30 @@ def silver_artists_genres(genres: DataFrame, artists: DataFrame) -> DataFrame:
             .select("artist_id", "genre"))
 
 
-def build_silver(bronze: dict[str, DataFrame]) -> tuple[dict[str, DataFrame], DataFrame]:
-    """All silver tables and the quarantine from the five bronze collections."""
-    artists, q_artists = parse_payload(bronze["artists_raw"], S.ARTIST_PAYLOAD, "artists_raw")
-    albums, q_albums = parse_payload(bronze["albums_raw"], S.ALBUM_PAYLOAD, "albums_raw")
-    tracks, q_tracks = parse_payload(bronze["tracks_raw"], S.TRACK_PAYLOAD, "tracks_raw")
-    features, q_features = parse_payload(bronze["audio_features_raw"], S.FEATURES_PAYLOAD, "audio_features_raw")
-    # genres_raw is keyed by artist id; accept {"id"|"artist_id", "genres"} or a whole artist object.
-    genres, q_genres = parse_payload(bronze["genres_raw"], S.GENRES_PAYLOAD, "genres_raw",
-                                     key=F.coalesce(F.col("p.artist_id"), F.col("p.id")))
-    tracks_df = tracks_data(tracks, albums)
-    tables = {
+def build_silver(bronze: Mapping[str, DataFrame], persist: Persist = lambda df: df) -> dict[str, DataFrame]:
+    """All silver tables and the quarantine (``_quarantine``) from the five bronze collections.
+
+    ``persist`` marks the frames several outputs share (each collection parsed once, tracks_data
+    built once); the job passes a real cache, tests the identity.
+    """
+    parsed = {
+        "artists_raw": persist(parse_latest(bronze["artists_raw"], S.ARTIST_PAYLOAD)),
+        "albums_raw": persist(parse_latest(bronze["albums_raw"], S.ALBUM_PAYLOAD)),
+        "tracks_raw": persist(parse_latest(bronze["tracks_raw"], S.TRACK_PAYLOAD)),
+        "audio_features_raw": persist(parse_latest(bronze["audio_features_raw"], S.FEATURES_PAYLOAD)),
+        # genres_raw is keyed by artist id; accept {"id"|"artist_id", "genres"} or a whole artist object.
+        "genres_raw": persist(parse_latest(bronze["genres_raw"], S.GENRES_PAYLOAD,
+                                           key=F.coalesce(F.col("p.artist_id"), F.col("p.id")))),
+    }
+    artists, albums = latest_rows(parsed["artists_raw"]), latest_rows(parsed["albums_raw"])
+    tracks_df = persist(tracks_data(latest_rows(parsed["tracks_raw"]), albums))
+    quarantine = reduce(DataFrame.unionByName, [quarantined(df, source) for source, df in parsed.items()])
+    return {
+        "_quarantine": quarantine,
         "silver_artists": silver_artists(artists),
         "silver_album": silver_album(albums),
         "tracks_data": tracks_df,
         "silver_track_artists": silver_track_artists(tracks_df),
-        "silver_feature_music": silver_feature_music(features),
-        "silver_artists_genres": silver_artists_genres(genres, artists),
+        "silver_feature_music": silver_feature_music(latest_rows(parsed["audio_features_raw"])),
+        "silver_artists_genres": silver_artists_genres(latest_rows(parsed["genres_raw"]), artists),
     }
-    quarantine = q_artists.unionByName(q_albums).unionByName(q_tracks).unionByName(q_features).unionByName(q_genres)
-    return tables, quarantine
-
-
-def main(argv: Sequence[str] | None = None) -> None:
-    from spark_jobs.runner import run_layers_cli
-
-    parser = argparse.ArgumentParser(description="bronze -> silver")
-    parser.add_argument("--lake-uri")
-    run_layers_cli(["silver"], parser.parse_args(argv).lake_uri)
-
-
-if __name__ == "__main__":
-    main()

@@ -2,13 +2,12 @@
 
 from __future__ import annotations
 
-import argparse
-from collections.abc import Sequence
+from collections.abc import Mapping
 
 from pyspark.sql import DataFrame
 from pyspark.sql import functions as F
 
-from spark_jobs.schemas import FEATURE_COLUMNS
+from spark_jobs.schemas import FEATURE_COLUMNS, Persist
 
 
 def warehouse_track_dashboard(metadata: DataFrame, features: DataFrame) -> DataFrame:
@@ -33,13 +32,7 @@ def warehouse_track_recommendation(matrix: DataFrame) -> DataFrame:
     return matrix.crossJoin(stats).select("track_id", "track_name", "artist_name", *z)
 
 
-def main(argv: Sequence[str] | None = None) -> None:
-    from spark_jobs.runner import run_layers_cli
-
-    parser = argparse.ArgumentParser(description="gold -> warehouse")
-    parser.add_argument("--lake-uri")
-    run_layers_cli(["warehouse"], parser.parse_args(argv).lake_uri)
-
-
-if __name__ == "__main__":
-    main()
+def build_warehouse(tables: Mapping[str, DataFrame], persist: Persist = lambda df: df) -> dict[str, DataFrame]:
+    return {"warehouse_track_dashboard": warehouse_track_dashboard(tables["gold_track_metadata"],
+                                                                   tables["silver_feature_music"]),
+            "warehouse_track_recommendation": warehouse_track_recommendation(tables["gold_feature_matrix"])}

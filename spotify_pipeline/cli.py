@@ -17,7 +17,7 @@ from pathlib import Path
 
 from spotify_pipeline.errors import PipelineError, UsageError
 
-LAYERS = ("silver", "gold", "warehouse", "all")
+LAYERS = ("silver", "gold", "warehouse", "similar", "all")
 
 
 def _positive_int(text: str) -> int:
@@ -126,7 +126,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.set_defaults(handler="crawler.sample_api.server:run")
 
     p = sub.add_parser("stack", help="the platform's real services as local processes (make stack)")
-    p.add_argument("action", choices=("up", "down", "status", "env"))
+    p.add_argument("action", choices=("up", "down", "status", "env", "jdbc"),
+                   help="jdbc: the Trino JDBC driver and URL for Tableau/Metabase/Superset")
     p.add_argument("--profile", choices=("full", "light"), default="full",
                    help="light: Airflow on the embedded defaults only (little memory)")
     p.add_argument("--json", action="store_true", help="status as JSON")

@@ -1,8 +1,9 @@
 """The Python work behind the Airflow tasks; DAG files only wire these together.
 
-Every function takes plain arguments, reads configuration from the environment through
-:func:`get_settings`, and returns small JSON-able results (XComs), so the same call works in
-``dag.test()``, ``airflow dags test`` and a real scheduler.
+Every function takes plain arguments and returns small JSON-able results (XComs), so the same call works in
+``dag.test()``, ``airflow dags test`` and a real scheduler. A task is an edge: it builds its
+settings from the environment (:func:`get_settings`) unless a caller already holding them passes
+``settings=`` (the demo's direct mode).
 """
 
 from __future__ import annotations
@@ -11,13 +12,13 @@ import logging
 import zipfile
 from pathlib import Path
 
-from spotify_pipeline.settings import get_settings
+from spotify_pipeline.settings import Settings, get_settings
 
 log = logging.getLogger(__name__)
 PACKAGES = ("spotify_pipeline", "crawler", "spark_jobs", "lake", "analytics")
 
 
-def scrape_kworb(artists_file: str | None, limit: int | None) -> str:
+def scrape_kworb(artists_file: str | None, limit: int | None, settings: Settings | None = None) -> str:
     """kworb -> artists.txt under DATA_DIR, unless a prepared artists file is given."""
     from crawler.artists_file import write_artists_file
     from crawler.kworb import PAGES, fetch_page, merge_rankings, parse_kworb_page
@@ -27,7 +28,7 @@ def scrape_kworb(artists_file: str | None, limit: int | None) -> str:
 
     if artists_file:
         return artists_file
-    settings = get_settings()
+    settings = settings or get_settings()
     html = {name: fetch_page(settings.kworb_base_url, name) for name in PAGES}
     pages = [parse_kworb_page(html[name], name) for name in PAGES]
     out = settings.data_dir / "artists.txt"
@@ -58,26 +59,22 @@ def plan_shards(artists_file: str, shards: int, limit: int | None) -> list[dict]
     return plan
 
 
-def crawl_shard(path: str, shards: int, workers: int, run_id: str, mode: str = "continue") -> dict:
+def crawl_shard(path: str, shards: int, workers: int, run_id: str, mode: str = "continue",
+                settings: Settings | None = None) -> dict:
     """Crawl one shard with its share of the configured rate (at most MAX_PARALLEL_SHARDS run at once)."""
     from crawler.artists_file import read_artists_file
-    from crawler.audio_features import make_source
-    from crawler.crawl import Crawler, CrawlOptions
     from crawler.crawl_command import format_report
+    from crawler.factory import build_crawler, crawl_options
     from crawler.landing import open_store
-    from crawler.spotify.client import SpotifyClient
     from spotify_pipeline.orchestration import MAX_PARALLEL_SHARDS
 
-    settings = get_settings()
+    settings = settings or get_settings()
     concurrent = min(shards, MAX_PARALLEL_SHARDS)
     settings = settings.replace(spotify_requests_per_second=settings.spotify_requests_per_second / concurrent)
     entries, _ = read_artists_file(Path(path))
-    client = SpotifyClient(settings)
     with open_store(settings) as store:
-        crawler = Crawler(client, store, make_source(settings.audio_features_source, client),
-                          CrawlOptions(run_id=run_id, workers=workers, mode=mode, ttl_hours=settings.crawl_ttl_hours,
-                                       include_appears_on=settings.crawl_include_appears_on),
-                          progress=log.info)
+        crawler = build_crawler(settings, store, crawl_options(settings, run_id, workers=workers, mode=mode),
+                                progress=log.info)
         report = crawler.run(entries)
         log.info("%s", format_report(report, store.counts()))
     if report.failed:
@@ -93,12 +90,12 @@ def landing_counts() -> dict[str, int]:
         return store.counts()
 
 
-def export_to_bronze() -> dict[str, int]:
+def export_to_bronze(settings: Settings | None = None) -> dict[str, int]:
     from crawler.landing import open_store
     from lake.export import export_landing
     from lake.fs import open_lake
 
-    settings = get_settings()
+    settings = settings or get_settings()
     with open_store(settings) as store:
         result = export_landing(store, open_lake(settings), progress=log.info)
     log.info("export %s: %d rows", result.export_id, result.total_rows)
@@ -119,8 +116,8 @@ def package_code() -> str:
     return str(out)
 
 
-def spark_application(module: str) -> str:
-    """Path of a spark_jobs module file, wherever the package is installed."""
+def spark_application() -> str:
+    """Path of the single spark-submit entry (``spark_jobs/submit.py``), wherever the package is installed."""
     import spark_jobs
 
-    return str(Path(spark_jobs.__file__).resolve().parent / f"{module}.py")
+    return str(Path(spark_jobs.__file__).resolve().parent / "submit.py")

@@ -32,6 +32,9 @@ def spark(tmp_path_factory) -> Iterator:
     """One local Spark session for the whole run (start-up costs ~10 s)."""
     from pyspark.sql import SparkSession
 
+    from spotify_pipeline.settings import python_workers_use_this_interpreter
+
+    python_workers_use_this_interpreter()
     warehouse = tmp_path_factory.mktemp("spark-warehouse")
     session = (SparkSession.builder.master("local[2]").appName("tests")
                .config("spark.sql.shuffle.partitions", "2")
@@ -43,3 +46,33 @@ def spark(tmp_path_factory) -> Iterator:
     session.sparkContext.setLogLevel("ERROR")
     yield session
     session.stop()
+
+
+@pytest.fixture(scope="session")
+def stack():
+    """The real local stack, shared by the session: ``stack.up("mongo", ...)`` starts what a test needs.
+
+    Ports at STACK_PORT_OFFSET=1000, state in a temporary folder, downloads in the shared cache;
+    every process it started is stopped at the end, also on failure.
+    """
+    import shutil
+    import signal
+    import tempfile
+
+    from tests.stack.harness import StackHandle
+
+    # Not under pytest's 0700 basetemp: PostgreSQL runs as the `postgres` user and must reach its folder.
+    root = Path(tempfile.mkdtemp(prefix="spotify-stack-test-"))
+    root.chmod(0o755)
+    handle = StackHandle(root)
+
+    def interrupted(signum, frame):  # a CI runner's SIGTERM still stops the stack (teardown below)
+        raise KeyboardInterrupt
+
+    previous = signal.signal(signal.SIGTERM, interrupted)
+    try:
+        yield handle
+    finally:
+        handle.down()
+        shutil.rmtree(root, ignore_errors=True)
+        signal.signal(signal.SIGTERM, previous)

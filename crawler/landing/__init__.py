@@ -15,7 +15,7 @@ def open_store(settings: Settings) -> LandingStore:
     if settings.mongo_uri:
         from crawler.landing.mongo import MongoLandingStore
 
-        return MongoLandingStore(settings.mongo_uri, settings.mongo_db)
+        return MongoLandingStore(settings.mongo_uri.get_secret_value(), settings.mongo_db)
     from crawler.landing.sqlite import SQLiteLandingStore
 
     return SQLiteLandingStore(settings.landing_sqlite_path)

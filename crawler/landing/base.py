@@ -13,17 +13,9 @@ from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from typing import Any
 
-COLLECTIONS: tuple[str, ...] = (
-    "artists_raw",
-    "albums_raw",
-    "tracks_raw",
-    "audio_features_raw",
-    "genres_raw",
-    # Beyond the five contract collections (exported to bronze the same way):
-    "kworb_raw",  # kworb ranking rows per scrape date: _id "<date>:<page>:<artist id>" (docs/refresh.md)
-    "unavailable_raw",  # 404 on refresh: _id "<album|artist>:<id>", payload with the detection time
-    "listings_raw",  # an artist's album ids at its last crawl: how a refresh sees what vanished
-)
+from spotify_pipeline.vocabulary import COLLECTIONS
+
+__all__ = ["COLLECTIONS", "LandingDocument", "LandingStore", "RawDocument", "utc_now_iso"]
 
 
 @dataclass(frozen=True)

@@ -1,4 +1,4 @@
-"""HTTP server that answers like the Spotify Web API, over a :class:`crawler.catalog.Catalog`.
+"""HTTP server that answers like the Spotify Web API, over a :class:`crawler.sample_api.synthetic_catalog.Catalog`.
 
 One port serves the Web API under ``/v1``, the client-credentials token endpoint at ``/api/token``,
 kworb-like pages under ``/kworb``, admin counters at ``/_stats`` and ``POST /_admin/evolve?generation=N``
@@ -33,11 +33,11 @@ from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from urllib.parse import parse_qs, urlsplit
 
-from crawler.catalog import ALBUM_GROUPS, Catalog, generate_catalog, is_base62_id, paging
+from crawler.sample_api.synthetic_catalog import Catalog, generate_catalog, paging
+from spotify_pipeline.vocabulary import ALBUM_GROUPS, MAX_IDS, is_base62_id
 
 log = logging.getLogger(__name__)
 
-MAX_IDS = {"artists": 50, "albums": 20, "tracks": 50, "audio-features": 100}
 
 
 class ApiError(Exception):
@@ -350,7 +350,7 @@ class _Handler(BaseHTTPRequestHandler):
         self._json(200, {"generation": cat.generation, "artists": cat.n_artists, "albums": cat.n_albums})
 
     def _kworb(self, page: str) -> None:
-        from crawler.kworb_pages import render_artists_page, render_listeners_page
+        from crawler.sample_api.kworb_pages import render_artists_page, render_listeners_page
 
         self._count(f"GET /kworb/{page}")
         by_streams, by_listeners = self.server.state.catalog.kworb_rankings()
@@ -532,27 +532,35 @@ def start_sample_api(n_artists: int = 20, seed: int = 42, mode: str = "extended"
 
 
 def run(args: argparse.Namespace, settings) -> int:
-    """`spotify-pipeline sample-api`: serve until Ctrl-C / SIGTERM."""
+    """`spotify-pipeline sample-api`: serve until Ctrl-C / SIGTERM (flags override ``SAMPLE_API_*``)."""
+    from pydantic import ValidationError
+
+    from crawler.sample_api.settings import SampleApiSettings
+    from spotify_pipeline.errors import PipelineError
+
     def pick(flag: object, default: object) -> object:
         return default if flag is None else flag
 
+    try:
+        defaults = SampleApiSettings()
+    except ValidationError as exc:
+        err = exc.errors()[0]
+        raise PipelineError(f"SAMPLE_API_{str(err['loc'][0]).upper()}={err['input']!r}: {err['msg']}") from None
     try:
         api = make_server(
             args.artists, args.seed, host=args.host, port=args.port, mode=args.mode,
             generation=getattr(args, "generation", 0) or 0,
             client_id=args.client_id, client_secret=args.client_secret,
-            token_ttl=pick(args.token_ttl, settings.sample_api_token_ttl_s),
-            rate_limit=pick(args.rate_limit, settings.sample_api_rate_limit),
-            rate_window=pick(args.rate_window, settings.sample_api_rate_window_s),
-            fault_rate=pick(args.fault_rate, settings.sample_api_fault_rate),
-            slow_rate=pick(args.slow_rate, settings.sample_api_slow_rate),
-            slow_seconds=pick(args.slow_seconds, settings.sample_api_slow_seconds),
-            drop_rate=pick(args.drop_rate, settings.sample_api_drop_rate),
-            truncate_rate=pick(args.truncate_rate, settings.sample_api_truncate_rate),
+            token_ttl=pick(args.token_ttl, defaults.token_ttl_s),
+            rate_limit=pick(args.rate_limit, defaults.rate_limit),
+            rate_window=pick(args.rate_window, defaults.rate_window_s),
+            fault_rate=pick(args.fault_rate, defaults.fault_rate),
+            slow_rate=pick(args.slow_rate, defaults.slow_rate),
+            slow_seconds=pick(args.slow_seconds, defaults.slow_seconds),
+            drop_rate=pick(args.drop_rate, defaults.drop_rate),
+            truncate_rate=pick(args.truncate_rate, defaults.truncate_rate),
         )
     except OSError as exc:
-        from spotify_pipeline.errors import PipelineError
-
         raise PipelineError(f"cannot listen on {args.host}:{args.port}: {exc.strerror}") from None
     stop = threading.Event()
     signal.signal(signal.SIGTERM, lambda *_: stop.set())

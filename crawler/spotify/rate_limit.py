@@ -25,11 +25,22 @@ class RollingWindowLimiter:
         self._lock = threading.Lock()
 
     @classmethod
-    def per_second(cls, rate: float) -> RollingWindowLimiter:
-        """``rate`` calls per second as a 1-second window (or one call per 1/rate s when rate < 1)."""
-        if rate >= 1:
-            return cls(int(rate), 1.0)
-        return cls(1, 1.0 / rate)
+    def per_second(cls, rate: float, **kwargs) -> RollingWindowLimiter:
+        """``rate`` calls per second, fractions kept (four Airflow shards at 10/s get 2.5/s each).
+
+        The shortest window of at most 10 s in which ``rate`` allows a whole number of calls:
+        2.5/s is 5 calls per 2 s, 0.5/s one call per 2 s; a rate with no such window gets 10 s and
+        rounds down by less than 1%.
+        """
+        if rate <= 0:
+            raise ValueError("a limiter needs a positive rate")
+        for window in range(1, 11):
+            calls = rate * window
+            if calls >= 1 and abs(calls - round(calls)) < 1e-9:
+                return cls(round(calls), float(window), **kwargs)
+        if rate < 1:
+            return cls(1, 1.0 / rate, **kwargs)
+        return cls(int(rate * 10), 10.0, **kwargs)
 
     def acquire(self) -> None:
         """Block until a call may start, then record it."""

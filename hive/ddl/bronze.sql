@@ -71,3 +71,13 @@ CREATE EXTERNAL TABLE IF NOT EXISTS bronze.unavailable_raw (
 COMMENT 'landing collection unavailable_raw, raw JSON'
 STORED AS PARQUET
 LOCATION 'hdfs://namenode:8020/bronze_layer/unavailable_raw';
+
+CREATE EXTERNAL TABLE IF NOT EXISTS bronze.listings_raw (
+  `_id` STRING,
+  `fetched_at` STRING,
+  `run_id` STRING,
+  `payload` STRING
+)
+COMMENT 'landing collection listings_raw, raw JSON'
+STORED AS PARQUET
+LOCATION 'hdfs://namenode:8020/bronze_layer/listings_raw';

@@ -73,3 +73,28 @@ CREATE EXTERNAL TABLE IF NOT EXISTS warehouse.warehouse_track_recommendation (
 COMMENT 'z-scored audio features per track'
 STORED AS PARQUET
 LOCATION 'hdfs://namenode:8020/warehouse_layer/warehouse_track_recommendation';
+
+CREATE EXTERNAL TABLE IF NOT EXISTS warehouse.warehouse_track_similar (
+  `track_id` STRING,
+  `rank` INT,
+  `similar_track_id` STRING,
+  `distance` DOUBLE,
+  `genre_overlap` DOUBLE,
+  `score` DOUBLE
+)
+COMMENT 'top 10 tracks that sound alike per track (approximate: KMeans blocks, two probes)'
+STORED AS PARQUET
+LOCATION 'hdfs://namenode:8020/warehouse_layer/warehouse_track_similar';
+
+CREATE EXTERNAL TABLE IF NOT EXISTS warehouse.warehouse_track_clusters (
+  `track_id` STRING,
+  `track_name` STRING,
+  `artist_name` STRING,
+  `primary_genre` STRING,
+  `cluster_id` INT,
+  `pca_x` DOUBLE,
+  `pca_y` DOUBLE
+)
+COMMENT 'KMeans cluster and 2-D PCA coordinates per track'
+STORED AS PARQUET
+LOCATION 'hdfs://namenode:8020/warehouse_layer/warehouse_track_clusters';

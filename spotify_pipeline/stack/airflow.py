@@ -32,6 +32,7 @@ HEALTH_PATH = "/api/v2/monitor/health"
 # Task slots and api-server workers sized for a 2-core machine shared with the rest of the stack.
 PARALLELISM = 4
 API_WORKERS = 1
+EXECUTION_API_TIMEOUT_S = 30
 # The compose file's POSTGRES_PASSWORD default; the local cluster listens on 127.0.0.1 only.
 POSTGRES_ROLE = POSTGRES_PASSWORD = POSTGRES_DB = "airflow"
 
@@ -109,6 +110,9 @@ def airflow_env(ctx: StackContext, light: bool) -> dict[str, str]:
         "AIRFLOW__API__SECRET_KEY": keys["secret_key"],
         "AIRFLOW__API_AUTH__JWT_SECRET": keys["jwt_secret"],
         "AIRFLOW__LOGGING__BASE_LOG_FOLDER": str(base / "logs"),
+        # Task processes call the api-server's execution API; on a busy 2-core machine 5 s (the default)
+        # is not enough and a task dies before it starts.
+        "AIRFLOW__WORKERS__EXECUTION_API_TIMEOUT": str(EXECUTION_API_TIMEOUT_S),
         # Task processes run the venv's spark-submit and python, and import the project from the checkout.
         "PYSPARK_PYTHON": str(ctx.venv_bin / "python"),
         "PYTHONPATH": str(ctx.repo),

@@ -15,9 +15,6 @@ from spotify_pipeline.stack.service import StackContext
 from spotify_pipeline.stack.services import for_profile
 from spotify_pipeline.stack.supervisor import Supervisor
 
-# Services a person opens in a browser, with how to log in.
-_UIS = ("namenode", "spark-master", "airflow-apiserver", "trino", "jupyter", "dashboard")
-
 
 def supervisor(settings: Settings, profile: str) -> Supervisor:
     return Supervisor(build_context(settings, profile), for_profile(profile))
@@ -37,7 +34,10 @@ def stack_env(ctx: StackContext) -> dict[str, str]:
 def render_table(services: dict[str, dict], settings: Settings) -> str:
     rows = [("service", "state", "url")]
     for name, s in services.items():
-        state = "healthy" if s["healthy"] else ("stopped" if not s["running"] else "UNHEALTHY")
+        if s.get("oneshot"):
+            state = "done" if s["healthy"] else "pending"
+        else:
+            state = "healthy" if s["healthy"] else ("stopped" if not s["running"] else "UNHEALTHY")
         rows.append((name, state, s["url"]))
     width = [max(len(r[i]) for r in rows) for i in range(2)]
     lines = [f"{a:<{width[0]}}  {b:<{width[1]}}  {c}" for a, b, c in rows]
@@ -66,6 +66,11 @@ def run(args: argparse.Namespace, settings: Settings) -> int:
     if args.action == "down":
         stopped = sup.down()
         print(f"stopped: {', '.join(stopped) if stopped else 'nothing was running'}")
+        return 0
+    if args.action == "jdbc":
+        from spotify_pipeline.stack.jdbc import describe
+
+        print(describe(sup.ctx))
         return 0
     if args.action == "env":
         for key, value in stack_env(sup.ctx).items():

@@ -7,7 +7,7 @@ import sys
 from collections.abc import Callable
 from pathlib import Path
 
-from spotify_pipeline.settings import Settings, environment_for
+from spotify_pipeline.settings import Settings, child_environment
 from spotify_pipeline.stack.service import StackContext
 
 REPO = Path(__file__).resolve().parents[2]
@@ -39,7 +39,8 @@ def build_context(settings: Settings, profile: str = "full") -> StackContext:
     offset = settings.stack_port_offset
     base = StackContext(repo=REPO, cache=settings.stack_cache_dir.expanduser().resolve(), state=state,
                         logs=state / "logs", venv_bin=Path(sys.executable).parent, port_offset=offset)
-    env = {k: v for k, v in environment_for(settings).items() if k not in STACK_VARS}
+    # This process's environment (PATH, HOME, JAVA_*) and the settings, minus what the stack decides.
+    env = {k: v for k, v in child_environment(settings).items() if k not in STACK_VARS}
     if profile == "light":
         env["LAKE_URI"] = f"file://{settings.data_dir.resolve()}/lake"
     env.update(endpoints(base.port, profile))

@@ -81,7 +81,7 @@ def install(ctx: StackContext) -> None:
         (home / "go.mod").write_text(_GO_MOD.format(module=MODULE, version=VERSION))
         (home / "main.go").write_text(_MAIN_GO)
         sys.stderr.write(f"  building FerretDB v{VERSION} (first run only, a few minutes)...\n")
-        env = {**os.environ, "CGO_ENABLED": "0", "GOFLAGS": "-mod=mod"}
+        env = {**ctx.env, "CGO_ENABLED": "0", "GOFLAGS": "-mod=mod"}
         tmp = binary(ctx).with_name(".ferretdb.tmp")
         for cmd in ([go, "mod", "tidy"], [go, "build", "-trimpath", "-o", str(tmp), "."]):
             proc = subprocess.run(cmd, cwd=home, env=env, capture_output=True, text=True, check=False)

@@ -4,21 +4,27 @@ Hive 2.3 is the line Spark 4.2's built-in Hive client and Trino both speak (Hive
 ``get_table``). Its jars come with the project's pinned pyspark, so the only download is the
 PostgreSQL JDBC driver (Maven Central, checksum-verified). ``hive/conf/hive-site.xml`` (the compose
 stack's file) is rendered with this machine's ports into the state dir, beside a rendered
-``core-site.xml``. DataNucleus creates the schema on the first start and only adds what is missing
-afterwards (``datanucleus.schema.autoCreateAll``), so it is created once and idempotently; the data
-stays in the stack's PostgreSQL database ``metastore`` (role ``hive``).
+``core-site.xml``. The wheel has no schema SQL scripts (Hive's ``schematool`` needs them), so ``init``
+creates the schema with DataNucleus' own SchemaTool from the jar's ``package.jdo``: it adds only
+what is missing (idempotent) and runs once (a stamp in the state dir). Creating it up front matters:
+left to the server's lazy ``autoCreateAll``, PostgreSQL deadlocks on the first ``CREATE TABLE``
+(a foreign key added on one connection waits for the open insert on another). The data stays in
+the stack's PostgreSQL database ``metastore`` (role ``hive``).
 """
 
 from __future__ import annotations
 
 import socket
 import struct
+import subprocess
 import xml.etree.ElementTree as ET
+import zipfile
 from collections.abc import Mapping
 from pathlib import Path
 
 from spotify_pipeline.errors import PipelineError
-from spotify_pipeline.stack.artifacts import maven_artifact
+from spotify_pipeline.stack.downloads import maven_artifact
+from spotify_pipeline.stack.hdfs import JAVA_HOME
 from spotify_pipeline.stack.service import Service, StackContext
 
 NAME = "hive-metastore"
@@ -34,8 +40,17 @@ def pyspark_jars() -> Path:
     return Path(pyspark.__file__).parent / "jars"
 
 
+def java() -> str:
+    """Java 17, as for the Hadoop daemons (Hive 2.3 is not tested on newer JDKs)."""
+    path = JAVA_HOME / "bin" / "java"
+    if not path.exists():
+        raise PipelineError(f"{NAME}: Java 17 is missing at {JAVA_HOME}; install it: "
+                            "apt-get install -y openjdk-17-jdk-headless")
+    return str(path)
+
+
 def jdbc_jar(ctx: StackContext) -> Path:
-    return maven_artifact(ctx.cache, "org.postgresql", "postgresql", POSTGRES_JDBC_VERSION, "jar", NAME)
+    return maven_artifact(ctx.cache, f"org.postgresql:postgresql:{POSTGRES_JDBC_VERSION}")
 
 
 def conf_dir(ctx: StackContext) -> Path:
@@ -92,13 +107,13 @@ def core_site(ctx: StackContext) -> str:
 def hive_site(ctx: StackContext) -> str:
     template = (ctx.repo / "hive" / "conf" / "hive-site.xml").read_text()
     values = {
-        "javax.jdo.option.ConnectionURL": f"jdbc:postgresql://localhost:{ctx.port('postgres')}/{DATABASE}",
+        "javax.jdo.option.ConnectionURL": jdbc_url(ctx),
         "javax.jdo.option.ConnectionUserName": USER,
         "javax.jdo.option.ConnectionPassword": PASSWORD,
         "hive.metastore.uris": uri(ctx),
         "hive.metastore.warehouse.dir": warehouse_dir(ctx),
         "fs.defaultFS": fs_root(ctx),
-        # First start creates the schema; later starts find it and add only what is missing.
+        # init creates the schema; the server only fills in a table a later Hive release adds.
         "datanucleus.schema.autoCreateAll": "true",
     }
     return render_site(template, values, "rendered by `make stack` from hive/conf/hive-site.xml; do not edit")
@@ -108,19 +123,53 @@ def install(ctx: StackContext) -> None:
     jars = pyspark_jars()
     if not any(jars.glob(f"hive-metastore-{HIVE_VERSION}.jar")):
         raise PipelineError(f"{NAME}: hive-metastore-{HIVE_VERSION}.jar missing from {jars}; run `make install`")
+    java()
     jdbc_jar(ctx)
 
 
+def jdbc_url(ctx: StackContext) -> str:
+    return f"jdbc:postgresql://localhost:{ctx.port('postgres')}/{DATABASE}"
+
+
+def schema_command(ctx: StackContext) -> list[str]:
+    """DataNucleus SchemaTool over the metastore's JDO mapping: creates every missing table and key."""
+    work = ctx.state / "hive-metastore" / "schema"
+    return [java(), HEAP, "-cp", f"{jdbc_jar(ctx)}:{pyspark_jars()}/*", "org.datanucleus.store.schema.SchemaTool",
+            "-create", "-api", "JDO", "-props", str(work / "datanucleus.properties"), str(work / "package.jdo")]
+
+
+def create_schema(ctx: StackContext) -> None:
+    work = ctx.state / "hive-metastore" / "schema"
+    stamp = work / "created"
+    if stamp.exists() and stamp.read_text() == jdbc_url(ctx):
+        return
+    work.mkdir(parents=True, exist_ok=True)
+    with zipfile.ZipFile(pyspark_jars() / f"hive-metastore-{HIVE_VERSION}.jar") as jar:
+        (work / "package.jdo").write_bytes(jar.read("package.jdo"))
+    (work / "datanucleus.properties").write_text("\n".join([
+        "datanucleus.ConnectionDriverName=org.postgresql.Driver", f"datanucleus.ConnectionURL={jdbc_url(ctx)}",
+        f"datanucleus.ConnectionUserName={USER}", f"datanucleus.ConnectionPassword={PASSWORD}",
+        # HiveConf's defaults for these two, so the tables are the ones the server expects
+        "datanucleus.identifierFactory=datanucleus1", "datanucleus.rdbms.useLegacyNativeValueStrategy=true", ""]))
+    proc = subprocess.run(schema_command(ctx), capture_output=True, text=True, timeout=300, check=False)
+    if proc.returncode != 0 or "completed successfully" not in proc.stdout + proc.stderr:
+        tail = " | ".join((proc.stdout + proc.stderr).strip().splitlines()[-2:])
+        raise PipelineError(f"{NAME}: creating the metastore schema in {jdbc_url(ctx)} failed: {tail}")
+    stamp.write_text(jdbc_url(ctx))
+
+
 def init(ctx: StackContext) -> None:
+    """Render the config and create the schema (needs the stack's PostgreSQL up: it runs after it)."""
     conf = conf_dir(ctx)
     conf.mkdir(parents=True, exist_ok=True)
     (conf / "hive-site.xml").write_text(hive_site(ctx))
     (conf / "core-site.xml").write_text(core_site(ctx))
     (ctx.state / "hive-metastore" / "work").mkdir(parents=True, exist_ok=True)
+    create_schema(ctx)
 
 
 def command(ctx: StackContext) -> list[str]:
-    return ["java", HEAP,
+    return [java(), HEAP,
             "-Dlog4j2.contextSelector=org.apache.logging.log4j.core.selector.ClassLoaderContextSelector",
             "-cp", f"{conf_dir(ctx)}:{jdbc_jar(ctx)}:{pyspark_jars()}/*",
             "org.apache.hadoop.hive.metastore.HiveMetaStore", "-p", str(ctx.port("hive_metastore"))]
@@ -187,5 +236,6 @@ SERVICE = Service(
     install=install,
     init=init,
     cwd=lambda ctx: ctx.state / "hive-metastore" / "work",
+    ports=("hive_metastore",),
     start_timeout_s=180.0,
 )

@@ -25,7 +25,7 @@ BASE_PORTS: Mapping[str, int] = {
     "trino": 8081,             # Airflow owns 8080
     "spark_master": 7077,
     "spark_master_ui": 8082,
-    "spark_worker_ui": 8083,
+    "spark_worker_ui": 8084,   # not 8083: +1000 (the tests' offset) would land on the metastore's 9083
     "airflow": 8080,
     "jupyter": 8888,
     "dashboard": 8501,
@@ -42,7 +42,7 @@ class StackContext:
     logs: Path              # one log file per service
     venv_bin: Path          # the project's venv bin (python, spark-submit, airflow)
     port_offset: int = 0
-    env: Mapping[str, str] = field(default_factory=dict)  # pipeline settings as env (settings.environment_for)
+    env: Mapping[str, str] = field(default_factory=dict)
 
     def port(self, name: str) -> int:
         return BASE_PORTS[name] + self.port_offset

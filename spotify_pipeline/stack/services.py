@@ -7,7 +7,7 @@ supervisor reads this table and nothing else. Order here is only for display; st
 
 from __future__ import annotations
 
-from spotify_pipeline.stack import ferretdb, hdfs, postgres, spark
+from spotify_pipeline.stack import airflow, ferretdb, hdfs, hive_metastore, postgres, spark, trino
 from spotify_pipeline.stack.service import Service
 
 SERVICES: tuple[Service, ...] = (
@@ -18,6 +18,9 @@ SERVICES: tuple[Service, ...] = (
     hdfs.HDFS_INIT_SERVICE,
     spark.MASTER_SERVICE,
     spark.WORKER_SERVICE,
+    hive_metastore.SERVICE,
+    trino.SERVICE,
+    *airflow.SERVICES,   # the full profile's and the light profile's variants (same names)
 )
 
 

@@ -21,6 +21,8 @@ from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
+import psutil
+
 from spotify_pipeline.errors import PipelineError
 from spotify_pipeline.stack.probes import port_free
 from spotify_pipeline.stack.service import Service, StackContext
@@ -66,6 +68,13 @@ def _proc_start_time(pid: int) -> str | None:
     return fields[19]
 
 
+def _boot_id() -> str:
+    try:
+        return Path("/proc/sys/kernel/random/boot_id").read_text().strip()
+    except OSError:
+        return "unknown-boot"
+
+
 def _proc_cmdline(pid: int) -> list[str]:
     try:
         raw = Path(f"/proc/{pid}/cmdline").read_bytes()
@@ -93,7 +102,7 @@ class PidFile:
 
     @classmethod
     def record(cls, path: Path, pid: int) -> PidFile:
-        start = _proc_start_time(pid) or ""
+        start = f"{_boot_id()}:{_proc_start_time(pid)}"
         pf = cls(path, pid, start, _proc_cmdline(pid))
         tmp = path.with_suffix(".tmp")
         tmp.write_text(json.dumps({"pid": pid, "start_time": start, "cmdline": pf.cmdline}))
@@ -101,9 +110,12 @@ class PidFile:
         return pf
 
     def alive(self) -> bool:
-        """The recorded process is still the one running under this pid (not a recycled pid)."""
-        return (_proc_start_time(self.pid) == self.start_time
-                and _proc_cmdline(self.pid)[:1] == self.cmdline[:1])
+        """The recorded process is still the one running under this pid (not a recycled pid).
+
+        Identity is (boot, pid, start time): start time survives ``exec`` (spark-class execs java),
+        the command line does not; the boot id keeps a pid file from before a reboot from matching.
+        """
+        return self.start_time == f"{_boot_id()}:{_proc_start_time(self.pid)}"
 
     def group_alive(self) -> bool:
         try:
@@ -113,6 +125,16 @@ class PidFile:
         except PermissionError:
             return True
         return True
+
+
+@dataclass
+class _Starting:
+    """A service spawned (or found running) and not yet ready."""
+
+    svc: Service
+    proc: subprocess.Popen | PidFile
+    started: float
+    quiet: bool = False
 
 
 # --- the supervisor --------------------------------------------------------------------------------
@@ -152,35 +174,69 @@ class Supervisor:
             return None
         if pf.alive():
             return pf
-        if not pf.group_alive() or _proc_start_time(pf.pid) not in (None, pf.start_time):
+        if not pf.group_alive() or _proc_start_time(pf.pid) is not None:
             self.pid_path(name).unlink(missing_ok=True)
             return None
         return pf  # leader gone, children still running: down must still stop the group
 
+    def closure(self, names: Sequence[str]) -> set[str]:
+        """``names`` and everything they depend on (unknown names are an error)."""
+        by_name = {s.name: s for s in self.services}
+        out: set[str] = set()
+        todo = list(names)
+        while todo:
+            name = todo.pop()
+            if name not in by_name:
+                raise PipelineError(f"stack: no service named {name!r} (known: {', '.join(by_name)})")
+            if name not in out:
+                out.add(name)
+                todo.extend(by_name[name].depends_on)
+        return out
+
     # up
     def up(self, names: Sequence[str] | None = None) -> None:
-        """Start (or keep) every service, in order; raise PipelineError with one line on failure."""
-        wanted = set(names) if names else None
+        """Start (or keep) every service; raise PipelineError with one line on failure.
+
+        Like compose: a service starts as soon as everything it depends on is ready, so independent
+        services (postgres, mongo, namenode, spark-master) start side by side.
+        """
+        wanted = self.closure(names) if names else None
         for d in (self.ctx.cache, self.ctx.state, self.ctx.logs, self.run_dir):
             d.mkdir(parents=True, exist_ok=True)
         with self.lock():
-            for svc in self.services:
-                if wanted is None or svc.name in wanted:
-                    self._up_one(svc)
+            pending = [s for s in self.services if wanted is None or s.name in wanted]
+            done = {s.name for s in self.services} - {s.name for s in pending}
+            starting: dict[str, _Starting] = {}
+            while pending or starting:
+                for svc in [s for s in pending if all(d in done for d in s.depends_on)]:
+                    pending.remove(svc)
+                    handle = self._launch(svc)
+                    if handle is None:
+                        done.add(svc.name)
+                    else:
+                        starting[svc.name] = handle
+                for name, handle in list(starting.items()):
+                    if self._settled(handle):
+                        del starting[name]
+                        done.add(name)
+                if starting:
+                    time.sleep(POLL_S)
+                elif pending and not any(all(d in done for d in s.depends_on) for s in pending):
+                    raise PipelineError(f"stack: cannot start {', '.join(s.name for s in pending)}: "
+                                        "a dependency is not in the table")
 
-    def _up_one(self, svc: Service) -> None:
+    def _launch(self, svc: Service) -> _Starting | None:
+        """Install, init and spawn ``svc``; None when there is nothing to wait for."""
         ctx = self.ctx
-        if svc.oneshot:
-            if svc.install:
-                svc.install(ctx)
-            self.say(f"  {svc.name}: running")
-            self._run_oneshot(svc)
-            return
-        pf = self.running(svc.name)
-        if pf is not None and pf.alive() and _safe_ready(svc, ctx):
+        if svc.oneshot and _safe_ready(svc, ctx):  # its work is done (schema migrated, folders made)
+            self.say(f"  {svc.name}: already done")
+            return None
+        pf = None if svc.oneshot else self.running(svc.name)
+        if pf is not None and pf.alive():
+            # Ours and running: a slow probe answer is no reason to restart it; wait for it instead.
             self.say(f"  {svc.name}: already running (pid {pf.pid})")
-            return
-        if pf is not None:
+            return _Starting(svc, pf, time.monotonic(), quiet=True)
+        if pf is not None:  # leader gone, group left behind: clear it before starting again
             self._stop(svc.name, pf, svc.stop_signal)
         for key in svc.ports:
             port = ctx.port(key)
@@ -191,16 +247,43 @@ class Supervisor:
             svc.install(ctx)
         if svc.init:
             svc.init(ctx)
-        self.say(f"  {svc.name}: starting")
         started = time.monotonic()
-        proc = self._spawn(svc)
-        self._wait_ready(svc, proc, started)
+        if svc.oneshot and not svc.command(ctx):
+            self._finish(svc, started, "done")
+            return None
+        self.say(f"  {svc.name}: {'running' if svc.oneshot else 'starting'}")
+        return _Starting(svc, self._spawn(svc), started)
+
+    def _settled(self, h: _Starting) -> bool:
+        """True once ``h`` is ready (a one-shot: exited 0); raises on an early exit or a timeout."""
+        svc, name = h.svc, h.svc.name
+        code = h.proc.poll() if isinstance(h.proc, subprocess.Popen) else (None if h.proc.alive() else "?")
+        if svc.oneshot:
+            if code == 0:
+                self.pid_path(name).unlink(missing_ok=True)
+                self._finish(svc, h.started, "done")
+                return True
+        elif _safe_ready(svc, self.ctx):
+            if not h.quiet:
+                self._finish(svc, h.started, "ready")
+            return True
+        if code is not None:
+            self.pid_path(name).unlink(missing_ok=True)
+            what = "failed" if svc.oneshot else "exited before it was ready"
+            raise PipelineError(f"{name}: {what} (code {code}): {self.last_log_line(name)} "
+                                f"(log: {self.log_path(name)})")
+        if time.monotonic() - h.started > svc.start_timeout_s:
+            raise PipelineError(f"{name}: not {'done' if svc.oneshot else 'ready'} after "
+                                f"{svc.start_timeout_s:.0f} s (log: {self.log_path(name)})")
+        return False
+
+    def _finish(self, svc: Service, started: float, what: str) -> None:
         if svc.post_start:
-            svc.post_start(ctx)
-        self.say(f"  {svc.name}: ready in {time.monotonic() - started:.1f} s")
+            svc.post_start(self.ctx)
+        self.say(f"  {svc.name}: {what} in {time.monotonic() - started:.1f} s")
 
     def _env(self, svc: Service) -> dict[str, str]:
-        env = {**os.environ, **self.ctx.env}
+        env = dict(self.ctx.env)  # the inherited environment, the settings and the stack's endpoints
         if svc.env:
             env.update(svc.env(self.ctx))
         env["PATH"] = f"{self.ctx.venv_bin}:{env.get('PATH', '')}"
@@ -221,47 +304,6 @@ class Supervisor:
             log.close()
         PidFile.record(self.pid_path(svc.name), proc.pid)
         return proc
-
-    def _wait_ready(self, svc: Service, proc: subprocess.Popen, started: float) -> None:
-        while True:
-            if _safe_ready(svc, self.ctx):
-                return
-            code = proc.poll()
-            if code is not None:
-                self.pid_path(svc.name).unlink(missing_ok=True)
-                raise PipelineError(f"{svc.name}: exited with code {code} before it was ready: "
-                                    f"{self.last_log_line(svc.name)} (log: {self.log_path(svc.name)})")
-            if time.monotonic() - started > svc.start_timeout_s:
-                raise PipelineError(f"{svc.name}: not ready after {svc.start_timeout_s:.0f} s "
-                                    f"(log: {self.log_path(svc.name)})")
-            time.sleep(POLL_S)
-
-    def _run_oneshot(self, svc: Service) -> None:
-        if svc.init:
-            svc.init(self.ctx)
-        cmd = svc.command(self.ctx)
-        if cmd:
-            with open(self.log_path(svc.name), "ab") as log:
-                log.write(f"\n=== {time.strftime('%Y-%m-%dT%H:%M:%S')} run: {' '.join(cmd)}\n".encode())
-                log.flush()
-                proc = subprocess.Popen(cmd, stdout=log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
-                                        cwd=svc.cwd(self.ctx) if svc.cwd else self.ctx.state,
-                                        env=self._env(svc), start_new_session=True)
-                PidFile.record(self.pid_path(svc.name), proc.pid)
-                try:
-                    code = proc.wait(timeout=svc.start_timeout_s)
-                except subprocess.TimeoutExpired:
-                    os.killpg(proc.pid, signal.SIGKILL)
-                    proc.wait()
-                    code = None
-                finally:
-                    self.pid_path(svc.name).unlink(missing_ok=True)
-            if code != 0:
-                what = "timed out" if code is None else f"failed with code {code}"
-                raise PipelineError(f"{svc.name}: {what}: {self.last_log_line(svc.name)} "
-                                    f"(log: {self.log_path(svc.name)})")
-        if svc.post_start:
-            svc.post_start(self.ctx)
 
     def last_log_line(self, name: str) -> str:
         try:
@@ -289,20 +331,40 @@ class Supervisor:
         return stopped
 
     def _stop(self, name: str, pf: PidFile, sig: int = signal.SIGTERM) -> None:
+        """Signal the service's process group, wait, then SIGKILL what is left of it.
+
+        Descendants that left the group (PostgreSQL's workers call ``setsid``) are collected first,
+        by identity (pid + creation time), and are waited for and killed the same way.
+        """
         self.say(f"  {name}: stopping (pid {pf.pid})")
+        family = _descendants(pf.pid) if pf.alive() else []
         with contextlib.suppress(ProcessLookupError):
             os.killpg(pf.pid, sig)
         deadline = time.monotonic() + STOP_GRACE_S
-        while pf.group_alive() and time.monotonic() < deadline:
+        while (pf.group_alive() or _any_running(family)) and time.monotonic() < deadline:
             _reap(pf.pid)
             time.sleep(0.2)
-        if pf.group_alive():
+        if pf.group_alive() or _any_running(family):
             with contextlib.suppress(ProcessLookupError):
                 os.killpg(pf.pid, signal.SIGKILL)
-            while pf.group_alive() and time.monotonic() < deadline + 10:
+            for proc in family:
+                with contextlib.suppress(psutil.Error):
+                    proc.kill()
+            while (pf.group_alive() or _any_running(family)) and time.monotonic() < deadline + 10:
                 _reap(pf.pid)
                 time.sleep(0.1)
         self.pid_path(name).unlink(missing_ok=True)
+
+    def kill(self, name: str, sig: int = signal.SIGKILL) -> int:
+        """Send ``sig`` to one running service's process group (fault drills); its pid. ``up`` restarts it."""
+        pf = self.running(name)
+        if pf is None or not pf.alive():
+            raise PipelineError(f"{name}: not running")
+        if sig == signal.SIGKILL:
+            self._stop(name, pf, signal.SIGKILL)   # waits until the whole group is gone, clears the pid file
+        else:
+            os.killpg(pf.pid, sig)
+        return pf.pid
 
     # status
     def status(self) -> dict[str, dict]:
@@ -313,7 +375,8 @@ class Supervisor:
                 "url": svc.url(self.ctx),
                 "healthy": _safe_ready(svc, self.ctx),
                 "version": svc.version,
-                "running": svc.oneshot or pf is not None,
+                "running": pf is not None,
+                "oneshot": svc.oneshot,
                 "pid": pf.pid if pf else None,
                 "log": str(self.log_path(svc.name)),
             }
@@ -323,6 +386,25 @@ class Supervisor:
 def run_as(svc: Service) -> str | None:
     """The service's user when we are root (PostgreSQL refuses to run as root), else ourselves."""
     return svc.user if svc.user and os.geteuid() == 0 else None
+
+
+def _descendants(pid: int) -> list[psutil.Process]:
+    """The process's descendants now (psutil keeps each one's creation time: no pid-reuse mix-up)."""
+    try:
+        return psutil.Process(pid).children(recursive=True)
+    except psutil.Error:
+        return []
+
+
+def _any_running(procs: list[psutil.Process]) -> bool:
+    """Some of ``procs`` still runs (``is_running`` checks the creation time, so a reused pid is not it)."""
+    for proc in procs:
+        try:
+            if proc.is_running() and proc.status() != psutil.STATUS_ZOMBIE:
+                return True
+        except psutil.Error:
+            continue
+    return False
 
 
 def _reap(pid: int) -> None:

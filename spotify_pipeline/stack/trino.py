@@ -20,7 +20,7 @@ from pathlib import Path
 
 from spotify_pipeline.errors import PipelineError
 from spotify_pipeline.stack import hive_metastore
-from spotify_pipeline.stack.artifacts import maven_artifact
+from spotify_pipeline.stack.downloads import maven_artifact
 from spotify_pipeline.stack.service import Service, StackContext
 
 NAME = "trino"
@@ -89,7 +89,7 @@ def install(ctx: StackContext) -> None:
     java_home()
     if (home(ctx) / "lib").is_dir() and (home(ctx) / "plugin" / "hive" / "hdfs").is_dir():
         return
-    tarball = maven_artifact(ctx.cache, "io.trino", "trino-server", TRINO_VERSION, "tar.gz", NAME)
+    tarball = maven_artifact(ctx.cache, f"io.trino:trino-server:{TRINO_VERSION}", ext="tar.gz")
     _unpack(tarball, home(ctx))
 
 
@@ -176,5 +176,6 @@ SERVICE = Service(
     install=install,
     init=init,
     env=env,
-    start_timeout_s=240.0,
+    ports=("trino",),
+    start_timeout_s=300.0,
 )

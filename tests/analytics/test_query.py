@@ -1,6 +1,5 @@
 from __future__ import annotations
 
-from datetime import date
 from pathlib import Path
 
 import pyarrow as pa
@@ -54,21 +53,3 @@ def test_formats(settings, monkeypatch, capsys) -> None:
     assert out.out.splitlines() == ['{"track_id": "t1", "genres": ["pop"]}', '{"track_id": "t2", "genres": []}']
     assert out.err.count("\n") == 1
     assert format_table(["a", "b"], [(1, None)]).splitlines() == ["a | b   ", "--+-----", "1 | NULL"]
-
-
-def test_trino_path_through_a_protocol_stand_in(settings) -> None:
-    """The Trino branch (connection, headers, paging, types, errors) against the client protocol."""
-    from analytics.query import connect_duckdb
-    from tests.analytics.trino_standin import trino_standin
-
-    with trino_standin(connect_duckdb(settings)) as server:
-        trino = settings.replace(trino_host="127.0.0.1", trino_port=server.server_address[1], trino_user="bi",
-                                 lake_uri="hdfs://namenode:8020/lake")  # Trino needs no local lake
-        sql = ("SELECT track_id, genres, DATE '2024-02-29' AS d FROM gold.gold_track_metadata "
-               "UNION ALL SELECT 't3', ['a', 'b'], NULL ORDER BY 1")
-        cols, rows = run_query(trino, sql, max_rows=10)
-        with pytest.raises(PipelineError, match="^Trino: .*nope"):
-            run_query(trino, "SELECT nope")
-    assert cols == ["track_id", "genres", "d"]
-    assert rows == [("t1", ["pop"], date(2024, 2, 29)), ("t2", [], date(2024, 2, 29)), ("t3", ["a", "b"], None)]
-    assert server.requests[0]["X-Trino-User"] == "bi" and server.requests[0]["X-Trino-Catalog"] == "hive"

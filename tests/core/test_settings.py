@@ -45,3 +45,21 @@ def test_secrets_never_in_repr() -> None:
 def test_environment_round_trip(tmp_path: Path) -> None:
     s = load_settings({"DATA_DIR": str(tmp_path), "SPOTIFY_CLIENT_ID": "x", "CRAWL_WORKERS": "3"})
     assert load_settings(environment_for(s)) == s
+
+
+def test_secrets_are_secret_types_and_reach_children(tmp_path: Path) -> None:
+    s = load_settings({"DATA_DIR": str(tmp_path), "SPOTIFY_CLIENT_SECRET": "s3cr3t",
+                       "AIRFLOW_ADMIN_PASSWORD": "pw1", "MONGO_URI": "mongodb://u:pw2@h"})
+    assert "s3cr3t" not in str(s.model_dump()) and "pw1" not in str(s) and "pw2" not in f"{s!r}"
+    assert s.spotify_client_secret.get_secret_value() == "s3cr3t"
+    env = environment_for(s)
+    assert env["SPOTIFY_CLIENT_SECRET"] == "s3cr3t" and env["MONGO_URI"] == "mongodb://u:pw2@h"
+    assert s.replace(spotify_client_secret="other").spotify_client_secret.get_secret_value() == "other"
+
+
+def test_sample_api_knobs_are_not_production_settings(monkeypatch) -> None:
+    from crawler.sample_api.settings import SampleApiSettings
+
+    assert not [name for name in Settings.model_fields if name.startswith("sample_api")]
+    monkeypatch.setenv("SAMPLE_API_RATE_LIMIT", "7")
+    assert SampleApiSettings().rate_limit == 7

@@ -5,10 +5,9 @@ from pathlib import Path
 import pytest
 
 from crawler.artists_file import ArtistEntry
-from crawler.audio_features import make_source
-from crawler.crawl import Crawler, CrawlOptions, CrawlReport
+from crawler.crawl import CrawlOptions, CrawlReport
+from crawler.factory import build_crawler
 from crawler.landing.sqlite import SQLiteLandingStore
-from crawler.spotify.client import SpotifyClient
 
 
 def entries_for(api, n: int | None = None) -> list[ArtistEntry]:
@@ -28,11 +27,9 @@ def landing_snapshot(path: Path) -> dict[str, dict[str, str]]:
 @pytest.fixture
 def crawl():
     def run(settings, entries, **options) -> CrawlReport:
-        client = SpotifyClient(settings)
         store = SQLiteLandingStore(settings.landing_sqlite_path)
         try:
-            crawler = Crawler(client, store, make_source(settings.audio_features_source, client),
-                              CrawlOptions(run_id=options.pop("run_id", "test"), **options))
+            crawler = build_crawler(settings, store, CrawlOptions(run_id=options.pop("run_id", "test"), **options))
             return crawler.run(entries)
         finally:
             store.close()

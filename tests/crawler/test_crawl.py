@@ -8,13 +8,12 @@ import subprocess
 import sys
 import threading
 import time
-from collections import Counter
 
 import pytest
 
 from crawler.artists_file import ArtistEntry, write_artists_file
 from crawler.crawl import normalize_name
-from crawler.plan import minimum_calls
+from crawler.sample_api.minimum_calls import minimum_calls
 from crawler.sample_api.server import start_sample_api
 from spotify_pipeline.cli import main
 from tests.crawler.conftest import entries_for, landing_snapshot
@@ -169,48 +168,10 @@ def test_name_normalization() -> None:
     assert normalize_name("Sigur Rós") != normalize_name("Sigur Ros 2")
 
 
-def _stat_calls(stats: dict) -> Counter:
-    return Counter({k: v for k, v in stats.items() if k.startswith("GET /v1/")})
-
-
-def test_sigkill_then_resume_equals_an_uninterrupted_crawl(make_settings, tmp_path) -> None:
-    with start_sample_api(n_artists=20, seed=42) as api:
-        artists = tmp_path / "artists.txt"
-        write_artists_file(artists, entries_for(api))
-        env = {**os.environ, "SPOTIFY_API_BASE_URL": api.api_url, "SPOTIFY_TOKEN_URL": api.token_url,
-               "SPOTIFY_CLIENT_ID": api.client_id, "SPOTIFY_CLIENT_SECRET": api.client_secret,
-               "SPOTIFY_REQUESTS_PER_SECOND": "40", "DATA_DIR": str(tmp_path / "killed")}
-        cmd = [sys.executable, "-m", "spotify_pipeline", "crawl", "--artists", str(artists), "--workers", "4"]
-        proc = subprocess.Popen(cmd, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-        db = tmp_path / "killed" / "landing.sqlite"
-        deadline = time.monotonic() + 30
-        while time.monotonic() < deadline:  # kill once some tracks (not all) have landed
-            if db.exists() and 0 < len(landing_snapshot(db)["tracks_raw"]) < api.catalog.n_tracks:
-                break
-            time.sleep(0.2)
-        proc.kill()
-        proc.wait()
-        partial = landing_snapshot(db)
-        assert 0 < len(partial["tracks_raw"]) < api.catalog.n_tracks
-        first = _stat_calls(api.stats())
-        api.reset_stats()
-        assert subprocess.run(cmd, env=env, capture_output=True).returncode == 0
-        second = _stat_calls(api.stats())
-        api.reset_stats()
-        clean_env = {**env, "DATA_DIR": str(tmp_path / "clean"), "SPOTIFY_REQUESTS_PER_SECOND": "1000"}
-        assert subprocess.run(cmd, env=clean_env, capture_output=True).returncode == 0
-        clean = _stat_calls(api.stats())
-    assert landing_snapshot(db) == landing_snapshot(tmp_path / "clean" / "landing.sqlite")
-    # The resumed run fetched only what was missing: no track batch twice, fewer calls than from scratch.
-    assert first["GET /v1/tracks"] + second["GET /v1/tracks"] <= clean["GET /v1/tracks"] + 1
-    assert second["GET /v1/tracks"] < clean["GET /v1/tracks"]
-    assert sum(second.values()) < sum(clean.values())
-
-
 def test_api_dying_mid_crawl_stops_with_one_line_and_keeps_what_landed(tmp_path) -> None:
     """The API process is killed mid-crawl (every connection drops): exit 1 with one clear line, soon."""
-    from bench.common import sample_api_process
-    from crawler.catalog import generate_catalog
+    from crawler.sample_api.process import sample_api_process
+    from crawler.sample_api.synthetic_catalog import generate_catalog
 
     with sample_api_process(20, "extended") as api_env:
         artists = tmp_path / "artists.txt"

@@ -1,8 +1,5 @@
-"""One contract suite for every landing store: SQLite always; MongoDB when MONGO_URI is set.
-
-mongomock runs the same suite as a labeled stand-in (not a real server): it checks our use of the
-pymongo API, not MongoDB's behaviour.
-"""
+"""One contract suite for every landing store: SQLite, and MongoDB's wire protocol against the real
+FerretDB server of the local stack (the session's ``stack`` fixture starts it)."""
 
 from __future__ import annotations
 
@@ -18,28 +15,19 @@ from crawler.landing.base import COLLECTIONS, LandingDocument
 from crawler.landing.mongo import MongoLandingStore
 from crawler.landing.sqlite import SQLiteLandingStore
 
-BACKENDS = ["sqlite", "mongomock-stand-in"] + (["mongodb"] if os.environ.get("MONGO_URI") else [])
 
-
-@pytest.fixture(params=BACKENDS)
-def store(request, tmp_path: Path, monkeypatch):
+@pytest.fixture(params=["sqlite", "ferretdb"])
+def store(request, tmp_path: Path):
+    db = None
     if request.param == "sqlite":
         s = SQLiteLandingStore(tmp_path / "landing.sqlite")
-    elif request.param == "mongomock-stand-in":
-        import mongomock
-        from mongomock.collection import BulkOperationBuilder
-
-        # Shim for the stand-in only: pymongo >= 4.9 passes `sort` to bulk updates, which mongomock
-        # 4.x does not accept yet. The real server path (MONGO_URI) runs without it.
-        original = BulkOperationBuilder.add_update
-        monkeypatch.setattr(BulkOperationBuilder, "add_update",
-                            lambda self, *a, sort=None, **kw: original(self, *a, **kw))
-        s = MongoLandingStore(None, "test", client=mongomock.MongoClient())
     else:
-        db = f"test_{os.getpid()}_{id(request)}"
-        s = MongoLandingStore(os.environ["MONGO_URI"], db)
-        request.addfinalizer(lambda: s._client.drop_database(db))
+        stack = request.getfixturevalue("stack").up("mongo")
+        db = f"test_{os.getpid()}_{request.node.name.split('[')[0]}"
+        s = MongoLandingStore(stack.env["MONGO_URI"], db)
     yield s
+    if db:
+        s._client.drop_database(db)
     s.close()
 
 

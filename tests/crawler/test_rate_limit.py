@@ -36,3 +36,18 @@ def test_pause_stops_everyone_until_deadline() -> None:
 def test_fractional_rate() -> None:
     limiter = RollingWindowLimiter.per_second(0.5)
     assert (limiter.max_calls, limiter.window_s) == (1, 2.0)
+
+
+def test_fractional_rates_above_one_are_not_truncated() -> None:
+    """Four Airflow shards sharing 10 calls/s get 2.5/s each, not 2 (8 in total)."""
+    clock = FakeClock()
+    limiter = RollingWindowLimiter.per_second(2.5, clock=clock, sleep=clock.sleep)
+    assert limiter.max_calls / limiter.window_s == 2.5
+    stamps = []
+    while clock.now < 20.0:
+        limiter.acquire()
+        stamps.append(clock.now)
+    assert 49 <= sum(1 for t in stamps if t < 20.0) <= 51  # 2.5/s over 20 s
+    for rate in (10.0, 3.3, 0.25, 7.0 / 3, 1234.5):
+        lim = RollingWindowLimiter.per_second(rate)
+        assert abs(lim.max_calls / lim.window_s - rate) / rate < 0.01, rate

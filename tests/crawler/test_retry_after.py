@@ -10,8 +10,8 @@ from datetime import UTC, datetime, timedelta
 from email.utils import format_datetime
 
 from crawler.artists_file import write_artists_file
+from crawler.http.retry import retry_after_seconds
 from crawler.sample_api.server import start_sample_api
-from crawler.spotify.client import retry_after_seconds
 from tests.crawler.conftest import entries_for, landing_snapshot
 
 

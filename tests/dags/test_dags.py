@@ -52,6 +52,9 @@ for dag_id in bag.dag_ids:
         "params": {{k: dag.params[k] for k in dag.params.keys()}},
         "param_enums": {{k: dag.params.get_param(k).schema.get("enum") for k in dag.params.keys()}},
     }}
+    spark = [t for t in dag.tasks if t.task_type == "SparkSubmitOperator"]
+    out[dag_id]["spark_args"] = {{t.task_id: list(t.application_args) for t in spark}}
+    out[dag_id]["spark_apps"] = sorted({{t.application for t in spark}})
     condition = getattr(dag.timetable, "asset_condition", None)
     out[dag_id]["asset_schedule"] = [str(a.uri) for a in getattr(condition, "objects", [])]
 print(json.dumps(out))
@@ -94,7 +97,8 @@ def test_spotify_dag_graph_is_scheduled_on_the_asset(dagbag) -> None:
     assert dag["asset_schedule"] == dagbag["crawl_and_ingest_data_into_mongoDB"]["outlets"]  # producer -> consumer
     assert dag["edges"] == [
         ["data_quality", "register_catalog"], ["export_to_bronze", "silver"], ["gold", "warehouse"],
-        ["package_code", "silver"], ["silver", "gold"], ["warehouse", "data_quality"]]
+        ["package_code", "silver"], ["silver", "gold"], ["similar_tracks", "data_quality"],
+        ["warehouse", "similar_tracks"]]
 
 
 CONN = """
@@ -113,9 +117,12 @@ def test_spark_connection_comes_from_the_environment(tmp_path, conn, master) -> 
     assert airflow_python(tmp_path, CONN, {"AIRFLOW_CONN_SPARK_DEFAULT": conn})["master"] == master
 
 
-def test_spark_steps_point_at_the_installed_jobs() -> None:
+def test_spark_steps_point_at_the_single_entry(dagbag) -> None:
     from spotify_pipeline.tasks import spark_application
 
-    for module in ("silver", "gold", "warehouse", "quality", "catalog"):
-        path = Path(spark_application(module))
-        assert path.is_file() and "def main(" in path.read_text()
+    path = Path(spark_application())
+    assert path.is_file() and path.name == "submit.py" and "def main(" in path.read_text()
+    assert dagbag["Spotify_DAG"]["spark_args"] == {
+        "silver": ["--layer", "silver"], "gold": ["--layer", "gold"], "warehouse": ["--layer", "warehouse"],
+        "similar_tracks": ["--layer", "similar"], "data_quality": ["--layer", "quality"], "register_catalog": ["--layer", "catalog"]}
+    assert set(dagbag["Spotify_DAG"]["spark_apps"]) == {str(path)}

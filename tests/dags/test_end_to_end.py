@@ -33,6 +33,11 @@ def test_demo_runs_both_dags_and_is_idempotent(tmp_path: Path) -> None:
     assert n_dash == n_tracks > 0
     # The Hive catalog was registered by the last task (embedded metastore under the demo data dir).
     assert (demo / "metastore_db").is_dir()
+    # The similar-tracks task ran in the DAG, and the demo ended with its HTML report.
+    similar = f"read_parquet('{demo}/lake/warehouse_layer/warehouse_track_similar/**/*.parquet')"
+    assert duckdb.sql(f"SELECT count(DISTINCT track_id) FROM {similar}").fetchone()[0] > 0
+    html_report = demo / "reports" / "warehouse_report.html"
+    assert f"report: {html_report}" in first.stdout and "Track clusters (KMeans)" in html_report.read_text()
     before = duckdb.sql(f"SELECT * FROM {dashboard} ORDER BY ALL").fetchall()
 
     second = subprocess.run(cmd, env=env, capture_output=True, text=True, timeout=900, cwd=tmp_path)

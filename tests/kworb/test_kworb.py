@@ -7,9 +7,9 @@ from pathlib import Path
 import pytest
 
 from crawler.artists_file import ArtistEntry, parse_artists_lines, read_artists_file, write_artists_file
-from crawler.catalog import generate_catalog
 from crawler.kworb import KworbMarkupError, merge_rankings, page_kind, parse_kworb_page
-from crawler.kworb_pages import render_artists_page, render_listeners_page
+from crawler.sample_api.kworb_pages import render_artists_page, render_listeners_page
+from crawler.sample_api.synthetic_catalog import generate_catalog
 from spotify_pipeline.cli import main
 from spotify_pipeline.errors import PipelineError
 

@@ -1,4 +1,4 @@
-"""One contract for both lake filesystems: LocalFS, and WebHdfsFS against a WebHDFS stand-in."""
+"""One contract for both lake filesystems: LocalFS, and WebHdfsFS against the stack's real NameNode + DataNode."""
 
 from __future__ import annotations
 
@@ -9,16 +9,18 @@ import pytest
 from lake.fs import LocalFS, WebHdfsFS, open_lake
 from spotify_pipeline.errors import PipelineError
 from spotify_pipeline.settings import load_settings
-from tests.lake.webhdfs_standin import webhdfs_standin
 
 
-@pytest.fixture(params=["local", "webhdfs-stand-in"])
+@pytest.fixture(params=["local", "hdfs"])
 def fs(request, tmp_path: Path):
     if request.param == "local":
         yield LocalFS(tmp_path / "lake")
     else:
-        with webhdfs_standin(tmp_path / "hdfs") as url:
-            yield WebHdfsFS(url, "/lake")
+        stack = request.getfixturevalue("stack").up("hdfs-init")
+        lake = WebHdfsFS(stack.env["WEBHDFS_URL"], f"/tests/{request.node.name.split('[')[0]}")
+        lake.delete("")
+        yield lake
+        lake.delete("")
 
 
 def test_write_read_list(fs) -> None:

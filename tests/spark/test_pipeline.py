@@ -21,12 +21,12 @@ from crawler.spotify.client import SpotifyClient
 from lake.export import export_landing
 from lake.fs import open_lake
 from spark_jobs import quality
-from spark_jobs.metastore import StandaloneMetastore
 from spark_jobs.runner import run_layers
 from spark_jobs.schemas import TABLES
 from spotify_pipeline.cli import main
 from spotify_pipeline.settings import environment_for, load_settings
 from tests.crawler.conftest import entries_for
+from tests.spark.metastore_harness import StandaloneMetastore
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -65,7 +65,7 @@ def test_layers_row_counts(lake) -> None:
     assert counts["tracks_data"] == counts["gold_track_metadata"] == counts["warehouse_track_dashboard"]
     assert counts["tracks_data"] == sum(catalog.album_track_count(a) for i in range(6)
                                         for a, _ in catalog.artist_albums(i, ("album", "single", "compilation")))
-    assert counts["silver_artists"] == 6 and counts["_quarantined"] == 0
+    assert counts["silver_artists"] == 6 and counts["_quarantine"] == 0
 
 
 def test_rerun_gives_identical_output(lake) -> None:
@@ -77,8 +77,7 @@ def test_rerun_gives_identical_output(lake) -> None:
 
 def test_quality_passes_on_clean_lake(spark, lake) -> None:
     settings, _, _ = lake
-    with SQLiteLandingStore(settings.landing_sqlite_path) as store:
-        report = quality.run_checks(spark, settings, timedelta(days=1), store.counts())
+    report = quality.run_checks(spark, settings, timedelta(days=1))
     assert report.passed, report.text()
     assert len(report.results) > 30
 
@@ -132,27 +131,103 @@ def test_register_through_a_real_thrift_metastore(lake, tmp_path) -> None:
             proc = subprocess.run([sys.executable, "-m", "spotify_pipeline", "register"], env=env,
                                   capture_output=True, text=True, timeout=300)
             assert proc.returncode == 0, proc.stderr[-2000:]
-            assert "registered 20 tables" in proc.stdout  # 5 bronze, 10 silver (4 history), 2 gold, 3 warehouse
+            assert "registered 22 tables" in proc.stdout  # main's 17 + 4 silver history tables + 1 warehouse
         probe = (
             "from pyspark.sql import SparkSession\n"
             f"s = SparkSession.builder.master('local[1]').config('spark.hadoop.hive.metastore.uris', '{metastore.uri}')"
             ".enableHiveSupport().getOrCreate()\n"
             "print(sorted(t.name for t in s.catalog.listTables('gold')))\n"
             "print(s.sql('SELECT count(*) FROM warehouse.warehouse_track_dashboard').first()[0])\n"
+            "print(s.sql('SELECT count(*) FROM warehouse.warehouse_track_similar').first()[0])\n"
         )
         proc = subprocess.run([sys.executable, "-c", probe], env={**os.environ, "DATA_DIR": str(tmp_path / "p")},
                               capture_output=True, text=True, timeout=300, cwd=tmp_path)
         assert proc.returncode == 0, proc.stderr[-2000:]
         lines = proc.stdout.strip().splitlines()
-        assert lines[-2] == "['gold_feature_matrix', 'gold_track_metadata']"
-        assert int(lines[-1]) == counts["warehouse_track_dashboard"]
+        assert lines[-3] == "['gold_feature_matrix', 'gold_track_metadata']"
+        assert int(lines[-2]) == counts["warehouse_track_dashboard"]
+        assert int(lines[-1]) == counts["warehouse_track_similar"] > 0
 
 
 def test_a_layer_whose_inputs_were_never_written_says_which_to_run(spark, tmp_path) -> None:
-    from spark_jobs.runner import RUNNERS
+    from spark_jobs.runner import run_layer
     from spotify_pipeline.errors import PipelineError
 
     settings = load_settings({"DATA_DIR": str(tmp_path)})
     for layer, missing, run_first in (("gold", "tracks_data", "silver"), ("warehouse", "gold_track_metadata", "gold")):
         with pytest.raises(PipelineError, match=f"{missing} has never been written .* --layer {run_first}` first"):
-            RUNNERS[layer](spark, settings, {})
+            run_layer(spark, settings, layer, {})
+    with pytest.raises(PipelineError, match="no bronze layer .* run `spotify-pipeline export` first"):
+        run_layer(spark, settings, "silver", {})
+
+
+def _rewrite(spark, src_settings, dst_settings, table: str, change) -> None:
+    """Replace one table of the copied lake with ``change(original frame)``, written by Spark."""
+    spec = TABLES[table]
+    original = spark.read.parquet(f"{src_settings.lake_uri}/{spec.path}")
+    change(original).write.mode("overwrite").parquet(f"{dst_settings.lake_uri}/{spec.path}")
+
+
+def test_every_check_fails_on_its_planted_violation_and_names_its_table(spark, lake, tmp_path) -> None:
+    """One planted violation per kind of check; each must fail, name its table, and nothing else fails."""
+    import json
+
+    from pyspark.sql import functions as F
+
+    settings, _, _ = lake
+    shutil.copytree(settings.data_dir / "lake", tmp_path / "lake")
+    planted = settings.replace(data_dir=tmp_path, lake_uri=f"file://{tmp_path}/lake")
+    first_track = F.col("track_id") == F.lit(spark.read.parquet(
+        f"{settings.lake_uri}/{TABLES['tracks_data'].path}").agg(F.min("track_id")).first()[0])
+    last_track = F.col("track_id") == F.lit(spark.read.parquet(
+        f"{settings.lake_uri}/{TABLES['tracks_data'].path}").agg(F.max("track_id")).first()[0])
+    # an orphan album_id
+    _rewrite(spark, settings, planted, "tracks_data",
+             lambda df: df.withColumn("album_id", F.when(first_track, F.lit("orphan")).otherwise(F.col("album_id"))))
+    # a feature out of range, and a feature row lost between bronze and silver
+    _rewrite(spark, settings, planted, "silver_feature_music",
+             lambda df: df.withColumn("danceability", F.when(first_track, F.lit(1.5)).otherwise(F.col("danceability")))
+             .where(~last_track))
+    # a stale fetched_at (every artist fetched in 2000)
+    _rewrite(spark, settings, planted, "silver_artists",
+             lambda df: df.withColumn("fetched_at", F.lit("2000-01-01 00:00:00").cast("timestamp")))
+    # a track missing from gold
+    _rewrite(spark, settings, planted, "gold_track_metadata", lambda df: df.where(~last_track))
+    # a track missing from the warehouse
+    _rewrite(spark, settings, planted, "warehouse_track_dashboard", lambda df: df.where(~first_track))
+    # a duplicated key
+    _rewrite(spark, settings, planted, "silver_album", lambda df: df.unionByName(df.limit(1)))
+    # a table never written
+    shutil.rmtree(tmp_path / "lake" / TABLES["warehouse_track_recommendation"].path)
+    # landing and bronze counts off by one
+    counts_file = tmp_path / "lake" / "bronze_layer" / "_state" / "landing_counts.json"
+    counts = json.loads(counts_file.read_text())
+    counts_file.write_text(json.dumps({**counts, "artists_raw": counts["artists_raw"] + 1}))
+
+    report = quality.run_checks(spark, planted, timedelta(days=1))
+    failed = {(r.name, r.table) for r in report.results if not r.passed}
+    assert failed == {
+        ("reference", "tracks_data.album_id"),
+        ("feature_range", "silver_feature_music.danceability"),
+        ("bronze_to_silver", "silver_feature_music"),
+        ("freshness", "silver_artists"),
+        ("silver_to_gold", "gold_track_metadata"),
+        ("row_count", "gold_track_metadata"),
+        ("gold_to_warehouse", "warehouse_track_dashboard"),
+        ("primary_key", "silver_album"),
+        ("exists", "warehouse_track_recommendation"),
+        ("landing_to_bronze", "artists_raw"),
+    }, report.text()
+    by_check = {(r.name, r.table): r for r in report.results}
+    assert by_check["reference", "tracks_data.album_id"].observed == "1 rows whose album_id is not in silver_album"
+    assert by_check["reference", "tracks_data.album_id"].examples == ["orphan"]
+    assert by_check["landing_to_bronze", "artists_raw"].observed == f"{counts['artists_raw']} distinct ids in bronze"
+    assert by_check["feature_range", "silver_feature_music.danceability"].observed == "1 out of range"
+
+
+def test_checks_fail_when_the_export_left_no_landing_counts(spark, lake, tmp_path) -> None:
+    settings, _, _ = lake
+    shutil.copytree(settings.data_dir / "lake", tmp_path / "lake")
+    (tmp_path / "lake" / "bronze_layer" / "_state" / "landing_counts.json").unlink()
+    report = quality.run_checks(spark, settings.replace(data_dir=tmp_path, lake_uri=f"file://{tmp_path}/lake"))
+    assert [(r.name, r.table) for r in report.results if not r.passed] == [("landing_to_bronze", "bronze_layer")]

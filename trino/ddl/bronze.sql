@@ -85,3 +85,15 @@ WITH (
   external_location = 'hdfs://namenode:8020/bronze_layer/unavailable_raw',
   format = 'PARQUET'
 );
+
+CREATE TABLE IF NOT EXISTS hive.bronze.listings_raw (
+  "_id" varchar,
+  "fetched_at" varchar,
+  "run_id" varchar,
+  "payload" varchar
+)
+COMMENT 'landing collection listings_raw, raw JSON'
+WITH (
+  external_location = 'hdfs://namenode:8020/bronze_layer/listings_raw',
+  format = 'PARQUET'
+);

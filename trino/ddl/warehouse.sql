@@ -79,3 +79,32 @@ WITH (
   external_location = 'hdfs://namenode:8020/warehouse_layer/warehouse_track_recommendation',
   format = 'PARQUET'
 );
+
+CREATE TABLE IF NOT EXISTS hive.warehouse.warehouse_track_similar (
+  "track_id" varchar,
+  "rank" integer,
+  "similar_track_id" varchar,
+  "distance" double,
+  "genre_overlap" double,
+  "score" double
+)
+COMMENT 'top 10 tracks that sound alike per track (approximate: KMeans blocks, two probes)'
+WITH (
+  external_location = 'hdfs://namenode:8020/warehouse_layer/warehouse_track_similar',
+  format = 'PARQUET'
+);
+
+CREATE TABLE IF NOT EXISTS hive.warehouse.warehouse_track_clusters (
+  "track_id" varchar,
+  "track_name" varchar,
+  "artist_name" varchar,
+  "primary_genre" varchar,
+  "cluster_id" integer,
+  "pca_x" double,
+  "pca_y" double
+)
+COMMENT 'KMeans cluster and 2-D PCA coordinates per track'
+WITH (
+  external_location = 'hdfs://namenode:8020/warehouse_layer/warehouse_track_clusters',
+  format = 'PARQUET'
+);

@@ -14,11 +14,12 @@ from __future__ import annotations
 
 from math import ceil
 
-from crawler.catalog import Catalog
+from crawler.sample_api.synthetic_catalog import Catalog
+from spotify_pipeline.vocabulary import DEVELOPMENT_ALBUM_PAGE, MAX_IDS, MAX_PAGE, OWN_ALBUM_GROUPS
 
 
 def _groups(include_appears_on: bool) -> tuple[str, ...]:
-    return ("album", "single", "compilation") + (("appears_on",) if include_appears_on else ())
+    return OWN_ALBUM_GROUPS + (("appears_on",) if include_appears_on else ())
 
 
 def _listings(catalog: Catalog, n: int, groups: tuple[str, ...]) -> dict[int, list[int]]:
@@ -28,14 +29,14 @@ def _listings(catalog: Catalog, n: int, groups: tuple[str, ...]) -> dict[int, li
 
 def _calls(mode: str, n_artists: int, listings: dict[int, list[int]], albums: set[int], lookups: int,
            catalog: Catalog) -> dict[str, int]:
-    page = 50 if mode == "extended" else 10
+    page = MAX_PAGE if mode == "extended" else DEVELOPMENT_ALBUM_PAGE
     listing_calls = sum(max(1, ceil(len(owned) / page)) for owned in listings.values())
-    extra_pages = sum(ceil(max(0, catalog.album_track_count(a) - 50) / 50) for a in albums)
+    extra_pages = sum(ceil(max(0, catalog.album_track_count(a) - MAX_PAGE) / MAX_PAGE) for a in albums)
     tracks = sum(catalog.album_track_count(a) for a in albums)
     if mode == "extended":
-        calls = {"artists": ceil(n_artists / 50), "artists/{id}/albums": listing_calls,
-                 "albums": ceil(lookups / 20), "albums/{id}/tracks": extra_pages, "tracks": ceil(tracks / 50),
-                 "audio-features": ceil(tracks / 100)}
+        calls = {"artists": ceil(n_artists / MAX_IDS["artists"]), "artists/{id}/albums": listing_calls,
+                 "albums": ceil(lookups / MAX_IDS["albums"]), "albums/{id}/tracks": extra_pages,
+                 "tracks": ceil(tracks / MAX_IDS["tracks"]), "audio-features": ceil(tracks / MAX_IDS["audio-features"])}
     else:
         calls = {"artists/{id}": n_artists, "artists/{id}/albums": listing_calls, "albums/{id}": lookups,
                  "albums/{id}/tracks": extra_pages}

@@ -24,17 +24,13 @@ from array import array
 from collections.abc import Iterator
 from dataclasses import dataclass
 
-BASE62 = "0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz"
+from spotify_pipeline.vocabulary import ALBUM_GROUPS, BASE62
+
 _ID_SPACE = 62**22
 _ID_MULT = 0x5DEECE66D_1F2E3D4C5B  # odd and not a multiple of 31, so invertible modulo 62**22
 _ID_MULT_INV = pow(_ID_MULT, -1, _ID_SPACE)
 _KINDS = ("artist", "album", "track")
 
-FEATURE_NAMES = (
-    "danceability", "energy", "key", "loudness", "mode", "speechiness", "acousticness",
-    "instrumentalness", "liveness", "valence", "tempo", "time_signature",
-)
-ALBUM_GROUPS = ("album", "single", "compilation", "appears_on")
 MARKETS = ["US", "GB", "DE", "FR", "SE", "BR", "JP"]
 
 _GENRES = [
@@ -87,10 +83,6 @@ def decode_id(kind: str, spotify_id: str, seed: int) -> int | None:
         value = value * 62 + pos
     offset = int.from_bytes(hashlib.sha256(f"{kind}:{seed}".encode()).digest()[:16], "big")
     return ((value - offset) * _ID_MULT_INV) % _ID_SPACE
-
-
-def is_base62_id(text: str) -> bool:
-    return len(text) == 22 and all(ch in BASE62 for ch in text)
 
 
 def _rng(seed: int, *parts: object) -> random.Random:

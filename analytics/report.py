@@ -1,0 +1,65 @@
+"""A self-contained HTML report of the warehouse (the last step of `make demo`).
+
+One file under ``$DATA_DIR/reports/``, plotly's JavaScript inlined once, so it opens offline
+and can be mailed around.
+"""
+
+from __future__ import annotations
+
+import html
+from datetime import UTC, datetime
+from pathlib import Path
+
+import plotly.graph_objects as go
+
+from analytics import charts, data
+from spotify_pipeline.errors import PipelineError
+from spotify_pipeline.settings import Settings
+
+REPORT_NAME = "warehouse_report.html"
+
+
+def render(tracks, clusters, generated_at: str) -> str:
+    """The report page from the dashboard frame and the clusters frame (None when not built)."""
+    figures: list[tuple[str, go.Figure]] = [
+        ("Releases per year", charts.releases_per_year(tracks)),
+        ("Genres", charts.top_genres(tracks)),
+        ("Audio features", charts.feature_distributions(tracks)),
+    ]
+    if clusters is not None and len(clusters):
+        figures.append(("Clusters", charts.cluster_scatter(clusters)))
+    n_artists = tracks["artist_id"].nunique()
+    with_features = int(tracks["has_features"].astype(bool).sum())
+    parts = [
+        "<!doctype html><html><head><meta charset='utf-8'><title>Spotify warehouse report</title>",
+        "<style>body{font-family:sans-serif;max-width:1100px;margin:2em auto;color:#222}"
+        "h1{margin-bottom:.2em}.facts span{display:inline-block;margin-right:2em}</style></head><body>",
+        "<h1>Spotify warehouse report</h1>",
+        f"<p>Generated {html.escape(generated_at)} from <code>warehouse_track_dashboard</code>"
+        f"{' and <code>warehouse_track_clusters</code>' if len(figures) == 4 else ''}.</p>",
+        f"<p class='facts'><span><b>{len(tracks):,}</b> tracks</span><span><b>{n_artists:,}</b> artists</span>"
+        f"<span><b>{with_features:,}</b> with audio features</span></p>",
+    ]
+    for i, (title, fig) in enumerate(figures):
+        parts.append(f"<h2>{html.escape(title)}</h2>")
+        parts.append(fig.to_html(full_html=False, include_plotlyjs=(i == 0), default_height=480))
+    if len(figures) < 4:
+        parts.append("<p><i>No clusters yet: run <code>spotify-pipeline transform --layer similar</code>.</i></p>")
+    parts.append("</body></html>")
+    return "\n".join(parts)
+
+
+def write_report(settings: Settings) -> Path:
+    tracks = data.dashboard(settings)
+    if tracks.empty:
+        raise PipelineError("warehouse_track_dashboard has no rows: nothing to report")
+    try:
+        clusters = data.clusters(settings)
+    except data.LakeNotBuilt:
+        clusters = None
+    out = settings.data_dir / "reports" / REPORT_NAME
+    out.parent.mkdir(parents=True, exist_ok=True)
+    tmp = out.with_suffix(".html.tmp")
+    tmp.write_text(render(tracks, clusters, datetime.now(UTC).strftime("%Y-%m-%d %H:%M UTC")), encoding="utf-8")
+    tmp.replace(out)
+    return out

@@ -1,0 +1,213 @@
+"""DuckDB reference build of every lake table, from the same bronze files, for the ETL benchmark only.
+
+Not a second implementation in the product: it exists so the benchmark compares Spark with an
+engine doing the same work (every silver, gold and warehouse table, same schemas and rows,
+written as Parquet, each layer reading the previous layer's files) and can check that both
+produce the same rows. Tie-breaks between two fetches of one id at the same instant and run
+differ (Spark orders by a payload hash DuckDB does not have); the benchmark data has none.
+"""
+
+from __future__ import annotations
+
+import time
+from pathlib import Path
+
+import duckdb
+
+TS = "strptime(fetched_at, '%Y-%m-%dT%H:%M:%S.%fZ')"
+FEATURES = ("danceability", "energy", "key", "loudness", "mode", "speechiness", "acousticness",
+            "instrumentalness", "liveness", "valence", "tempo", "time_signature")
+INT_FEATURES = {"key", "mode", "time_signature"}
+SIMPLE_ARTISTS = '[{"id": "VARCHAR", "name": "VARCHAR"}]'
+SIMPLE_TRACK = ('{"id": "VARCHAR", "name": "VARCHAR", "artists": ' + SIMPLE_ARTISTS + ', "disc_number": "INTEGER", '
+                '"track_number": "INTEGER", "duration_ms": "BIGINT", "explicit": "BOOLEAN"}')
+PAYLOADS = {
+    "artists_raw": '{"id": "VARCHAR", "name": "VARCHAR", "genres": ["VARCHAR"], "followers": {"total": "BIGINT"}, '
+                   '"popularity": "INTEGER", "images": [{"url": "VARCHAR"}], "uri": "VARCHAR"}',
+    "albums_raw": '{"id": "VARCHAR", "name": "VARCHAR", "album_type": "VARCHAR", "total_tracks": "INTEGER", '
+                  '"release_date": "VARCHAR", "release_date_precision": "VARCHAR", "label": "VARCHAR", '
+                  '"popularity": "INTEGER", "artists": ' + SIMPLE_ARTISTS + ', "images": [{"url": "VARCHAR"}], '
+                  '"external_ids": {"upc": "VARCHAR"}, "tracks": {"items": [' + SIMPLE_TRACK + ']}}',
+    "tracks_raw": '{"id": "VARCHAR", "name": "VARCHAR", "artists": ' + SIMPLE_ARTISTS + ', '
+                  '"album": {"id": "VARCHAR"}, "disc_number": "INTEGER", "track_number": "INTEGER", '
+                  '"duration_ms": "BIGINT", "explicit": "BOOLEAN", "popularity": "INTEGER", '
+                  '"external_ids": {"isrc": "VARCHAR"}}',
+    "audio_features_raw": '{"id": "VARCHAR", ' + ", ".join(
+        f'"{c}": "{"INTEGER" if c in INT_FEATURES else "DOUBLE"}"' for c in FEATURES) + ', "duration_ms": "BIGINT"}',
+    "genres_raw": '{"id": "VARCHAR", "artist_id": "VARCHAR", "genres": ["VARCHAR"]}',
+}
+
+
+def _parsed(collection: str, bronze: Path) -> str:
+    key = "coalesce(p.artist_id, p.id)" if collection == "genres_raw" else "p.id"
+    return f"""
+    CREATE OR REPLACE TEMP TABLE {collection}_parsed AS
+    WITH raw AS (
+        SELECT _id, fetched_at, run_id, payload,
+               CASE WHEN json_valid(payload) THEN json_transform(payload, '{PAYLOADS[collection]}') END AS p
+        FROM read_parquet('{bronze}/{collection}/*.parquet')),
+    keyed AS (SELECT *, {key} AS key FROM raw)
+    SELECT * EXCLUDE (rn) FROM (
+        SELECT *, row_number() OVER (PARTITION BY key ORDER BY fetched_at DESC, run_id DESC, payload DESC) AS rn
+        FROM keyed)
+    WHERE key IS NULL OR rn = 1"""
+
+
+def _latest(collection: str) -> str:
+    return f"(SELECT * FROM {collection}_parsed WHERE key IS NOT NULL)"
+
+
+def silver_sql() -> dict[str, str]:
+    ar, al, tr = _latest("artists_raw"), _latest("albums_raw"), _latest("tracks_raw")
+    fe, ge = _latest("audio_features_raw"), _latest("genres_raw")
+    padded = ("CASE p.release_date_precision WHEN 'year' THEN p.release_date || '-01-01' "
+              "WHEN 'month' THEN p.release_date || '-01' ELSE p.release_date END")
+    return {
+        "_quarantine": " UNION ALL ".join(
+            f"SELECT '{c}' AS source, _id, fetched_at, CASE WHEN p IS NULL THEN 'payload is not valid JSON' "
+            f"ELSE 'payload has no id' END AS reason, payload FROM {c}_parsed WHERE key IS NULL" for c in PAYLOADS),
+        "silver_artists": f"""SELECT p.id AS artist_id, p.name AS artist_name, p.followers.total AS followers,
+            p.popularity, p.images[1].url AS image_url, p.uri, {TS} AS fetched_at FROM {ar}""",
+        "silver_album": f"""SELECT p.id AS album_id, p.name AS album_name, p.album_type,
+            CASE WHEN year(try_strptime({padded}, '%Y-%m-%d')) >= 1
+                 THEN CAST(try_strptime({padded}, '%Y-%m-%d') AS DATE) END AS release_date,
+            p.release_date_precision, p.total_tracks, p.label, p.popularity, p.artists[1].id AS artist_id,
+            list_transform(p.artists, a -> a.id) AS artist_ids, p.external_ids.upc AS upc,
+            p.images[1].url AS image_url, {TS} AS fetched_at FROM {al}""",
+        "tracks_data": f"""
+            WITH items AS (SELECT p.id AS album_id, unnest(p.tracks.items) AS t, fetched_at FROM {al}),
+            a AS (SELECT * EXCLUDE (rn) FROM (SELECT *, row_number() OVER (PARTITION BY t.id ORDER BY album_id) rn
+                                              FROM items WHERE t.id IS NOT NULL) WHERE rn = 1),
+            r AS (SELECT p AS r, fetched_at AS r_fetched_at FROM {tr}),
+            j AS (SELECT *, coalesce(r.artists, a.t.artists) AS artists FROM r FULL OUTER JOIN a ON r.r.id = a.t.id)
+            SELECT coalesce(r.id, t.id) AS track_id, coalesce(r.name, t.name) AS track_name,
+                   coalesce(r.album.id, album_id) AS album_id, artists[1].id AS artist_id,
+                   list_transform(artists, x -> x.id) AS artist_ids,
+                   coalesce(r.disc_number, t.disc_number) AS disc_number,
+                   coalesce(r.track_number, t.track_number) AS track_number,
+                   coalesce(r.duration_ms, t.duration_ms) AS duration_ms, coalesce(r.explicit, t.explicit) AS explicit,
+                   r.popularity, r.external_ids.isrc AS isrc,
+                   coalesce(strptime(r_fetched_at, '%Y-%m-%dT%H:%M:%S.%fZ'),
+                            strptime(fetched_at, '%Y-%m-%dT%H:%M:%S.%fZ')) AS fetched_at
+            FROM j""",
+        "silver_track_artists": """
+            SELECT track_id, artist_id, CAST(min(pos) AS INTEGER) AS artist_position FROM (
+                SELECT track_id, unnest(artist_ids) AS artist_id, unnest(range(1, len(artist_ids) + 1)) AS pos
+                FROM tracks_data) WHERE artist_id IS NOT NULL GROUP BY track_id, artist_id""",
+        "silver_feature_music": f"""SELECT p.id AS track_id, {", ".join(f"p.{c}" for c in FEATURES)},
+            p.duration_ms, {TS} AS fetched_at FROM {fe}""",
+        "silver_artists_genres": f"""
+            WITH g AS (SELECT key AS artist_id, p.genres FROM {ge}),
+            a AS (SELECT p.id AS artist_id, p.genres FROM {ar}),
+            both_ AS (SELECT * FROM g UNION ALL SELECT * FROM a WHERE artist_id NOT IN (SELECT artist_id FROM g))
+            SELECT DISTINCT artist_id, trim(genre) AS genre FROM (SELECT artist_id, unnest(genres) AS genre FROM both_)
+            WHERE genre IS NOT NULL AND length(trim(genre)) > 0""",
+    }
+
+
+GOLD = {
+    "gold_track_metadata": """
+        WITH tg AS (SELECT ta.track_id, list_sort(list_distinct(list(g.genre))) AS genres
+                    FROM silver_track_artists ta JOIN silver_artists_genres g USING (artist_id) GROUP BY ta.track_id)
+        SELECT t.track_id, t.track_name, t.album_id, al.album_name, al.album_type, t.artist_id, ar.artist_name,
+               t.artist_ids, al.release_date, al.release_date_precision, t.duration_ms, t.explicit, t.popularity,
+               t.isrc, coalesce(tg.genres, []::VARCHAR[]) AS genres
+        FROM tracks_data t LEFT JOIN silver_album al ON al.album_id = t.album_id
+             LEFT JOIN silver_artists ar ON ar.artist_id = t.artist_id LEFT JOIN tg ON tg.track_id = t.track_id""",
+    "gold_feature_matrix": f"""
+        SELECT m.track_id, m.track_name, m.artist_name, {", ".join(f"f.{c}" for c in FEATURES)}
+        FROM gold_track_metadata m JOIN silver_feature_music f ON f.track_id = m.track_id""",
+}
+WAREHOUSE = {
+    "warehouse_track_dashboard": f"""
+        SELECT m.track_id, m.track_name, m.artist_id, m.artist_name, m.album_id, m.album_name, m.album_type,
+               m.release_date, CAST(year(m.release_date) AS INTEGER) AS release_year,
+               CAST(floor(year(m.release_date) / 10) * 10 AS INTEGER) AS decade,
+               ((m.duration_ms * 100 + 30000) // 60000) / 100.0 AS duration_min, m.explicit, m.popularity,
+               m.genres, array_to_string(m.genres, ', ') AS genres_text, m.genres[1] AS primary_genre,
+               f.track_id IS NOT NULL AS has_features, {", ".join(f"f.{c}" for c in FEATURES)}
+        FROM gold_track_metadata m LEFT JOIN silver_feature_music f ON f.track_id = m.track_id""",
+    "warehouse_track_recommendation": """
+        WITH s AS (SELECT {aggs} FROM gold_feature_matrix)
+        SELECT track_id, track_name, artist_name, {zs} FROM gold_feature_matrix, s""".format(
+        aggs=", ".join(f"avg({c}) AS {c}__mean, stddev_pop({c}) AS {c}__std" for c in FEATURES),
+        zs=", ".join(f"CASE WHEN {c}__std > 0 THEN ({c} - {c}__mean) / {c}__std "
+                     f"WHEN {c} IS NOT NULL THEN 0.0 END AS {c}" for c in FEATURES)),
+}
+
+
+def _write(con: duckdb.DuckDBPyConnection, sql: str, out: Path) -> int:
+    out.mkdir(parents=True, exist_ok=True)
+    con.execute(f"COPY ({sql}) TO '{out}/part-0.parquet' (FORMAT parquet, COMPRESSION zstd)")
+    return con.execute(f"SELECT count(*) FROM read_parquet('{out}/part-0.parquet')").fetchone()[0]
+
+
+def _view(con: duckdb.DuckDBPyConnection, name: str, out: Path) -> None:
+    con.execute(f"CREATE OR REPLACE VIEW {name} AS SELECT * FROM read_parquet('{out}/part-0.parquet')")
+
+
+def build(bronze: Path, out_root: Path, threads: int = 2) -> dict:
+    """Every silver, gold and warehouse table from ``bronze`` into ``out_root/<layer>_layer/<table>``.
+
+    Returns seconds per layer and rows per table. Row counts are read from the written files'
+    footers (metadata only).
+    """
+    con = duckdb.connect()
+    con.execute(f"SET threads = {threads}")
+    con.execute("SET TimeZone = 'UTC'")
+    result: dict = {"seconds": {}, "rows": {}}
+    t0 = time.monotonic()
+    for collection in PAYLOADS:
+        con.execute(_parsed(collection, bronze))
+    silver = silver_sql()
+    order = ("_quarantine", "silver_artists", "silver_album", "tracks_data", "silver_track_artists",
+             "silver_feature_music", "silver_artists_genres")
+    for name in order:
+        out = out_root / ("bronze_layer/_quarantine" if name == "_quarantine" else f"silver_layer/{name}")
+        result["rows"][name] = _write(con, silver[name], out)
+        if name != "_quarantine":
+            _view(con, name, out)
+    for collection in PAYLOADS:
+        con.execute(f"DROP TABLE {collection}_parsed")
+    result["seconds"]["silver"] = round(time.monotonic() - t0, 2)
+    for layer, tables in (("gold", GOLD), ("warehouse", WAREHOUSE)):
+        t0 = time.monotonic()
+        for name, sql in tables.items():
+            out = out_root / f"{layer}_layer/{name}"
+            result["rows"][name] = _write(con, sql, out)
+            _view(con, name, out)
+        result["seconds"][layer] = round(time.monotonic() - t0, 2)
+    con.close()
+    result["seconds"]["total"] = round(sum(result["seconds"].values()), 2)
+    return result
+
+
+def _normalized(path: Path, schema) -> str:
+    """A select over one table's Parquet files with doubles rounded and timestamps as UTC instants."""
+    from pyspark.sql import types as T
+
+    cols = []
+    for f in schema.fields:
+        if isinstance(f.dataType, T.DoubleType):
+            cols.append(f"round({f.name}, 9) AS {f.name}")
+        elif isinstance(f.dataType, T.TimestampType):
+            cols.append(f"CAST({f.name} AS TIMESTAMP) AS {f.name}")
+        else:
+            cols.append(f.name)
+    return f"SELECT {', '.join(cols)} FROM read_parquet('{path}/**/*.parquet')"
+
+
+def compare(spark_root: Path, duck_root: Path, specs) -> dict:
+    """Per table: rows in each build and rows found in only one of them (multiset difference)."""
+    con = duckdb.connect()
+    con.execute("SET TimeZone = 'UTC'")
+    out = {}
+    for spec in specs:
+        a, b = _normalized(spark_root / spec.path, spec.schema), _normalized(duck_root / spec.path, spec.schema)
+        only_spark = con.execute(f"SELECT count(*) FROM ({a} EXCEPT ALL {b})").fetchone()[0]
+        only_duck = con.execute(f"SELECT count(*) FROM ({b} EXCEPT ALL {a})").fetchone()[0]
+        rows = con.execute(f"SELECT (SELECT count(*) FROM ({a})), (SELECT count(*) FROM ({b}))").fetchone()
+        out[spec.name] = {"spark_rows": rows[0], "duckdb_rows": rows[1], "only_in_spark": only_spark,
+                          "only_in_duckdb": only_duck, "identical": only_spark == only_duck == 0}
+    con.close()
+    return out

@@ -1,0 +1,1 @@
+"""HTTP plumbing shared by every fetcher: one retry policy, one connection pool."""

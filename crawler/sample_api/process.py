@@ -1,0 +1,31 @@
+"""The sample API in its own process, for benchmarks and tests that must not share a GIL with it."""
+
+from __future__ import annotations
+
+import re
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+
+
+@contextmanager
+def sample_api_process(artists: int, mode: str, rate_limit: int = 0, rate_window: float = 30.0
+                       ) -> Iterator[dict[str, str]]:
+    """`spotify-pipeline sample-api` in its own process (no GIL shared with the crawler)."""
+    cmd = [sys.executable, "-m", "spotify_pipeline", "sample-api", "--port", "0", "--artists", str(artists),
+           "--mode", mode, "--rate-limit", str(rate_limit), "--rate-window", str(rate_window)]
+    proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True)
+    env: dict[str, str] = {}
+    deadline = time.monotonic() + 60
+    while len(env) < 5 and time.monotonic() < deadline:
+        line = proc.stdout.readline()
+        m = re.match(r"export (\w+)=(.*)", line.strip())
+        if m:
+            env[m.group(1)] = m.group(2)
+    try:
+        yield env
+    finally:
+        proc.terminate()
+        proc.wait(timeout=10)

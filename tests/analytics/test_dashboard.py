@@ -1,0 +1,135 @@
+"""The Streamlit dashboard, started as the stack starts it, driven in headless Chromium.
+
+Screenshots of every view land in ``test-artifacts/screenshots/`` (git-ignored) for a person to look at.
+"""
+
+from __future__ import annotations
+
+import socket
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
+import duckdb
+import pytest
+
+from spotify_pipeline.settings import environment_for, load_settings
+from spotify_pipeline.stack import dashboard
+from spotify_pipeline.stack.service import BASE_PORTS, StackContext
+
+pytestmark = pytest.mark.spark
+ROOT = Path(__file__).resolve().parents[2]
+SHOTS = ROOT / "test-artifacts" / "screenshots"
+CHROMIUM = Path("/usr/bin/chromium")
+CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
+                 "--disable-component-update", "--no-first-run"]
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+@contextmanager
+def running(service, settings, tmp_path: Path, name: str) -> Iterator[StackContext]:
+    """Start a stack service module's command on a free port; stop it afterwards."""
+    offset = free_port() - BASE_PORTS[name]
+    ctx = StackContext(repo=ROOT, cache=tmp_path / "cache", state=tmp_path / "state", logs=tmp_path / "logs",
+                       venv_bin=Path(sys.executable).parent, port_offset=offset, env=environment_for(settings))
+    ctx.logs.mkdir(parents=True, exist_ok=True)
+    log = open(ctx.logs / f"{name}.log", "w")  # noqa: SIM115 - closed below
+    env = {"PATH": f"{ctx.venv_bin}:/usr/bin:/bin", "HOME": str(tmp_path), **service.env(ctx)}
+    proc = subprocess.Popen(service.command(ctx), env=env, cwd=service.cwd(ctx), stdout=log,
+                            stderr=subprocess.STDOUT)
+    try:
+        deadline = time.monotonic() + service.start_timeout_s
+        while not service.ready(ctx):
+            assert proc.poll() is None, (ctx.logs / f"{name}.log").read_text()[-2000:]
+            assert time.monotonic() < deadline, f"{name} not ready in {service.start_timeout_s}s"
+            time.sleep(0.25)  # polling interval of the readiness probe
+        yield ctx
+    finally:
+        proc.terminate()
+        try:
+            proc.wait(timeout=20)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            proc.wait()
+        log.close()
+
+
+@pytest.fixture(scope="module")
+def browser(tmp_path_factory):
+    if not CHROMIUM.exists():  # CI: scripts/bootstrap.sh installs it; be idempotent here as well
+        subprocess.run(["apt-get", "install", "-y", "-qq", "chromium"], check=True, capture_output=True)
+    from playwright.sync_api import sync_playwright
+
+    SHOTS.mkdir(parents=True, exist_ok=True)
+    with sync_playwright() as p:
+        context = p.chromium.launch_persistent_context(
+            str(tmp_path_factory.mktemp("chromium-profile")), executable_path=str(CHROMIUM), headless=True,
+            args=CHROMIUM_ARGS, viewport={"width": 1400, "height": 1000})
+        try:
+            yield context
+        finally:
+            context.close()
+
+
+def lake_sql(settings, sql: str) -> list[tuple]:
+    root = settings.lake_uri.removeprefix("file://")
+    for table in ("warehouse_track_dashboard", "warehouse_track_similar", "warehouse_track_recommendation"):
+        sql = sql.replace(f"{{{table}}}", f"read_parquet('{root}/warehouse_layer/{table}/**/*.parquet')")
+    return duckdb.sql(sql).fetchall()
+
+
+def test_dashboard_views_in_a_browser(demo_lake, browser, tmp_path) -> None:
+    settings = demo_lake
+    n_tracks = lake_sql(settings, "SELECT count(*) FROM {warehouse_track_dashboard}")[0][0]
+    top_artist = lake_sql(settings, "SELECT artist_name FROM {warehouse_track_dashboard} GROUP BY 1 "
+                                    "ORDER BY count(*) DESC, 1 LIMIT 1")[0][0]
+    seed, first_neighbour = lake_sql(settings, """
+        SELECT s.track_id, d.track_name FROM {warehouse_track_similar} s
+        JOIN {warehouse_track_dashboard} d ON d.track_id = s.similar_track_id
+        WHERE s.rank = 1 AND s.track_id = (SELECT min(track_id) FROM {warehouse_track_recommendation})""")[0]
+    with running(dashboard.SERVICE, settings, tmp_path, "dashboard") as ctx:
+        page = browser.new_page()
+        page.goto(dashboard.url(ctx))
+        page.get_by_text("Catalog overview").wait_for(timeout=60_000)
+        metric = page.locator("[data-testid='stMetric']").filter(has_text="Tracks").first
+        assert metric.inner_text().split()[-1].replace(",", "") == str(n_tracks)
+        page.get_by_text("Tracks per release year").first.wait_for(timeout=30_000)
+        page.get_by_text("Audio feature distributions").first.wait_for(timeout=30_000)
+        page.screenshot(path=str(SHOTS / "dashboard-overview.png"), full_page=True)
+
+        page.get_by_role("tab", name="Artists").click()
+        page.get_by_text("Artist explorer").wait_for()
+        assert top_artist in page.locator("[data-testid='stSelectbox']").first.inner_text()
+        page.screenshot(path=str(SHOTS / "dashboard-artists.png"), full_page=True)
+
+        page.get_by_role("tab", name="Similar tracks").click()
+        page.get_by_text("From warehouse_track_similar").wait_for(timeout=30_000)
+        assert seed in page.locator("[data-testid='stSelectbox']").nth(1).inner_text()
+        table = page.locator("[data-testid='stTable']")
+        table.get_by_text(first_neighbour).first.wait_for()
+        assert len(table.locator("tbody tr").all()) == 10
+        page.screenshot(path=str(SHOTS / "dashboard-similar.png"), full_page=True)
+
+        page.get_by_role("tab", name="Clusters").click()
+        page.get_by_text("Track clusters (KMeans)").wait_for(timeout=30_000)
+        assert page.locator(".js-plotly-plot .scatterlayer .point").count() > 0
+        page.screenshot(path=str(SHOTS / "dashboard-clusters.png"), full_page=True)
+
+
+def test_dashboard_on_an_empty_lake_says_what_to_run(browser, tmp_path) -> None:
+    settings = load_settings({"DATA_DIR": str(tmp_path / "empty")})
+    with running(dashboard.SERVICE, settings, tmp_path, "dashboard") as ctx:
+        page = browser.new_page()
+        page.goto(dashboard.url(ctx))
+        page.get_by_text("The lake is not built yet").wait_for(timeout=60_000)
+        alert = page.locator("[data-testid='stAlert']").inner_text()
+        assert "warehouse_track_dashboard is not in the lake yet: run spotify-pipeline demo" in alert
+        page.screenshot(path=str(SHOTS / "dashboard-empty-lake.png"), full_page=True)

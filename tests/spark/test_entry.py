@@ -1,0 +1,47 @@
+"""The single spark-submit entry and the step registry: one way in, layer modules that only transform."""
+
+from __future__ import annotations
+
+import ast
+from pathlib import Path
+
+import pytest
+
+from spark_jobs import submit
+from spark_jobs.schemas import QUARANTINE, TABLES
+from spark_jobs.steps import STEPS, layer_order
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+def test_entry_accepts_every_layer_and_refuses_others(capsys) -> None:
+    for layer in ("silver", "gold", "warehouse", "quality", "catalog"):
+        assert submit.parse_args(["--layer", layer]).layer == layer
+    with pytest.raises(SystemExit) as exc:
+        submit.parse_args(["--layer", "bronze"])
+    assert exc.value.code == 2 and "invalid choice" in capsys.readouterr().err
+
+
+def test_layer_modules_import_neither_the_runner_nor_the_entry() -> None:
+    """No import cycle: layer modules are pure transforms, the runner and the entry import them."""
+    for module in ("silver", "gold", "warehouse"):
+        tree = ast.parse((ROOT / "spark_jobs" / f"{module}.py").read_text())
+        imported = {n.module for n in ast.walk(tree) if isinstance(n, ast.ImportFrom)} | {
+            a.name for n in ast.walk(tree) if isinstance(n, ast.Import) for a in n.names}
+        assert not imported & {"spark_jobs.runner", "spark_jobs.submit", "spark_jobs.steps",
+                               "spotify_pipeline.settings"}, module
+        assert "def main(" not in (ROOT / "spark_jobs" / f"{module}.py").read_text()
+
+
+def test_every_step_writes_known_tables_and_reads_only_earlier_ones() -> None:
+    order = layer_order()
+    assert order[:3] == ("silver", "gold", "warehouse")
+    written: set[str] = set()
+    for step in STEPS:
+        for name in step.inputs:
+            assert TABLES[name].layer == "bronze" or name in written, f"{step.layer} reads {name} before it is built"
+        for name in step.outputs:
+            assert name == QUARANTINE.name or name in TABLES, name
+        written |= set(step.outputs)
+    built = {name for name, spec in TABLES.items() if spec.layer != "bronze"}
+    assert built <= written, built - written  # every lake table has a step

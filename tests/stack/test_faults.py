@@ -1,0 +1,108 @@
+"""Faults on the running stack, each automated: a service killed while a user works, nothing lost.
+
+Each test kills one service of the session stack with SIGKILL through the supervisor (as the OOM killer
+or a crashed host would), checks what the user sees, then brings it back with ``stack up`` and checks
+the same work now succeeds. They reuse the session's one stack and one pipeline run.
+"""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+import time
+
+import pytest
+import requests
+
+from tests.stack.bi import BiClient, JdbcError
+from tests.stack.conftest import REPO, cli
+
+pytestmark = pytest.mark.slow
+
+TABLE = '"hive"."warehouse"."warehouse_track_dashboard"'
+
+
+def _running_queries(port: int, marker: str) -> list[dict]:
+    resp = requests.get(f"http://localhost:{port}/v1/query", headers={"X-Trino-User": "faults"}, timeout=10)
+    resp.raise_for_status()
+    return [q for q in resp.json() if marker in q.get("query", "") and q["state"] in ("PLANNING", "STARTING",
+                                                                                        "RUNNING")]
+
+
+def test_trino_killed_during_a_query_is_one_error_then_the_same_query_answers(stack, bi: BiClient) -> None:
+    rows = int(bi.query(f"SELECT count(*) FROM {TABLE}")["rows"][0][0])
+    marker = f"fault_probe_{int(time.time())}"
+    # Heavy enough to still be running when Trino dies (rows^3 pairs), exact enough to check after.
+    sql = (f'SELECT count(*) AS "{marker}" FROM {TABLE} a CROSS JOIN {TABLE} b CROSS JOIN {TABLE} c')
+    port = stack.ctx.port("trino")
+    client = bi.start_query(sql)
+    try:
+        deadline = time.monotonic() + 120
+        while not _running_queries(port, marker):
+            assert client.poll() is None, f"query ended before the kill: {client.communicate()}"
+            assert time.monotonic() < deadline, "query never showed up as running"
+            time.sleep(0.2)
+        stack.supervisor.kill("trino")
+        killed = time.monotonic()
+        with pytest.raises(JdbcError) as err:
+            BiClient.finish(client, timeout=400)
+        error_after_s = time.monotonic() - killed
+    finally:
+        if client.poll() is None:
+            client.kill()
+    message = str(err.value)
+    assert "\n" not in message.strip() and message  # one line a BI tool can show
+    print(f"client saw after {error_after_s:.0f} s: {message}")
+    started = time.monotonic()
+    stack.supervisor.up(["trino"])
+    restart_s = time.monotonic() - started
+    answer = bi.query(sql)
+    assert int(answer["rows"][0][0]) == rows ** 3
+    print(f"Trino back in {restart_s:.0f} s; the same query answered {rows}^3")
+
+
+def _metastore_tables(stack) -> list[tuple[str, str, int]]:
+    """(database, table, create_time) of every table the metastore holds, read from its PostgreSQL."""
+    import psycopg2
+
+    from spotify_pipeline.stack import hive_metastore
+
+    con = psycopg2.connect(host="127.0.0.1", port=stack.ctx.port("postgres"), dbname=hive_metastore.DATABASE,
+                           user=hive_metastore.USER, password=hive_metastore.PASSWORD)
+    try:
+        with con.cursor() as cur:
+            cur.execute('SELECT d."NAME", t."TBL_NAME", t."CREATE_TIME" FROM "TBLS" t JOIN "DBS" d USING ("DB_ID")')
+            return cur.fetchall()
+    finally:
+        con.close()
+
+
+def test_metastore_killed_during_registration_then_retried_registers_each_table_once(stack, stack_lake) -> None:
+    expected = sorted((db, t) for db, t, _ in _metastore_tables(stack))
+    assert len(expected) >= 16
+    started = int(time.time())
+    register = subprocess.Popen([sys.executable, "-m", "spotify_pipeline.cli", "register"], env=stack_lake, cwd=REPO,
+                                stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    try:
+        deadline = time.monotonic() + 300
+        while not any(created >= started for _, _, created in _metastore_tables(stack)):
+            assert register.poll() is None, f"register ended before any table was re-created: {register.communicate()}"
+            assert time.monotonic() < deadline, "registration never started"
+            time.sleep(0.2)
+        stack.supervisor.kill("hive-metastore")        # mid-way: some tables re-created, others not yet
+        killed_at = time.monotonic()
+        stack.supervisor.up(["hive-metastore"])
+        back_s = time.monotonic() - killed_at
+        out, err = register.communicate(timeout=600)
+    finally:
+        if register.poll() is None:
+            register.kill()
+    first = register.returncode
+    print(f"first attempt: exit {first} ({(err.strip().splitlines() or [''])[-1][:200]}); metastore back in {back_s:.0f} s")
+    if first != 0:
+        # Observed: the first attempt fails (Spark's Hive client gives up on the dead thrift connection);
+        # the retry is the Airflow task's (retries=2 in DEFAULT_ARGS), done here by hand.
+        retry = cli(stack_lake, "register")           # what the Airflow task's retry does
+        assert retry.returncode == 0, retry.stderr[-2000:]
+    after = sorted((db, t) for db, t, _ in _metastore_tables(stack))
+    assert after == expected                            # every table there, each exactly once
