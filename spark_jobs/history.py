@@ -20,14 +20,34 @@ from collections.abc import Mapping
 
 from pyspark.sql import DataFrame, Window
 from pyspark.sql import functions as F
+from pyspark.sql import types as T
 
 from spark_jobs import schemas as S
-from spark_jobs.silver import TS_FORMAT, parse_payload
+from spark_jobs.silver import TS_FORMAT
 
 HISTORY_SILVER = ("silver_artist_snapshots", "silver_track_snapshots", "kworb_rankings", "silver_unavailable")
 # kworb metric -> warehouse_artist_history column
 KWORB_COLUMNS = {"monthly_listeners": "monthly_listeners", "streams_millions": "streams_millions",
                  "daily_streams_millions": "daily_streams_millions"}
+
+
+def parse_payload(bronze: DataFrame, schema: T.StructType, source: str,
+                  key: F.Column | None = None) -> tuple[DataFrame, DataFrame]:
+    """(every parsed fetch with a non-null ``key``, quarantined rows): history keeps all fetches, not the latest."""
+    parsed = bronze.select(
+        "_id", "fetched_at", "run_id", "payload",
+        F.from_json("payload", schema, {"mode": "PERMISSIVE"}).alias("p"),
+        F.get_json_object("payload", "$").isNull().alias("_invalid_json"),
+    ).withColumn("key", key if key is not None else F.col("p.id"))
+    good = (parsed.where(~F.col("_invalid_json") & F.col("key").isNotNull())
+            .withColumn("_payload_hash", F.xxhash64("payload")).drop("_invalid_json", "payload"))
+    bad = parsed.where(F.col("_invalid_json") | F.col("key").isNull()).select(
+        F.lit(source).alias("source"), "_id", "fetched_at",
+        F.when(F.col("_invalid_json"), F.lit("payload is not valid JSON"))
+        .otherwise(F.lit("payload has no id")).alias("reason"),
+        "payload",
+    )
+    return good, bad
 
 
 def _ts(col: str = "fetched_at") -> F.Column:

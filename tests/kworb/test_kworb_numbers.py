@@ -7,15 +7,15 @@ from pathlib import Path
 
 import pytest
 
-from crawler.catalog import generate_catalog
 from crawler.kworb import (
     KworbMarkupError,
     parse_kworb_numbers,
     parse_kworb_page,
     parse_number,
 )
-from crawler.kworb_pages import render_artists_page, render_listeners_page
 from crawler.landing.sqlite import SQLiteLandingStore
+from crawler.sample_api.kworb_pages import render_artists_page, render_listeners_page
+from crawler.sample_api.synthetic_catalog import generate_catalog
 from spotify_pipeline.cli import main
 
 FIXTURES = Path(__file__).parent / "fixtures"

@@ -8,7 +8,6 @@ from itertools import count
 import duckdb
 import pytest
 import requests
-from crawler.catalog import generate_catalog
 
 from crawler.audio_features import make_source
 from crawler.crawl import Crawler, CrawlOptions
@@ -16,6 +15,7 @@ from crawler.kworb import PAGES
 from crawler.kworb_landing import land_kworb_numbers
 from crawler.landing.sqlite import SQLiteLandingStore
 from crawler.sample_api.server import start_sample_api
+from crawler.sample_api.synthetic_catalog import generate_catalog
 from crawler.spotify.client import SpotifyClient
 from lake.export import export_landing
 from lake.fs import open_lake
