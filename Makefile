@@ -16,7 +16,8 @@ install: $(STAMP)
 demo: $(STAMP)
 	$(VENV)/bin/spotify-pipeline demo
 
-test: $(STAMP)
+# The suite runs the real stack: its system packages are installed first when absent.
+test: $(STAMP) stack-prereqs
 	$(PY) -m pytest -q -p no:cacheprovider
 
 test-fast: $(STAMP)

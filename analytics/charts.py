@@ -6,6 +6,7 @@ from __future__ import annotations
 import pandas as pd
 import plotly.express as px
 import plotly.graph_objects as go
+from plotly.subplots import make_subplots
 
 DISTRIBUTED = ("danceability", "energy", "valence", "acousticness", "speechiness", "tempo")
 
@@ -31,20 +32,24 @@ def top_genres(tracks: pd.DataFrame, top: int = 15) -> go.Figure:
 
 
 def feature_distributions(tracks: pd.DataFrame, features: tuple[str, ...] = DISTRIBUTED) -> go.Figure:
+    """One histogram per feature, each with its own bins (tempo runs to ~200, the others 0-1)."""
     with_features = tracks[tracks["has_features"].astype(bool)] if "has_features" in tracks else tracks
-    long = with_features.melt(value_vars=list(features), var_name="feature", value_name="value").dropna()
-    fig = px.histogram(long, x="value", facet_col="feature", facet_col_wrap=3, nbins=30,
-                       title="Audio feature distributions")
-    fig.update_xaxes(matches=None, showticklabels=True)
-    fig.update_yaxes(matches=None)
-    return fig.for_each_annotation(lambda a: a.update(text=a.text.split("=")[-1]))
+    cols = 3
+    fig = make_subplots(rows=-(-len(features) // cols), cols=cols, subplot_titles=list(features))
+    for i, name in enumerate(features):
+        values = with_features[name].dropna().astype(float)
+        fig.add_trace(go.Histogram(x=values, nbinsx=30, name=name, showlegend=False, marker_color="#1f77b4"),
+                      row=i // cols + 1, col=i % cols + 1)
+    return fig.update_layout(title="Audio feature distributions", bargap=0.05)
 
 
-def cluster_scatter(clusters: pd.DataFrame, max_points: int = 20_000) -> go.Figure:
-    """Tracks on the first two principal axes, coloured by KMeans cluster (sampled above max_points)."""
+def cluster_scatter(clusters: pd.DataFrame, max_points: int = 5_000) -> go.Figure:
+    """Tracks on the first two principal axes, coloured by KMeans cluster (sampled above max_points).
+
+    SVG, not WebGL: it draws without a GPU (headless browsers, some remote desktops) and in the report."""
     shown = clusters.sample(max_points, random_state=0) if len(clusters) > max_points else clusters
     shown = shown.assign(cluster=shown["cluster_id"].astype(str))
     fig = px.scatter(shown.sort_values("cluster_id"), x="pca_x", y="pca_y", color="cluster",
                      hover_data=["track_name", "artist_name", "primary_genre"],
-                     title="Track clusters (KMeans) on the first two principal components")
+                     title="Track clusters (KMeans) on the first two principal components", render_mode="svg")
     return fig.update_traces(marker={"size": 5, "opacity": 0.7})

@@ -56,15 +56,16 @@ def overview(tracks: pd.DataFrame) -> None:
     c.metric("Albums", f"{tracks['album_name'].nunique():,}")
     d.metric("With audio features", f"{int(tracks['has_features'].astype(bool).sum()):,}")
     left, right = st.columns(2)
-    left.plotly_chart(charts.releases_per_year(tracks), use_container_width=True)
-    right.plotly_chart(charts.top_genres(tracks), use_container_width=True)
-    st.plotly_chart(charts.feature_distributions(tracks), use_container_width=True)
+    left.plotly_chart(charts.releases_per_year(tracks), width="stretch")
+    right.plotly_chart(charts.top_genres(tracks), width="stretch")
+    st.plotly_chart(charts.feature_distributions(tracks), width="stretch")
 
 
 def artist_explorer(tracks: pd.DataFrame) -> None:
     st.subheader("Artist explorer")
-    by_artist = tracks.groupby("artist_name").size().sort_values(ascending=False)
-    artist = st.selectbox("Artist", by_artist.index.tolist(), key="artist")
+    by_artist = (tracks.groupby("artist_name").size().rename("n").reset_index()
+                 .sort_values(["n", "artist_name"], ascending=[False, True]))  # most tracks first
+    artist = st.selectbox("Artist", by_artist["artist_name"].tolist(), key="artist")
     mine = tracks[tracks["artist_name"] == artist]
     a, b, c = st.columns(3)
     a.metric("Tracks", len(mine))
@@ -77,7 +78,7 @@ def artist_explorer(tracks: pd.DataFrame) -> None:
                             "whole catalog": tracks[list(charts.DISTRIBUTED[:5])].mean()})
     st.bar_chart(profile)
     st.dataframe(mine[["track_name", "album_name", "release_year", "popularity", "duration_min"]]
-                 .sort_values(["release_year", "track_name"]), hide_index=True, use_container_width=True)
+                 .sort_values(["release_year", "track_name"]), hide_index=True, width="stretch")
 
 
 def similar_tracks() -> None:
@@ -119,11 +120,11 @@ def clusters_view() -> None:
     if clusters is None or clusters.empty:
         st.info(f"No clusters yet: run `{data.BUILD_HINT['warehouse_track_clusters']}`.")
         return
-    st.plotly_chart(charts.cluster_scatter(clusters), use_container_width=True)
+    st.plotly_chart(charts.cluster_scatter(clusters), width="stretch")
     sizes = clusters.groupby("cluster_id").agg(tracks=("track_id", "size"),
                                                top_genre=("primary_genre", lambda g: g.mode().iat[0]
                                                           if g.notna().any() else None))
-    st.dataframe(sizes, use_container_width=True)
+    st.dataframe(sizes, width="stretch")
 
 
 def main() -> None:

@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
 import sys
 import uuid
 from collections import Counter
+from collections.abc import Iterator
 from datetime import UTC, datetime
 
 from crawler.artists_file import read_artists_file
@@ -55,7 +57,7 @@ def run(args: argparse.Namespace, settings: Settings) -> int:
         raise PipelineError(f"{args.artists}: no artists to crawl")
     options = crawl_options(settings, args.run_id or new_run_id(), workers=args.workers,
                             mode=getattr(args, "mode", None) or "continue", include_appears_on=args.include_appears_on)
-    with open_store(settings) as store:
+    with open_store(settings) as store, _landing_lost():
         crawler = build_crawler(settings, store, options,
                                 progress=lambda line: print(line, file=sys.stderr, flush=True))
         crawler.client.tokens.token()  # fail fast, one line, when credentials or the token endpoint are wrong
@@ -63,3 +65,15 @@ def run(args: argparse.Namespace, settings: Settings) -> int:
         counts = store.counts()
     print(format_report(report, counts))
     return 1 if report.failed else 0
+
+
+@contextlib.contextmanager
+def _landing_lost() -> Iterator[None]:
+    """The landing server dying mid-crawl is one line, not a traceback; a rerun resumes (upserts, checkpoints)."""
+    from pymongo.errors import ConnectionFailure
+
+    try:
+        yield
+    except ConnectionFailure as exc:
+        raise PipelineError(f"landing store lost mid-crawl ({type(exc).__name__}: {str(exc).split(' (')[0]}); "
+                            "start MongoDB again and rerun the crawl: it resumes where it stopped") from None

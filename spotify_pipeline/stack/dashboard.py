@@ -39,5 +39,5 @@ SERVICE = Service(
     ports=("dashboard",),
     env=lambda ctx: dict(ctx.env),
     cwd=lambda ctx: ctx.repo,
-    start_timeout_s=60.0,
+    start_timeout_s=180.0,
 )

@@ -44,5 +44,5 @@ SERVICE = Service(
     ports=("jupyter",),
     env=lambda ctx: {**ctx.env, "PYTHONPATH": str(ctx.repo)},
     cwd=lambda ctx: ctx.repo / "notebooks",
-    start_timeout_s=90.0,
+    start_timeout_s=180.0,
 )

@@ -7,7 +7,17 @@ supervisor reads this table and nothing else. Order here is only for display; st
 
 from __future__ import annotations
 
-from spotify_pipeline.stack import airflow, ferretdb, hdfs, hive_metastore, postgres, spark, trino
+from spotify_pipeline.stack import (
+    airflow,
+    dashboard,
+    ferretdb,
+    hdfs,
+    hive_metastore,
+    jupyter,
+    postgres,
+    spark,
+    trino,
+)
 from spotify_pipeline.stack.service import Service
 
 SERVICES: tuple[Service, ...] = (
@@ -21,6 +31,8 @@ SERVICES: tuple[Service, ...] = (
     hive_metastore.SERVICE,
     trino.SERVICE,
     *airflow.SERVICES,   # the full profile's and the light profile's variants (same names)
+    jupyter.SERVICE,
+    dashboard.SERVICE,
 )
 
 

@@ -27,7 +27,6 @@ from tests.stack.conftest import api_env
 pytestmark = [pytest.mark.slow, pytest.mark.airflow]
 
 CRAWL, SPOTIFY = "crawl_and_ingest_data_into_mongoDB", "Spotify_DAG"
-WAREHOUSE_TABLES = ("warehouse_track_dashboard", "warehouse_track_recommendation")
 PIPELINE_SERVICES = ("postgres", "mongo", "hdfs-init", "spark-worker", "hive-metastore", "trino")
 ARTISTS = 4   # crawled of the sample API's 8 (kworb's listeners page needs a few artists to list)
 
@@ -96,7 +95,7 @@ def test_both_dags_through_the_rest_api_then_trino_answers(stack, sample_api, tm
         landed = json.loads(landed) if isinstance(landed, str) else landed
         assert landed["tracks_raw"] > 0 and landed["artists_raw"] >= ARTISTS, landed
 
-        run = rest.wait_for_run(SPOTIFY, timeout_s=1500)  # started by the asset the crawl updated
+        run = rest.wait_for_run(SPOTIFY, timeout_s=2400)  # started by the asset the crawl updated
         assert run["run_type"] == "asset_triggered"
         assert run["state"] == "success", rest.failed_tasks(SPOTIFY, run["dag_run_id"])
         assert [r["dag_run_id"] for r in rest.runs(CRAWL)] == [crawl_run]
@@ -104,7 +103,10 @@ def test_both_dags_through_the_rest_api_then_trino_answers(stack, sample_api, tm
         from analytics.query import run_query
 
         trino = stack.pipeline_settings(("TRINO_HOST", "TRINO_PORT", "TRINO_CATALOG"))
-        counts = {t: run_query(trino, f"SELECT count(*) FROM warehouse.{t}")[1][0][0] for t in WAREHOUSE_TABLES}
+        from spark_jobs.schemas import tables_in
+
+        warehouse = [spec.name for spec in tables_in("warehouse")]
+        counts = {t: run_query(trino, f"SELECT count(*) FROM warehouse.{t}")[1][0][0] for t in warehouse}
         # Every landed track reaches the dashboard table (left joins keep tracks without genres/features).
         assert counts["warehouse_track_dashboard"] == landed["tracks_raw"], (counts, landed)
         assert counts["warehouse_track_recommendation"] > 0, counts

@@ -7,6 +7,8 @@ the same work now succeeds. They reuse the session's one stack and one pipeline 
 
 from __future__ import annotations
 
+import json
+import os
 import subprocess
 import sys
 import time
@@ -106,3 +108,49 @@ def test_metastore_killed_during_registration_then_retried_registers_each_table_
         assert retry.returncode == 0, retry.stderr[-2000:]
     after = sorted((db, t) for db, t, _ in _metastore_tables(stack))
     assert after == expected                            # every table there, each exactly once
+
+
+def _landing_counts(env: dict[str, str]) -> dict[str, int]:
+    proc = cli(env, "landing-stats")
+    assert proc.returncode == 0, proc.stderr[-2000:]
+    return json.loads(proc.stdout)
+
+
+def test_ferretdb_killed_during_a_crawl_then_a_rerun_lands_what_an_uninterrupted_crawl_lands(stack, tmp_path) -> None:
+    from crawler.sample_api.server import start_sample_api
+    from tests.stack.conftest import STACK_ARTISTS, api_env
+
+    stack.up("mongo")
+    # Slow answers (30 % take 0.3 s) keep the crawl running long enough to be interrupted.
+    with start_sample_api(n_artists=STACK_ARTISTS, seed=11, slow_rate=0.3, slow_seconds=0.3) as api:
+        base = {**os.environ, **api_env(api)}
+        artists = tmp_path / "artists.txt"
+        reference_env = {**base, "DATA_DIR": str(tmp_path / "ref")}           # embedded SQLite landing
+        for step in (("kworb", "--out", str(artists), "--limit", str(STACK_ARTISTS)), ("crawl", "--artists", str(artists))):
+            proc = cli(reference_env, *step)
+            assert proc.returncode == 0, proc.stderr[-2000:]
+        expected = _landing_counts(reference_env)
+
+        env = {**base, "DATA_DIR": str(tmp_path / "stack"), "MONGO_URI": stack.env["MONGO_URI"],
+               "MONGO_DB": f"faults_{int(time.time())}"}
+        crawl = subprocess.Popen([sys.executable, "-m", "spotify_pipeline.cli", "crawl", "--artists", str(artists)],
+                                 env=env, cwd=REPO, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+        try:
+            deadline = time.monotonic() + 300
+            while _landing_counts(env).get("tracks_raw", 0) == 0:
+                assert crawl.poll() is None, f"crawl ended before any track landed: {crawl.communicate()}"
+                assert time.monotonic() < deadline, "no track landed"
+                time.sleep(0.2)
+            assert crawl.poll() is None, "crawl finished before the kill"
+            stack.supervisor.kill("mongo")
+            out, err = crawl.communicate(timeout=600)
+        finally:
+            if crawl.poll() is None:
+                crawl.kill()
+        last = (err.strip().splitlines() or [""])[-1]
+        print(f"crawl with FerretDB killed: exit {crawl.returncode}: {last[:300]}")
+        assert crawl.returncode == 1 and "Traceback" not in err, err[-2000:]     # one line, no traceback
+        stack.supervisor.up(["mongo"])
+        rerun = cli(env, "crawl", "--artists", str(artists))
+        assert rerun.returncode == 0, rerun.stderr[-2000:]
+        assert _landing_counts(env) == expected                                  # nothing missing, no duplicate
