@@ -24,10 +24,11 @@ from spotify_pipeline.vocabulary import COLLECTIONS
 LAKE_TABLES: dict[str, tuple[str, ...]] = {
     "bronze": COLLECTIONS,
     "silver": ("silver_artists", "silver_album", "tracks_data", "silver_track_artists", "silver_feature_music",
-               "silver_artists_genres"),
+               "silver_artists_genres", "silver_artist_snapshots", "silver_track_snapshots", "kworb_rankings",
+               "silver_unavailable"),
     "gold": ("gold_track_metadata", "gold_feature_matrix"),
     "warehouse": ("warehouse_track_dashboard", "warehouse_track_recommendation", "warehouse_track_similar",
-                  "warehouse_track_clusters"),
+                  "warehouse_track_clusters", "warehouse_artist_history"),
 }
 
 

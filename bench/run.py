@@ -24,6 +24,7 @@ MODULES: dict[str, str] = {
     "trino": "bench.trino_bench",
     "stack": "bench.stack_bench",
     "similar": "bench.similar_bench",
+    "refresh": "bench.refresh_bench",
 }
 
 

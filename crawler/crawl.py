@@ -75,6 +75,8 @@ class CrawlOptions:
     include_appears_on: bool = False
     ttl_hours: float | None = None
     chunk_size: int = 100
+    # A refresh lands few albums per artist: bigger chunks keep its album/track batches full.
+    refresh_chunk_size: int = 1000
     clock: Callable[[], str] = utc_now_iso  # ``fetched_at`` of landed documents
 
     def __post_init__(self) -> None:
@@ -324,7 +326,7 @@ class Crawler:
                 # keeps the workers (and the rate budget) busy. Albums shared between chunks are
                 # claimed once (self._claimed), so nothing is fetched twice. A fatal error stops
                 # the chunks not yet started instead of letting them all run first.
-                size = self.opt.chunk_size
+                size = self.opt.refresh_chunk_size if self.opt.mode == "refresh" else self.opt.chunk_size
                 chunks = ThreadPoolExecutor(max_workers=CHUNKS_IN_FLIGHT, thread_name_prefix="chunk")
                 try:
                     list(chunks.map(lambda at: self._chunk(pool, ids[at:at + size]), range(0, len(ids), size)))

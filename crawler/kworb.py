@@ -4,6 +4,11 @@ Parsing is pure and strict about structure: the page must hold a ``table.addpos`
 whose header names "Artist") with artist links; anything else raises :class:`KworbMarkupError`
 naming the page and what is missing, so markup drift never silently yields an empty list.
 Fetching decodes bytes as UTF-8 whatever the HTTP header says (kworb names no charset).
+
+:func:`parse_kworb_numbers` reads the numbers beside the names (streams and daily streams on
+``artists.html``; monthly listeners, daily trend, peak on ``listeners.html``), finding columns by
+their header text. A row whose numbers do not parse, or a page whose number columns are gone,
+becomes a :class:`KworbReject` with its reason; the names never depend on the numbers.
 """
 
 from __future__ import annotations
@@ -57,18 +62,19 @@ def _find_table(soup: BeautifulSoup):
     return None
 
 
-def parse_kworb_page(html: str, page_name: str) -> list[KworbArtist]:
-    """Artists of one kworb page in page order; raises KworbMarkupError on markup drift."""
+def _linked_rows(html: str, page_name: str) -> tuple[list[str], list[tuple[object, KworbArtist]]]:
+    """(normalized header texts, [(row, artist)]) of the ranking table; KworbMarkupError on drift."""
     if not html or not html.strip():
         raise KworbMarkupError(f"{page_name}: empty page")
     soup = BeautifulSoup(html, "html.parser")
     table = _find_table(soup)
     if table is None:
         raise KworbMarkupError(f"{page_name}: no ranking table (expected <table class=\"addpos sortable\">)")
+    headers = [" ".join(th.get_text().split()).lower() for th in table.find_all("th")]
     rows = [tr for tr in table.find_all("tr") if tr.find("td") is not None]
     if not rows:
         raise KworbMarkupError(f"{page_name}: ranking table has no data rows")
-    artists: list[KworbArtist] = []
+    linked: list[tuple[object, KworbArtist]] = []
     unlinked = 0
     for tr in rows:
         link = None
@@ -84,12 +90,94 @@ def parse_kworb_page(html: str, page_name: str) -> list[KworbArtist]:
         if not name:
             unlinked += 1
             continue
-        artists.append(KworbArtist(name, link[1], page_name, len(artists) + 1))
-    if not artists:
+        linked.append((tr, KworbArtist(name, link[1], page_name, len(linked) + 1)))
+    if not linked:
         raise KworbMarkupError(f"{page_name}: {len(rows)} rows but no artist links (artist/<id>_songs.html)")
     if unlinked:
         log.warning("%s: %d of %d rows had no artist link and were skipped", page_name, unlinked, len(rows))
-    return artists
+    return headers, linked
+
+
+def parse_kworb_page(html: str, page_name: str) -> list[KworbArtist]:
+    """Artists of one kworb page in page order; raises KworbMarkupError on markup drift."""
+    return [artist for _, artist in _linked_rows(html, page_name)[1]]
+
+
+# Header text (lower case) -> metric name, per page. Streams columns of artists.html are in millions.
+METRIC_COLUMNS: dict[str, dict[str, str]] = {
+    "artists.html": {"streams": "streams_millions", "daily": "daily_streams_millions"},
+    "listeners.html": {"listeners": "monthly_listeners", "daily trend": "daily_listeners_trend",
+                       "peak": "peak_rank", "pklisteners": "peak_listeners"},
+}
+_NUMBER = re.compile(r"^[+-]?(?:\d{1,3}(?:,\d{3})+|\d+)(?:\.\d+)?$")
+
+
+@dataclass(frozen=True)
+class KworbRanking:
+    """One artist's numbers on one page; a metric whose cell is empty is None."""
+
+    page: str
+    artist_id: str
+    name: str
+    rank: int  # 1-based position on the page
+    metrics: dict[str, float | None]
+
+
+@dataclass(frozen=True)
+class KworbReject:
+    page: str
+    artist_id: str
+    name: str
+    rank: int
+    reason: str
+    cells: dict[str, str]
+
+
+def parse_number(text: str) -> float | None:
+    """'1,234,567' -> 1234567.0, '+1,002' -> 1002.0, '68.581' -> 68.581, '' / '-' / '—' -> None.
+
+    Anything else raises ValueError: a reformatted column must not turn into wrong numbers.
+    """
+    cleaned = text.strip().replace("\u00a0", "").replace(" ", "")
+    if cleaned in ("", "-", "\u2013", "\u2014", "n/a", "N/A"):
+        return None
+    if not _NUMBER.match(cleaned):
+        raise ValueError(f"not a number: {text.strip()!r}")
+    return float(cleaned.replace(",", ""))
+
+
+def parse_kworb_numbers(html: str, page: str) -> tuple[list[KworbRanking], list[KworbReject]]:
+    """Numbers of every linked row of ``page`` (one of PAGES); rows that do not parse are rejected.
+
+    Raises KworbMarkupError only where :func:`parse_kworb_page` would (no table, no links).
+    """
+    headers, linked = _linked_rows(html, page)
+    wanted = METRIC_COLUMNS[page]
+    columns = {metric: headers.index(header) for header, metric in wanted.items() if header in headers}
+    missing = sorted(h for h, m in wanted.items() if m not in columns)
+    good: list[KworbRanking] = []
+    rejects: list[KworbReject] = []
+    for tr, artist in linked:
+        tds = tr.find_all("td")
+        cells = {metric: tds[i].get_text() if i < len(tds) else "" for metric, i in columns.items()}
+        reason = None
+        if missing:
+            reason = f"no column {', '.join(repr(h) for h in missing)} in the header"
+        elif len(tds) != len(headers):
+            reason = f"row has {len(tds)} cells, the header {len(headers)}"
+        else:
+            try:
+                metrics = {metric: parse_number(text) for metric, text in cells.items()}
+            except ValueError as exc:
+                reason = str(exc)
+        if reason is not None:
+            rejects.append(KworbReject(page, artist.spotify_id, artist.name, artist.position, reason, cells))
+            continue
+        good.append(KworbRanking(page, artist.spotify_id, artist.name, artist.position, metrics))
+    if rejects:
+        log.warning("%s: numbers of %d of %d rows did not parse (quarantined): %s", page, len(rejects),
+                    len(linked), rejects[0].reason)
+    return good, rejects
 
 
 def merge_rankings(*pages: Iterable[KworbArtist], limit: int | None = None) -> list[ArtistEntry]:

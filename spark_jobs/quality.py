@@ -119,6 +119,29 @@ def check_freshness(df: DataFrame, table: str, max_age: timedelta, now: datetime
                        f"<= {max_age.total_seconds() / 3600:.0f} h")
 
 
+def check_history_dates(t: dict[str, DataFrame]) -> list[CheckResult]:
+    """Every (artist, date) fetched into bronze has its snapshot row, every kworb row its rankings:
+    a rerun that replaced a date's rows must not have dropped any (one row per key and date is the
+    primary-key check of these tables)."""
+    from spark_jobs.silver import TS_FORMAT
+
+    day = F.to_date(F.try_to_timestamp(F.col("fetched_at"), F.lit(TS_FORMAT)))
+    fetched = (t["artists_raw"].select(F.concat_ws("|", F.get_json_object("payload", "$.id"),
+                                                   day.cast("string")).alias("k"))
+               .where(F.get_json_object("payload", "$.id").isNotNull()).distinct())
+    snapshots = t["silver_artist_snapshots"].select(
+        F.concat_ws("|", "artist_id", F.col("snapshot_date").cast("string")).alias("k"))
+    scraped = (t["kworb_raw"]
+               .where(F.get_json_object("payload", "$.error").isNull()
+                      & (F.get_json_object("payload", "$.metrics") != "{}"))
+               .select(F.concat_ws("|", F.get_json_object("payload", "$.scrape_date"),
+                                   F.get_json_object("payload", "$.artist_id")).alias("k")).distinct())
+    ranked = t["kworb_rankings"].select(
+        F.concat_ws("|", F.col("scrape_date").cast("string"), "artist_id").alias("k"))
+    return [check_no_lost_ids(fetched, "k", snapshots, "k", "history_dates", "silver_artist_snapshots"),
+            check_no_lost_ids(scraped, "k", ranked, "k", "history_dates", "kworb_rankings")]
+
+
 def read_landing_counts(spark: SparkSession, settings: Settings) -> dict[str, int] | None:
     """Landing document counts recorded by the last export, read from the lake (file:// or hdfs://)."""
     path = lake_path(settings, LANDING_COUNTS)
@@ -177,6 +200,7 @@ def run_checks(spark: SparkSession, settings: Settings, max_age: timedelta = tim
     results.append(check_equal_counts("row_count", "gold_track_metadata", t["gold_track_metadata"].count(),
                                       t["tracks_data"].count(), "rows (tracks_data rows)"))
     results += check_feature_ranges(t["silver_feature_music"], "silver_feature_music")
+    results += check_history_dates(t)
     now = datetime.now(UTC)
     for name in ("silver_artists", "tracks_data"):
         results.append(check_freshness(t[name], name, max_age, now))

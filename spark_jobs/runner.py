@@ -17,7 +17,7 @@ from pyspark import StorageLevel
 from pyspark.sql import DataFrame, Observation, SparkSession
 from pyspark.sql import functions as F
 
-from spark_jobs.schemas import QUARANTINE, TABLES, TableSpec
+from spark_jobs.schemas import HISTORY_QUARANTINE, QUARANTINE, TABLES, TableSpec
 from spark_jobs.session import SparkIO, lake_path, path_exists, read_table, write_table
 from spark_jobs.steps import Step, layer_order, steps_of
 from spotify_pipeline.errors import PipelineError
@@ -27,7 +27,7 @@ log = logging.getLogger(__name__)
 
 
 def spec_of(name: str) -> TableSpec:
-    return QUARANTINE if name == QUARANTINE.name else TABLES[name]
+    return {QUARANTINE.name: QUARANTINE, HISTORY_QUARANTINE.name: HISTORY_QUARANTINE}.get(name) or TABLES[name]
 
 
 def write_counted(df: DataFrame, settings: Settings, spec: TableSpec) -> int:

@@ -58,6 +58,11 @@ TRACK_PAYLOAD = _s(
 )
 FEATURES_PAYLOAD = T.StructType([T.StructField("id", STR), *_feature_fields(), T.StructField("duration_ms", LONG)])
 GENRES_PAYLOAD = _s(("id", STR), ("artist_id", STR), ("genres", STR_ARRAY))
+KWORB_PAYLOAD = _s(
+    ("scrape_date", STR), ("page", STR), ("artist_id", STR), ("artist_name", STR), ("rank", INT),
+    ("metrics", T.MapType(STR, DBL)), ("error", STR),
+)
+UNAVAILABLE_PAYLOAD = _s(("type", STR), ("id", STR), ("status", INT), ("detected_at", STR))
 
 # ---------------------------------------------------------------- lake tables
 BRONZE_SCHEMA = _s(("_id", STR), ("fetched_at", STR), ("run_id", STR), ("payload", STR))
@@ -101,6 +106,23 @@ WAREHOUSE_TRACK_DASHBOARD = T.StructType([
     T.StructField("popularity", INT), T.StructField("genres", STR_ARRAY), T.StructField("genres_text", STR),
     T.StructField("primary_genre", STR), T.StructField("has_features", BOOL), *_feature_fields(),
 ])
+# History (issue 14, spark_jobs/history.py): one row per key and date.
+SILVER_ARTIST_SNAPSHOTS = _s(
+    ("artist_id", STR), ("snapshot_date", DATE), ("artist_name", STR), ("followers", LONG), ("popularity", INT),
+    ("fetched_at", TS),
+)
+SILVER_TRACK_SNAPSHOTS = _s(("track_id", STR), ("snapshot_date", DATE), ("popularity", INT), ("fetched_at", TS))
+KWORB_RANKINGS = _s(
+    ("scrape_date", DATE), ("artist_id", STR), ("artist_name", STR), ("page", STR), ("rank", INT), ("metric", STR),
+    ("value", DBL),
+)
+SILVER_UNAVAILABLE = _s(("entity_type", STR), ("entity_id", STR), ("unavailable_since", DATE),
+                        ("last_detected_at", TS))
+WAREHOUSE_ARTIST_HISTORY = _s(
+    ("artist_id", STR), ("snapshot_date", DATE), ("artist_name", STR), ("popularity", INT), ("followers", LONG),
+    ("monthly_listeners", LONG), ("streams_millions", DBL), ("daily_streams_millions", DBL),
+    ("listeners_rank", INT), ("streams_rank", INT),
+)
 WAREHOUSE_TRACK_RECOMMENDATION = T.StructType([
     T.StructField("track_id", STR), T.StructField("track_name", STR), T.StructField("artist_name", STR),
     *[T.StructField(c, DBL) for c in FEATURE_COLUMNS],
@@ -130,6 +152,7 @@ class TableSpec:
 
 
 BRONZE_COLLECTIONS = COLLECTIONS  # one bronze table per landing collection
+HISTORY_BRONZE = ("kworb_raw", "unavailable_raw")  # read by the history job (spark_jobs/history.py)
 
 _SPECS = [
     *[TableSpec(c, "bronze", f"bronze_layer/{c}", BRONZE_SCHEMA, (), f"landing collection {c}, raw JSON")
@@ -152,6 +175,17 @@ _SPECS = [
               "tracks that have audio features, with names"),
     TableSpec("warehouse_track_dashboard", "warehouse", "warehouse_layer/warehouse_track_dashboard",
               WAREHOUSE_TRACK_DASHBOARD, ("track_id",), "flat BI table, one row per track"),
+    TableSpec("silver_artist_snapshots", "silver", "silver_layer/silver_artist_snapshots", SILVER_ARTIST_SNAPSHOTS,
+              ("artist_id", "snapshot_date"), "artist popularity and followers per refresh date"),
+    TableSpec("silver_track_snapshots", "silver", "silver_layer/silver_track_snapshots", SILVER_TRACK_SNAPSHOTS,
+              ("track_id", "snapshot_date"), "track popularity per fetch date (extended-mode apps)"),
+    TableSpec("kworb_rankings", "silver", "silver_layer/kworb_rankings", KWORB_RANKINGS,
+              ("scrape_date", "artist_id", "metric"), "kworb numbers per scrape date, artist and metric"),
+    TableSpec("silver_unavailable", "silver", "silver_layer/silver_unavailable", SILVER_UNAVAILABLE,
+              ("entity_type", "entity_id"), "artists and albums answering 404 on refresh, since when"),
+    TableSpec("warehouse_artist_history", "warehouse", "warehouse_layer/warehouse_artist_history",
+              WAREHOUSE_ARTIST_HISTORY, ("artist_id", "snapshot_date"),
+              "per artist and date: popularity, followers and kworb numbers"),
     TableSpec("warehouse_track_recommendation", "warehouse", "warehouse_layer/warehouse_track_recommendation",
               WAREHOUSE_TRACK_RECOMMENDATION, ("track_id",), "z-scored audio features per track"),
     TableSpec("warehouse_track_similar", "warehouse", "warehouse_layer/warehouse_track_similar",
@@ -164,6 +198,9 @@ TABLES: dict[str, TableSpec] = {spec.name: spec for spec in _SPECS}
 # Rows of bronze that failed to parse: written by the silver job, read by the checks; not a catalog table.
 QUARANTINE = TableSpec("_quarantine", "bronze", "bronze_layer/_quarantine", QUARANTINE_SCHEMA, (),
                        "bronze rows that failed to parse, with the reason")
+# kworb rows whose numbers did not parse (and unreadable unavailable_raw rows): written by the history step.
+HISTORY_QUARANTINE = TableSpec("_quarantine_history", "bronze", "bronze_layer/_quarantine_history",
+                               QUARANTINE_SCHEMA, (), "history rows that failed to parse, with the reason")
 LAYERS = ("bronze", "silver", "gold", "warehouse")
 
 

@@ -14,8 +14,8 @@ from dataclasses import dataclass
 
 from pyspark.sql import DataFrame
 
-from spark_jobs import gold, silver, similar, warehouse
-from spark_jobs.schemas import BRONZE_COLLECTIONS, Persist
+from spark_jobs import gold, history, silver, similar, warehouse
+from spark_jobs.schemas import BRONZE_COLLECTIONS, HISTORY_BRONZE, Persist
 
 
 @dataclass(frozen=True)
@@ -30,10 +30,14 @@ STEPS: list[Step] = [
     Step("silver", BRONZE_COLLECTIONS,
          ("_quarantine", "silver_artists", "silver_album", "tracks_data", "silver_track_artists",
           "silver_feature_music", "silver_artists_genres"), silver.build_silver),
+    Step("silver", ("artists_raw", "tracks_raw", *HISTORY_BRONZE),
+         ("_quarantine_history", *history.HISTORY_SILVER), history.build_history_step),
     Step("gold", ("tracks_data", "silver_album", "silver_artists", "silver_track_artists", "silver_artists_genres",
                   "silver_feature_music"), ("gold_track_metadata", "gold_feature_matrix"), gold.build_gold),
     Step("warehouse", ("gold_track_metadata", "gold_feature_matrix", "silver_feature_music"),
          ("warehouse_track_dashboard", "warehouse_track_recommendation"), warehouse.build_warehouse),
+    Step("warehouse", ("silver_artist_snapshots", "kworb_rankings"), ("warehouse_artist_history",),
+         history.build_warehouse_history),
     Step("similar", ("warehouse_track_recommendation", "gold_track_metadata"),
          ("warehouse_track_clusters", "warehouse_track_similar"), similar.build_similar),
 ]

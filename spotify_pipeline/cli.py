@@ -47,6 +47,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--html", type=Path, action="append", default=[],
                    help="saved kworb page instead of fetching (repeatable)")
     p.add_argument("--limit", type=_positive_int, help="keep the first N artists")
+    p.add_argument("--date", help="scrape date of the numbers landed in kworb_raw (YYYY-MM-DD, default today)")
+    p.add_argument("--no-numbers", action="store_true", help="only write artists.txt, land no kworb numbers")
     p.set_defaults(handler="crawler.kworb_command:run")
 
     p = sub.add_parser("crawl", help="crawl the Spotify API into the landing zone (resumable; default: "

@@ -22,14 +22,22 @@ def scrape_kworb(artists_file: str | None, limit: int | None, settings: Settings
     """kworb -> artists.txt under DATA_DIR, unless a prepared artists file is given."""
     from crawler.artists_file import write_artists_file
     from crawler.kworb import PAGES, fetch_page, merge_rankings, parse_kworb_page
+    from crawler.kworb_command import scrape_date
+    from crawler.kworb_landing import land_kworb_numbers
+    from crawler.landing import open_store
 
     if artists_file:
         return artists_file
     settings = settings or get_settings()
-    pages = [parse_kworb_page(fetch_page(settings.kworb_base_url, name), name) for name in PAGES]
+    html = {name: fetch_page(settings.kworb_base_url, name) for name in PAGES}
+    pages = [parse_kworb_page(html[name], name) for name in PAGES]
     out = settings.data_dir / "artists.txt"
     count = write_artists_file(out, merge_rankings(*pages, limit=limit))
     log.info("kworb: %d artists -> %s", count, out)
+    date = scrape_date(None)
+    with open_store(settings) as store:
+        landed = land_kworb_numbers(store, {name: [h] for name, h in html.items()}, date, f"kworb-{date}")
+    log.info("kworb numbers for %s: %d rows landed, %d quarantined", date, landed.rows, landed.rejected)
     return str(out)
 
 

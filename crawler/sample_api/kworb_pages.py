@@ -4,7 +4,9 @@ The markup copies what the real pages looked like in January 2025: one
 ``<table class="addpos sortable">``, no rank cell (kworb adds it with JavaScript), absolute links
 on ``artists.html`` (``/spotify/artist/<id>_songs.html``), relative links on ``listeners.html``
 (``artist/<id>_songs.html``), a few links without ``_songs``, and names with ``&`` and ``'``
-left unescaped as the site does. Numbers are plausible and derived from the rank only.
+left unescaped as the site does. Numbers are plausible and derived from the rank only (so
+they move when an evolved catalog reorders the ranking), with thousands separators and, like the
+real pages for new entries, an occasional empty cell.
 """
 
 from __future__ import annotations
@@ -58,7 +60,8 @@ def render_artists_page(rows: Sequence[tuple[str, str]]) -> str:
         solo = lead * 0.7
         out.append(
             f'<tr><td class="text"><div><a href="{_link("/spotify/", spotify_id, rank)}">{_name(name)}</a>'
-            f"</div></td><td>{streams:,.0f}</td><td>{streams / 2400:,.3f}</td><td>{lead:,.0f}</td>"
+            f"</div></td><td>{streams:,.0f}</td><td>{'' if rank % 23 == 22 else f'{streams / 2400:,.3f}'}</td>"
+            f"<td>{lead:,.0f}</td>"
             f"<td>{solo:,.0f}</td><td>{streams - lead:,.0f}</td></tr>\n"
         )
     out.append(_TAIL)
@@ -75,7 +78,7 @@ def render_listeners_page(rows: Sequence[tuple[str, str]]) -> str:
         trend = (rank * 7919) % 400_000 - 200_000
         out.append(
             f'<tr><td class="text"><div><a href="{_link("", spotify_id, rank)}">{_name(name)}</a></div></td>'
-            f"<td>{listeners:,}</td><td>{trend:+,}</td><td>{max(1, rank // 3)}</td>"
+            f"<td>{listeners:,}</td><td>{'' if rank % 29 == 28 else f'{trend:+,}'}</td><td>{max(1, rank // 3)}</td>"
             f"<td>{int(listeners * 1.2):,}</td></tr>\n"
         )
     out.append(_TAIL)

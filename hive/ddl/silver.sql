@@ -89,3 +89,48 @@ CREATE EXTERNAL TABLE IF NOT EXISTS silver.silver_artists_genres (
 COMMENT 'one row per artist and genre'
 STORED AS PARQUET
 LOCATION 'hdfs://namenode:8020/silver_layer/silver_artists_genres';
+
+CREATE EXTERNAL TABLE IF NOT EXISTS silver.silver_artist_snapshots (
+  `artist_id` STRING,
+  `snapshot_date` DATE,
+  `artist_name` STRING,
+  `followers` BIGINT,
+  `popularity` INT,
+  `fetched_at` TIMESTAMP
+)
+COMMENT 'artist popularity and followers per refresh date'
+STORED AS PARQUET
+LOCATION 'hdfs://namenode:8020/silver_layer/silver_artist_snapshots';
+
+CREATE EXTERNAL TABLE IF NOT EXISTS silver.silver_track_snapshots (
+  `track_id` STRING,
+  `snapshot_date` DATE,
+  `popularity` INT,
+  `fetched_at` TIMESTAMP
+)
+COMMENT 'track popularity per fetch date (extended-mode apps)'
+STORED AS PARQUET
+LOCATION 'hdfs://namenode:8020/silver_layer/silver_track_snapshots';
+
+CREATE EXTERNAL TABLE IF NOT EXISTS silver.kworb_rankings (
+  `scrape_date` DATE,
+  `artist_id` STRING,
+  `artist_name` STRING,
+  `page` STRING,
+  `rank` INT,
+  `metric` STRING,
+  `value` DOUBLE
+)
+COMMENT 'kworb numbers per scrape date, artist and metric'
+STORED AS PARQUET
+LOCATION 'hdfs://namenode:8020/silver_layer/kworb_rankings';
+
+CREATE EXTERNAL TABLE IF NOT EXISTS silver.silver_unavailable (
+  `entity_type` STRING,
+  `entity_id` STRING,
+  `unavailable_since` DATE,
+  `last_detected_at` TIMESTAMP
+)
+COMMENT 'artists and albums answering 404 on refresh, since when'
+STORED AS PARQUET
+LOCATION 'hdfs://namenode:8020/silver_layer/silver_unavailable';

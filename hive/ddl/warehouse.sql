@@ -37,6 +37,22 @@ COMMENT 'flat BI table, one row per track'
 STORED AS PARQUET
 LOCATION 'hdfs://namenode:8020/warehouse_layer/warehouse_track_dashboard';
 
+CREATE EXTERNAL TABLE IF NOT EXISTS warehouse.warehouse_artist_history (
+  `artist_id` STRING,
+  `snapshot_date` DATE,
+  `artist_name` STRING,
+  `popularity` INT,
+  `followers` BIGINT,
+  `monthly_listeners` BIGINT,
+  `streams_millions` DOUBLE,
+  `daily_streams_millions` DOUBLE,
+  `listeners_rank` INT,
+  `streams_rank` INT
+)
+COMMENT 'per artist and date: popularity, followers and kworb numbers'
+STORED AS PARQUET
+LOCATION 'hdfs://namenode:8020/warehouse_layer/warehouse_artist_history';
+
 CREATE EXTERNAL TABLE IF NOT EXISTS warehouse.warehouse_track_recommendation (
   `track_id` STRING,
   `track_name` STRING,

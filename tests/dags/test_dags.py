@@ -49,6 +49,8 @@ for dag_id in bag.dag_ids:
         "retries": sorted({{t.retries for t in dag.tasks}}),
         "catchup": dag.catchup,
         "tags": sorted(dag.tags),
+        "params": {{k: dag.params[k] for k in dag.params.keys()}},
+        "param_enums": {{k: dag.params.get_param(k).schema.get("enum") for k in dag.params.keys()}},
     }}
     spark = [t for t in dag.tasks if t.task_type == "SparkSubmitOperator"]
     out[dag_id]["spark_args"] = {{t.task_id: list(t.application_args) for t in spark}}
@@ -80,6 +82,14 @@ def test_crawl_dag_graph_and_asset(dagbag) -> None:
                               ["scrape_kworb", "plan_shards"]]
     assert [o.rstrip("/") for o in crawl["outlets"]] == ["spotify://landing_zone"]
     assert crawl["catchup"] is False and crawl["retries"] == [2]
+
+
+def test_crawl_dag_mode_param_matches_the_crawl_modes(dagbag) -> None:
+    from crawler.crawl import MODES
+
+    crawl = dagbag["crawl_and_ingest_data_into_mongoDB"]
+    assert crawl["params"]["mode"] == "refresh"  # a scheduled run is the weekly incremental refresh
+    assert crawl["param_enums"]["mode"] == list(MODES)
 
 
 def test_spotify_dag_graph_is_scheduled_on_the_asset(dagbag) -> None:

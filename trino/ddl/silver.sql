@@ -101,3 +101,56 @@ WITH (
   external_location = 'hdfs://namenode:8020/silver_layer/silver_artists_genres',
   format = 'PARQUET'
 );
+
+CREATE TABLE IF NOT EXISTS hive.silver.silver_artist_snapshots (
+  "artist_id" varchar,
+  "snapshot_date" date,
+  "artist_name" varchar,
+  "followers" bigint,
+  "popularity" integer,
+  "fetched_at" timestamp(3)
+)
+COMMENT 'artist popularity and followers per refresh date'
+WITH (
+  external_location = 'hdfs://namenode:8020/silver_layer/silver_artist_snapshots',
+  format = 'PARQUET'
+);
+
+CREATE TABLE IF NOT EXISTS hive.silver.silver_track_snapshots (
+  "track_id" varchar,
+  "snapshot_date" date,
+  "popularity" integer,
+  "fetched_at" timestamp(3)
+)
+COMMENT 'track popularity per fetch date (extended-mode apps)'
+WITH (
+  external_location = 'hdfs://namenode:8020/silver_layer/silver_track_snapshots',
+  format = 'PARQUET'
+);
+
+CREATE TABLE IF NOT EXISTS hive.silver.kworb_rankings (
+  "scrape_date" date,
+  "artist_id" varchar,
+  "artist_name" varchar,
+  "page" varchar,
+  "rank" integer,
+  "metric" varchar,
+  "value" double
+)
+COMMENT 'kworb numbers per scrape date, artist and metric'
+WITH (
+  external_location = 'hdfs://namenode:8020/silver_layer/kworb_rankings',
+  format = 'PARQUET'
+);
+
+CREATE TABLE IF NOT EXISTS hive.silver.silver_unavailable (
+  "entity_type" varchar,
+  "entity_id" varchar,
+  "unavailable_since" date,
+  "last_detected_at" timestamp(3)
+)
+COMMENT 'artists and albums answering 404 on refresh, since when'
+WITH (
+  external_location = 'hdfs://namenode:8020/silver_layer/silver_unavailable',
+  format = 'PARQUET'
+);

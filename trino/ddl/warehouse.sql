@@ -39,6 +39,24 @@ WITH (
   format = 'PARQUET'
 );
 
+CREATE TABLE IF NOT EXISTS hive.warehouse.warehouse_artist_history (
+  "artist_id" varchar,
+  "snapshot_date" date,
+  "artist_name" varchar,
+  "popularity" integer,
+  "followers" bigint,
+  "monthly_listeners" bigint,
+  "streams_millions" double,
+  "daily_streams_millions" double,
+  "listeners_rank" integer,
+  "streams_rank" integer
+)
+COMMENT 'per artist and date: popularity, followers and kworb numbers'
+WITH (
+  external_location = 'hdfs://namenode:8020/warehouse_layer/warehouse_artist_history',
+  format = 'PARQUET'
+);
+
 CREATE TABLE IF NOT EXISTS hive.warehouse.warehouse_track_recommendation (
   "track_id" varchar,
   "track_name" varchar,
