@@ -170,10 +170,10 @@ ADDRESS_BOOK = {
     ("namenode", 8020): "namenode_rpc", ("namenode", 9870): "namenode_http",
     ("hive-metastore", 9083): "hive_metastore", ("trino", 8080): "trino",
     ("spark-master", 7077): "spark_master", ("spark-master", 8080): "spark_master_ui",
-    ("airflow-apiserver", 8080): "airflow", ("jupyter", 8888): "jupyter",
+    ("airflow-apiserver", 8080): "airflow", ("jupyter", 8888): "jupyter", ("dashboard", 8501): "dashboard",
 }
 COMPOSE_ONLY = {"hive-metastore-init"}   # `make stack` creates the schema in the metastore's own init
-LOCAL_ONLY = {"dashboard"}               # the Streamlit dashboard runs locally only (issue 13)
+LOCAL_ONLY: set[str] = set()
 
 
 def _image_tag(service: str) -> str:
