@@ -131,7 +131,10 @@ def test_register_through_a_real_thrift_metastore(lake, tmp_path) -> None:
             proc = subprocess.run([sys.executable, "-m", "spotify_pipeline", "register"], env=env,
                                   capture_output=True, text=True, timeout=300)
             assert proc.returncode == 0, proc.stderr[-2000:]
-            assert "registered 22 tables" in proc.stdout  # main's 17 + 4 silver history tables + 1 warehouse
+            # 17 silver/gold/warehouse tables + the 6 bronze collections this crawl landed (the five
+            # contract ones and listings_raw; kworb_raw and unavailable_raw stay empty here)
+            assert "registered 23 tables" in proc.stdout, proc.stdout
+            assert "bronze.listings_raw" in proc.stdout and "bronze.unavailable_raw" not in proc.stdout
         probe = (
             "from pyspark.sql import SparkSession\n"
             f"s = SparkSession.builder.master('local[1]').config('spark.hadoop.hive.metastore.uris', '{metastore.uri}')"
