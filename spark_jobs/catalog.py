@@ -2,7 +2,8 @@
 
 Tables are EXTERNAL Parquet tables over the lake paths, created with the same Hive DDL that is
 committed under ``hive/ddl``; re-registering drops and recreates the metadata only (external
-tables: the data stays), so it is idempotent and picks up schema changes.
+tables: the data stays), so it is idempotent and picks up schema changes; a table with no data in
+the lake is dropped from the catalog, so the catalog mirrors the lake.
 """
 
 from __future__ import annotations
@@ -25,10 +26,11 @@ def register_tables(spark: SparkSession, settings: Settings) -> list[str]:
     for layer in LAYERS:
         spark.sql(f"CREATE DATABASE IF NOT EXISTS {layer}")
         for spec in tables_in(layer):
-            if not path_exists(spark, lake_path(settings, spec.path)):
-                log.warning("%s.%s: no data at %s yet, not registered", layer, spec.name, spec.path)
-                continue
+            # The catalog mirrors the lake: a table whose data is gone is dropped, never left dangling.
             spark.sql(f"DROP TABLE IF EXISTS {layer}.{spec.name}")
+            if not path_exists(spark, lake_path(settings, spec.path)):
+                log.warning("%s.%s: no data at %s, not registered", layer, spec.name, spec.path)
+                continue
             spark.sql(hive_table_ddl(spec, settings.lake_uri))
             registered.append(f"{layer}.{spec.name}")
     return registered
