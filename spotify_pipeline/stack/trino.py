@@ -18,6 +18,9 @@ import urllib.request
 from collections.abc import Mapping
 from pathlib import Path
 
+import trino.dbapi
+import trino.exceptions
+
 from spotify_pipeline.errors import PipelineError
 from spotify_pipeline.stack import hive_metastore
 from spotify_pipeline.stack.downloads import maven_artifact
@@ -151,10 +154,27 @@ def info(port: int, host: str = "127.0.0.1", timeout: float = 3.0) -> dict:
 
 
 def ready(ctx: StackContext) -> bool:
-    """``GET /v1/info`` says ``"starting": false``: catalogs loaded, queries accepted."""
+    """``/v1/info`` says ``"starting": false`` and ``SELECT 1`` answers.
+
+    ``starting: false`` alone comes before the coordinator has announced itself as a worker, so
+    the first queries after a restart fail with "No nodes available to run query".
+    """
+    port = ctx.port("trino")
     try:
-        return info(ctx.port("trino")).get("starting") is False
+        if info(port).get("starting") is not False:
+            return False
     except (urllib.error.URLError, OSError, ValueError):
+        return False
+    try:
+        conn = trino.dbapi.connect(host="127.0.0.1", port=port, user="stack-probe", max_attempts=1,
+                                   request_timeout=10.0)
+        try:
+            cur = conn.cursor()
+            cur.execute("SELECT 1")
+            return cur.fetchall() == [[1]]
+        finally:
+            conn.close()
+    except (trino.exceptions.Error, trino.exceptions.HttpError, OSError, ValueError):
         return False
 
 
