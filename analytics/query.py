@@ -32,8 +32,27 @@ LAKE_TABLES: dict[str, tuple[str, ...]] = {
 }
 
 
-def _table_dir(root: Path, layer: str, table: str) -> Path:
-    return root / f"{layer}_layer" / table
+def parquet_source(root: Path, layer: str, table: str) -> str | None:
+    """DuckDB's ``read_parquet(...)`` of a local table, None when it has no data.
+
+    Spark-written tables are read at their current version folder only (``lake/versions.py``): a
+    glob over the whole table folder would read every kept version (doubled rows) and a write in
+    flight. Bronze (written by export, no versions) is read whole.
+    """
+    from lake.fs import LocalFS
+    from lake.tables import current_path
+
+    relative = f"{layer}_layer/{table}"
+    if layer == "bronze":
+        pattern = "**/*.parquet"
+    else:
+        relative, pattern = current_path(LocalFS(root), relative), "*.parquet"
+        if relative is None:
+            return None
+    folder = root / relative
+    if not any(folder.glob(pattern)):
+        return None
+    return f"read_parquet('{folder}/{pattern}')"
 
 
 def connect_duckdb(settings: Settings):
@@ -47,10 +66,9 @@ def connect_duckdb(settings: Settings):
     for layer, tables in LAKE_TABLES.items():
         con.execute(f"CREATE SCHEMA IF NOT EXISTS {layer}")
         for table in tables:
-            folder = _table_dir(root, layer, table)
-            if not any(folder.glob("**/*.parquet")):
+            source = parquet_source(root, layer, table)
+            if source is None:
                 continue
-            source = f"read_parquet('{folder}/**/*.parquet')"
             con.execute(f"CREATE VIEW {layer}.{table} AS SELECT * FROM {source}")
             alias = f"bronze_{table}" if layer == "bronze" else table
             con.execute(f"CREATE VIEW main.{alias} AS SELECT * FROM {layer}.{table}")

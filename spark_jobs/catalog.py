@@ -1,24 +1,86 @@
 """Register every lake table in the Hive metastore (databases bronze, silver, gold, warehouse).
 
-Tables are EXTERNAL Parquet tables over the lake paths, created with the same Hive DDL that is
-committed under ``hive/ddl``; re-registering drops and recreates the metadata only (external
-tables: the data stays), so it is idempotent and picks up schema changes; a table with no data in
-the lake is dropped from the catalog, so the catalog mirrors the lake.
+Tables are EXTERNAL Parquet tables created with the same Hive DDL that is committed under
+``hive/ddl``, located at each table's *current version* folder (``lake/versions.py``). Publishing
+a rebuilt table is one metastore call, ``ALTER TABLE ... SET LOCATION``, so a reader (Trino, a BI
+tool) sees either the old version or the new one, never a missing or half-written table. Only a
+table whose columns changed is dropped and recreated; a table with no data in the lake is
+dropped, so the catalog mirrors the lake. Registering an unchanged lake again changes nothing.
 """
 
 from __future__ import annotations
 
 import argparse
 import logging
+from dataclasses import dataclass
+from urllib.parse import urlsplit
 
 from pyspark.sql import SparkSession
 
 from spark_jobs.ddl import hive_table_ddl
-from spark_jobs.schemas import LAYERS, tables_in
-from spark_jobs.session import SparkIO, lake_path, path_exists
+from spark_jobs.schemas import LAYERS, TableSpec, tables_in
+from spark_jobs.session import SparkIO, lake_path, table_location
 from spotify_pipeline.settings import Settings
 
 log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class Registered:
+    """What the metastore holds for a table: its columns (name, Spark type) and location."""
+
+    columns: tuple[tuple[str, str], ...]
+    location: str
+
+
+def spec_columns(spec: TableSpec) -> tuple[tuple[str, str], ...]:
+    return tuple((f.name, f.dataType.simpleString()) for f in spec.schema.fields)
+
+
+def same_location(a: str, b: str) -> bool:
+    """Equal paths whatever the metastore did to the scheme and authority (``file:/x`` vs ``file:///x``)."""
+    return urlsplit(a).path.rstrip("/") == urlsplit(b).path.rstrip("/")
+
+
+def describe(spark: SparkSession, name: str) -> Registered | None:
+    """The registered table's columns and location (reads only), or None when it does not exist."""
+    if not spark.catalog.tableExists(name):
+        return None
+    columns: list[tuple[str, str]] = []
+    location = ""
+    in_columns = True
+    for row in spark.sql(f"DESCRIBE TABLE EXTENDED {name}").collect():
+        key = (row["col_name"] or "").strip()
+        if not key or key.startswith("#"):
+            in_columns = False
+        elif in_columns:
+            columns.append((key, row["data_type"]))
+        elif key == "Location":
+            location = row["data_type"]
+    return Registered(tuple(columns), location)
+
+
+def publish(spark: SparkSession, spec: TableSpec, location: str | None) -> str:
+    """Point one table at ``location`` (None: no data); what was done: created, switched, replaced,
+    dropped or unchanged."""
+    name = f"{spec.database}.{spec.name}"
+    existing = describe(spark, name)
+    if location is None:
+        if existing is None:
+            return "absent"
+        spark.sql(f"DROP TABLE IF EXISTS {name}")  # the catalog mirrors the lake
+        return "dropped"
+    if existing is not None and existing.columns != spec_columns(spec):
+        spark.sql(f"DROP TABLE IF EXISTS {name}")  # a schema change: the one case of drop + create
+        spark.sql(hive_table_ddl(spec, location=location))
+        return "replaced"
+    if existing is None:
+        spark.sql(hive_table_ddl(spec, location=location))
+        return "created"
+    if same_location(existing.location, location):
+        return "unchanged"
+    spark.sql(f"ALTER TABLE {name} SET LOCATION '{location}'")  # one metastore call: atomic for readers
+    return "switched"
 
 
 def register_tables(spark: SparkSession, settings: Settings) -> list[str]:
@@ -26,12 +88,12 @@ def register_tables(spark: SparkSession, settings: Settings) -> list[str]:
     for layer in LAYERS:
         spark.sql(f"CREATE DATABASE IF NOT EXISTS {layer}")
         for spec in tables_in(layer):
-            # The catalog mirrors the lake: a table whose data is gone is dropped, never left dangling.
-            spark.sql(f"DROP TABLE IF EXISTS {layer}.{spec.name}")
-            if not path_exists(spark, lake_path(settings, spec.path)):
-                log.warning("%s.%s: no data at %s, not registered", layer, spec.name, spec.path)
+            location = table_location(spark, settings, spec)
+            action = publish(spark, spec, location)
+            if location is None:
+                log.warning("%s.%s: no data at %s, not registered", layer, spec.name, lake_path(settings, spec.path))
                 continue
-            spark.sql(hive_table_ddl(spec, settings.lake_uri))
+            log.info("%s.%s: %s at %s", layer, spec.name, action, location)
             registered.append(f"{layer}.{spec.name}")
     return registered
 

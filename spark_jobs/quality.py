@@ -17,7 +17,7 @@ from pyspark.sql import functions as F
 
 from lake.layout import LANDING_COUNTS
 from spark_jobs.schemas import BRONZE_COLLECTIONS, QUARANTINE, TABLES, tables_in
-from spark_jobs.session import SparkIO, lake_path, path_exists, read_table
+from spark_jobs.session import SparkIO, lake_path, path_exists, read_table, table_location
 from spotify_pipeline.settings import Settings
 
 # Documented ranges of Spotify's audio features (time_signature: 3..7; key -1 = not detected).
@@ -157,7 +157,7 @@ def run_checks(spark: SparkSession, settings: Settings, max_age: timedelta = tim
     if landing_counts is None:
         results.append(CheckResult("landing_to_bronze", "bronze_layer", False, "no landing counts in the lake",
                                    f"{LANDING_COUNTS} written by `spotify-pipeline export`"))
-    present = {name: path_exists(spark, lake_path(settings, spec.path)) for name, spec in TABLES.items()}
+    present = {name: table_location(spark, settings, spec) is not None for name, spec in TABLES.items()}
     for name, ok in present.items():
         if not ok and TABLES[name].layer != "bronze":
             results.append(CheckResult("exists", name, False, "table missing", "written by transform"))
@@ -175,9 +175,8 @@ def run_checks(spark: SparkSession, settings: Settings, max_age: timedelta = tim
         check_reference(t["silver_feature_music"], "silver_feature_music", "track_id", t["tracks_data"],
                         "tracks_data", "track_id"),
     ]
-    quarantine_path = lake_path(settings, QUARANTINE.path)
-    quarantined = (spark.read.parquet(quarantine_path).select("source", "_id")
-                   if path_exists(spark, quarantine_path) else None)
+    quarantine_path = table_location(spark, settings, QUARANTINE)
+    quarantined = spark.read.parquet(quarantine_path).select("source", "_id") if quarantine_path else None
     for collection in BRONZE_COLLECTIONS:
         bronze_ids = t[collection].select("_id").distinct()
         if landing_counts is not None:

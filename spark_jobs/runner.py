@@ -18,7 +18,7 @@ from pyspark.sql import DataFrame, Observation, SparkSession
 from pyspark.sql import functions as F
 
 from spark_jobs.schemas import HISTORY_QUARANTINE, QUARANTINE, TABLES, TableSpec
-from spark_jobs.session import SparkIO, lake_path, path_exists, read_table, write_table
+from spark_jobs.session import SparkIO, lake_path, path_exists, read_table, table_location, write_table
 from spark_jobs.steps import Step, layer_order, steps_of
 from spotify_pipeline.errors import PipelineError
 from spotify_pipeline.settings import Settings
@@ -31,7 +31,7 @@ def spec_of(name: str) -> TableSpec:
 
 
 def write_counted(df: DataFrame, settings: Settings, spec: TableSpec) -> int:
-    """Overwrite the table and return its row count, observed while writing."""
+    """Write the table's new version and return its row count, observed while writing."""
     obs = Observation(f"rows_{spec.name}")
     write_table(df.observe(obs, F.count(F.lit(1)).alias("rows")), settings, spec)
     return int(obs.get["rows"])
@@ -45,7 +45,7 @@ def read_inputs(spark: SparkSession, settings: Settings, names: Sequence[str]) -
     for name in names:
         spec = TABLES[name]
         path = lake_path(settings, spec.path)
-        if spec.layer != "bronze" and not path_exists(spark, path):
+        if spec.versioned and table_location(spark, settings, spec) is None:
             raise PipelineError(f"{name} has never been written ({path}): run "
                                 f"`spotify-pipeline transform --layer {spec.layer}` first")
     return {name: read_table(spark, settings, TABLES[name]) for name in names}

@@ -145,6 +145,8 @@ class TableSpec:
     schema: T.StructType
     primary_key: tuple[str, ...]
     description: str
+    # Written by Spark into versioned folders (lake/versions.py); bronze collections are written by export.
+    versioned: bool = True
 
     @property
     def database(self) -> str:
@@ -155,7 +157,8 @@ BRONZE_COLLECTIONS = COLLECTIONS  # one bronze table per landing collection
 HISTORY_BRONZE = ("kworb_raw", "unavailable_raw")  # read by the history job (spark_jobs/history.py)
 
 _SPECS = [
-    *[TableSpec(c, "bronze", f"bronze_layer/{c}", BRONZE_SCHEMA, (), f"landing collection {c}, raw JSON")
+    *[TableSpec(c, "bronze", f"bronze_layer/{c}", BRONZE_SCHEMA, (), f"landing collection {c}, raw JSON",
+                versioned=False)
       for c in BRONZE_COLLECTIONS],
     TableSpec("silver_artists", "silver", "silver_layer/silver_artists", SILVER_ARTISTS, ("artist_id",),
               "one row per artist, latest fetch"),
