@@ -21,6 +21,7 @@ from playwright.sync_api import expect
 from spotify_pipeline.settings import environment_for, load_settings
 from spotify_pipeline.stack import dashboard
 from spotify_pipeline.stack.service import BASE_PORTS, StackContext
+from tests.lake_tables import parquet
 
 pytestmark = pytest.mark.spark
 ROOT = Path(__file__).resolve().parents[2]
@@ -85,7 +86,7 @@ def browser(tmp_path_factory):
 def lake_sql(settings, sql: str) -> list[tuple]:
     root = settings.lake_uri.removeprefix("file://")
     for table in ("warehouse_track_dashboard", "warehouse_track_similar", "warehouse_track_recommendation"):
-        sql = sql.replace(f"{{{table}}}", f"read_parquet('{root}/warehouse_layer/{table}/**/*.parquet')")
+        sql = sql.replace(f"{{{table}}}", parquet(root, f"warehouse_layer/{table}"))
     return duckdb.sql(sql).fetchall()
 
 

@@ -9,6 +9,8 @@ import nbformat
 import pytest
 from nbclient import NotebookClient
 
+from tests.lake_tables import parquet
+
 pytestmark = pytest.mark.spark
 NOTEBOOKS = sorted((Path(__file__).resolve().parents[2] / "notebooks").glob("*.ipynb"))
 
@@ -32,7 +34,7 @@ def test_notebook_runs_on_the_demo_lake(path: Path, demo_lake, monkeypatch, tmp_
     NotebookClient(nb, timeout=300, kernel_name="python3", resources={"metadata": {"path": str(tmp_path)}}).execute()
     outputs = text_outputs(nb)
     root = demo_lake.lake_uri.removeprefix("file://")
-    n = duckdb.sql(f"SELECT count(*) FROM read_parquet('{root}/warehouse_layer/warehouse_track_dashboard/**/*.parquet')"
+    n = duckdb.sql(f"SELECT count(*) FROM {parquet(root, 'warehouse_layer/warehouse_track_dashboard')}"
                    ).fetchone()[0]
     if path.stem == "catalog_eda":
         assert f"{n:,} tracks" in outputs and "DuckDB over file://" in outputs

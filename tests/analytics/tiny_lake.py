@@ -13,6 +13,7 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 
 from analytics.similarity import FEATURES
+from tests.lake_tables import write_version
 
 # track_id, track_name, artist_name, isrc, genres, {feature: z}
 TRACKS = [
@@ -28,10 +29,8 @@ TRACKS = [
 
 
 def _write(root: Path, layer: str, table: str, columns: dict) -> None:
-    folder = root / f"{layer}_layer" / table
-    folder.mkdir(parents=True, exist_ok=True)
+    folder = write_version(root / f"{layer}_layer" / table)  # a complete version folder, as Spark publishes
     pq.write_table(pa.table(columns), folder / "part-00000.parquet")
-    (folder / "_SUCCESS").write_text("")
 
 
 def write_tiny_lake(lake: Path, rows=TRACKS) -> None:

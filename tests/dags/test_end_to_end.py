@@ -11,6 +11,8 @@ from pathlib import Path
 import duckdb
 import pytest
 
+from tests.lake_tables import parquet
+
 
 @pytest.mark.slow
 @pytest.mark.airflow
@@ -26,15 +28,15 @@ def test_demo_runs_both_dags_and_is_idempotent(tmp_path: Path) -> None:
     report = json.loads((demo / "reports" / "quality.json").read_text())
     assert report["passed"] and len(report["results"]) > 30
     assert "data quality: PASSED" in first.stdout
-    dashboard = f"read_parquet('{demo}/lake/warehouse_layer/warehouse_track_dashboard/**/*.parquet')"
-    tracks = f"read_parquet('{demo}/lake/silver_layer/tracks_data/**/*.parquet')"
+    dashboard = parquet(demo / "lake", "warehouse_layer/warehouse_track_dashboard")
+    tracks = parquet(demo / "lake", "silver_layer/tracks_data")
     n_dash, n_tracks = duckdb.sql(f"SELECT (SELECT count(*) FROM {dashboard}), (SELECT count(*) FROM {tracks})"
                                   ).fetchone()
     assert n_dash == n_tracks > 0
     # The Hive catalog was registered by the last task (embedded metastore under the demo data dir).
     assert (demo / "metastore_db").is_dir()
     # The similar-tracks task ran in the DAG, and the demo ended with its HTML report.
-    similar = f"read_parquet('{demo}/lake/warehouse_layer/warehouse_track_similar/**/*.parquet')"
+    similar = parquet(demo / "lake", "warehouse_layer/warehouse_track_similar")
     assert duckdb.sql(f"SELECT count(DISTINCT track_id) FROM {similar}").fetchone()[0] > 0
     html_report = demo / "reports" / "warehouse_report.html"
     assert f"report: {html_report}" in first.stdout and "Track clusters (KMeans)" in html_report.read_text()

@@ -25,6 +25,7 @@ from spark_jobs.session import SparkIO
 from spark_jobs.steps import STEPS
 from spotify_pipeline.settings import load_settings
 from tests.crawler.conftest import entries_for
+from tests.lake_tables import parquet
 
 DAY1, DAY2 = "2026-11-18", "2026-11-25"
 HISTORY = ("silver_artist_snapshots", "silver_track_snapshots", "kworb_rankings", "silver_unavailable",
@@ -52,7 +53,7 @@ def _refresh(settings, api, day: str, mode: str, run_id: str, corrupt: bool = Fa
 def _rows(settings, table: str, columns: str = "*") -> list[tuple]:
     root = settings.lake_uri.removeprefix("file://")
     layer = "warehouse_layer" if table.startswith("warehouse") else "silver_layer"
-    return duckdb.sql(f"SELECT {columns} FROM read_parquet('{root}/{layer}/{table}/**/*.parquet') ORDER BY ALL"
+    return duckdb.sql(f"SELECT {columns} FROM {parquet(root, f'{layer}/{table}')} ORDER BY ALL"
                       ).fetchall()
 
 
@@ -99,7 +100,7 @@ def test_kworb_rankings_per_date_and_the_bad_row_quarantined(history_lake, spark
     assert len(by_date[DAY2]) == len(by_date[DAY1])  # one listeners row lost to the quarantine, one artist joined
     assert counts["_quarantine_history"] == 1
     root = settings.lake_uri.removeprefix("file://")
-    reason = duckdb.sql(f"SELECT reason FROM read_parquet('{root}/bronze_layer/_quarantine_history/*.parquet')"
+    reason = duckdb.sql(f"SELECT reason FROM {parquet(root, 'bronze_layer/_quarantine_history')}"
                         ).fetchall()
     assert "12.34.56" in reason[0][0]
 

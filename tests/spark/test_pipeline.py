@@ -23,9 +23,11 @@ from lake.fs import open_lake
 from spark_jobs import quality
 from spark_jobs.runner import run_layers
 from spark_jobs.schemas import TABLES
+from spark_jobs.session import read_table, write_table
 from spotify_pipeline.cli import main
 from spotify_pipeline.settings import environment_for, load_settings
 from tests.crawler.conftest import entries_for
+from tests.lake_tables import current_folder, parquet
 from tests.spark.metastore_harness import StandaloneMetastore
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -43,7 +45,7 @@ def snapshot(settings) -> dict[str, list]:
     out = {}
     for name, spec in TABLES.items():
         if spec.layer in ("silver", "gold", "warehouse"):
-            out[name] = duckdb.sql(f"SELECT * FROM read_parquet('{root}/{spec.path}/**/*.parquet') ORDER BY ALL"
+            out[name] = duckdb.sql(f"SELECT * FROM {parquet(root, spec.path)} ORDER BY ALL"
                                    ).fetchall()
     return out
 
@@ -86,7 +88,7 @@ def test_quality_cli_catches_a_planted_duplicate(spark, lake, tmp_path, monkeypa
     settings, _, _ = lake
     copy = tmp_path / "data"
     shutil.copytree(settings.data_dir, copy)
-    tracks = copy / "lake" / "silver_layer" / "tracks_data"
+    tracks = current_folder(copy / "lake", "silver_layer/tracks_data")
     part = next(tracks.glob("part-*.parquet"))
     shutil.copy(part, tracks / "part-99999-duplicate.parquet")
     from spotify_pipeline.settings import get_settings
@@ -113,7 +115,7 @@ def test_duplicates_in_landing_latest_fetch_wins(spark, lake, tmp_path) -> None:
         store.upsert("artists_raw", [LandingDocument(artist_id, payload, "2099-01-01T00:00:00.000000Z", "later")])
         assert export_landing(store, open_lake(s2)).rows["artists_raw"] == 1
     run_layers(s2, ["silver"])
-    rows = duckdb.sql(f"SELECT artist_name FROM read_parquet('{copy}/lake/silver_layer/silver_artists/**/*.parquet') "
+    rows = duckdb.sql(f"SELECT artist_name FROM {parquet(copy / 'lake', 'silver_layer/silver_artists')} "
                       f"WHERE artist_id = '{artist_id}'").fetchall()
     assert rows == [("Renamed",)]
 
@@ -167,8 +169,7 @@ def test_a_layer_whose_inputs_were_never_written_says_which_to_run(spark, tmp_pa
 def _rewrite(spark, src_settings, dst_settings, table: str, change) -> None:
     """Replace one table of the copied lake with ``change(original frame)``, written by Spark."""
     spec = TABLES[table]
-    original = spark.read.parquet(f"{src_settings.lake_uri}/{spec.path}")
-    change(original).write.mode("overwrite").parquet(f"{dst_settings.lake_uri}/{spec.path}")
+    write_table(change(read_table(spark, src_settings, spec)), dst_settings, spec)
 
 
 def test_every_check_fails_on_its_planted_violation_and_names_its_table(spark, lake, tmp_path) -> None:
@@ -180,10 +181,9 @@ def test_every_check_fails_on_its_planted_violation_and_names_its_table(spark, l
     settings, _, _ = lake
     shutil.copytree(settings.data_dir / "lake", tmp_path / "lake")
     planted = settings.replace(data_dir=tmp_path, lake_uri=f"file://{tmp_path}/lake")
-    first_track = F.col("track_id") == F.lit(spark.read.parquet(
-        f"{settings.lake_uri}/{TABLES['tracks_data'].path}").agg(F.min("track_id")).first()[0])
-    last_track = F.col("track_id") == F.lit(spark.read.parquet(
-        f"{settings.lake_uri}/{TABLES['tracks_data'].path}").agg(F.max("track_id")).first()[0])
+    tracks = read_table(spark, settings, TABLES["tracks_data"])
+    first_track = F.col("track_id") == F.lit(tracks.agg(F.min("track_id")).first()[0])
+    last_track = F.col("track_id") == F.lit(tracks.agg(F.max("track_id")).first()[0])
     # an orphan album_id
     _rewrite(spark, settings, planted, "tracks_data",
              lambda df: df.withColumn("album_id", F.when(first_track, F.lit("orphan")).otherwise(F.col("album_id"))))
