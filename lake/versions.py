@@ -1,7 +1,7 @@
 """Versioned table folders: how Spark-written tables are published to readers atomically.
 
 Every write of a silver/gold/warehouse (or quarantine) table goes to a new, immutable folder
-``<table>/v=<UTC timestamp>-<short id>/``; a reader resolves the *current* version, the newest one
+``<table>/v<UTC timestamp>-<short id>/``; a reader resolves the *current* version, the newest one
 whose ``_SUCCESS`` marker exists, so it never sees a half-written or emptied table. Pure rules
 only (no IO): Spark lists folders through Hadoop's FileSystem, Python through ``lake.fs``.
 """
@@ -14,10 +14,10 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
-PREFIX = "v="
+PREFIX = "v"  # no "=": DuckDB, Spark and Hive would read "v=..." as a partition column
 SUCCESS = "_SUCCESS"  # written by Hadoop's output committer once every part file is in place
 KEEP = 2  # complete versions kept after a write: the current one and the previous one
-_NAME = re.compile(r"^v=(\d{8}T\d{12}Z)-([0-9a-f]{8})$")
+_NAME = re.compile(r"^v(\d{8}T\d{12}Z)-([0-9a-f]{8})$")
 
 
 @dataclass(frozen=True)

@@ -20,6 +20,7 @@ from pyspark.sql import SparkSession
 from spark_jobs.ddl import hive_table_ddl
 from spark_jobs.schemas import LAYERS, TableSpec, tables_in
 from spark_jobs.session import SparkIO, lake_path, table_location
+from spotify_pipeline.errors import PipelineError
 from spotify_pipeline.settings import Settings
 
 log = logging.getLogger(__name__)
@@ -83,8 +84,9 @@ def publish(spark: SparkSession, spec: TableSpec, location: str | None) -> str:
     return "switched"
 
 
-def register_tables(spark: SparkSession, settings: Settings) -> list[str]:
-    registered = []
+def register_tables(spark: SparkSession, settings: Settings) -> dict[str, str]:
+    """Publish every lake table; ``{"layer.table": action}`` of the tables registered (not dropped)."""
+    registered = {}
     for layer in LAYERS:
         spark.sql(f"CREATE DATABASE IF NOT EXISTS {layer}")
         for spec in tables_in(layer):
@@ -94,13 +96,59 @@ def register_tables(spark: SparkSession, settings: Settings) -> list[str]:
                 log.warning("%s.%s: no data at %s, not registered", layer, spec.name, lake_path(settings, spec.path))
                 continue
             log.info("%s.%s: %s at %s", layer, spec.name, action, location)
-            registered.append(f"{layer}.{spec.name}")
+            registered[f"{layer}.{spec.name}"] = action
     return registered
+
+
+def summary(actions: dict[str, str]) -> str:
+    """``created 3, switched 2, unchanged 18``: what registration changed in the catalog."""
+    kinds = sorted(set(actions.values()))
+    return ", ".join(f"{kind} {sum(1 for a in actions.values() if a == kind)}" for kind in kinds) or "nothing"
+
+
+# Java loggers of Spark's Hive client: while the metastore is down they print a stack trace per retry.
+METASTORE_CLIENT_LOGGERS = ("hive.metastore", "org.apache.hadoop.hive", "org.apache.spark.sql.hive.client")
+_UNREACHABLE = ("TTransportException", "Could not connect to meta store", "SessionHiveMetaStoreClient",
+                "ConnectException", "SocketException", "SocketTimeoutException")
+
+
+def quiet_metastore_client(spark: SparkSession) -> None:
+    """Only errors from the Hive client's own loggers; the command reports a lost metastore in one line."""
+    jvm = spark.sparkContext._jvm
+    for name in METASTORE_CLIENT_LOGGERS:
+        jvm.org.apache.logging.log4j.core.config.Configurator.setLevel(name, jvm.org.apache.logging.log4j.Level.ERROR)
+
+
+def metastore_failure(exc: Exception) -> str | None:
+    """The root cause of a failed metastore call as one line, None when it is not a connection failure."""
+    text = f"{getattr(exc, '_stackTrace', '')}\n{exc}"
+    if not any(marker in text for marker in _UNREACHABLE):
+        return None
+    causes = [line.removeprefix("Caused by: ").strip() for line in text.splitlines() if line.startswith("Caused by: ")]
+    return (causes[-1] if causes else str(exc).strip().splitlines()[0])[:300]
+
+
+def register_reporting_one_line(spark: SparkSession, settings: Settings) -> dict[str, str]:
+    """``register_tables``, with a lost metastore reported as one ``PipelineError`` line (no Java trace)."""
+    from py4j.protocol import Py4JError
+    from pyspark.errors.exceptions.captured import CapturedException
+
+    quiet_metastore_client(spark)
+    try:
+        return register_tables(spark, settings)
+    except (CapturedException, Py4JError) as exc:
+        cause = metastore_failure(exc)
+        if cause is None:
+            raise
+        where = settings.hive_metastore_uri or f"embedded metastore in {settings.data_dir}"
+        raise PipelineError(f"Hive metastore {where} unreachable ({cause}); registration stopped part-way, "
+                            "rerun `spotify-pipeline register` once it answers") from None
 
 
 def run(args: argparse.Namespace, settings: Settings) -> int:
     with SparkIO(settings, app_name="spotify-catalog", hive=True) as spark:
-        names = register_tables(spark, settings)
+        actions = register_reporting_one_line(spark, settings)
     where = settings.hive_metastore_uri or f"embedded metastore in {settings.data_dir}"
-    print(f"registered {len(names)} tables in {where}: {', '.join(names)}")
+    print(f"registered {len(actions)} tables in {where}: {', '.join(actions)}")
+    print(f"catalog: {summary(actions)}")
     return 0

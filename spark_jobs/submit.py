@@ -41,8 +41,9 @@ def run_job(args: argparse.Namespace, settings: Settings) -> int:
             print(report.text())
             return 0 if report.passed else 1
         if args.layer == CATALOG:
-            names = catalog.register_tables(spark, settings)
-            print(f"registered {len(names)} tables: {', '.join(names)}")
+            actions = catalog.register_reporting_one_line(spark, settings)
+            print(f"registered {len(actions)} tables: {', '.join(actions)}")
+            print(f"catalog: {catalog.summary(actions)}")
             return 0
         counts: dict[str, int] = {}
         runner.run_layer(spark, settings, args.layer, counts)

@@ -17,7 +17,7 @@ def v(seconds: int, token: str = "0000abcd") -> str:
 
 
 def test_names_are_fixed_width_utc_and_sort_by_time() -> None:
-    assert new_version(T0, "1a2b3c4d") == "v=20261126T010203456789Z-1a2b3c4d"
+    assert new_version(T0, "1a2b3c4d") == "v20261126T010203456789Z-1a2b3c4d"
     later_in_another_zone = (T0 + timedelta(microseconds=1)).astimezone(
         datetime.now().astimezone().tzinfo)
     names = [new_version(T0 + timedelta(days=400)), new_version(later_in_another_zone), new_version(T0)]
@@ -27,7 +27,7 @@ def test_names_are_fixed_width_utc_and_sort_by_time() -> None:
 
 
 def test_only_well_formed_names_are_versions() -> None:
-    for name in ("_SUCCESS", "part-00000.parquet", "v=latest", "v=20261126T010203Z-1a2b3c4d", "_temporary",
+    for name in ("_SUCCESS", "part-00000.parquet", "vlatest", "v20261126T010203Z-1a2b3c4d", "v=20261126T010203456789Z-1a2b3c4d", "_temporary",
                  "x" + v(0)):
         assert not is_version(name), name
 
