@@ -6,12 +6,15 @@ import os
 import shutil
 import subprocess
 import sys
-from datetime import timedelta
+import time
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
+from urllib.parse import urlsplit
 
 import duckdb
 import pytest
 
+from analytics.query import run_query
 from crawler.audio_features import make_source
 from crawler.crawl import Crawler, CrawlOptions
 from crawler.landing.base import LandingDocument
@@ -19,7 +22,8 @@ from crawler.landing.sqlite import SQLiteLandingStore
 from crawler.sample_api.server import start_sample_api
 from crawler.spotify.client import SpotifyClient
 from lake.export import export_landing
-from lake.fs import open_lake
+from lake.fs import LocalFS, open_lake
+from lake.tables import list_versions
 from spark_jobs import quality
 from spark_jobs.runner import run_layers
 from spark_jobs.schemas import TABLES
@@ -71,10 +75,17 @@ def test_layers_row_counts(lake) -> None:
 
 
 def test_rerun_gives_identical_output(lake) -> None:
-    settings, _, _ = lake
+    settings, counts, _ = lake
     before = snapshot(settings)
     run_layers(settings, ["all"])
     assert snapshot(settings) == before
+    # Two builds: each table folder keeps two versions, and readers count one of them.
+    root = Path(settings.lake_uri.removeprefix("file://"))
+    for spec in TABLES.values():
+        if spec.versioned:
+            assert len(list_versions(LocalFS(root), spec.path)[0]) == 2, spec.name
+    for table in ("warehouse_track_dashboard", "tracks_data", "gold_track_metadata"):
+        assert run_query(settings, f"SELECT count(*) FROM {table}")[1] == [(counts[table],)], table
 
 
 def test_quality_passes_on_clean_lake(spark, lake) -> None:
@@ -124,12 +135,12 @@ def test_committed_ddl_matches_the_schemas() -> None:
     assert main(["ddl", "--check", "--out", str(ROOT / "hive" / "ddl")]) == 0
 
 
-def test_register_through_a_real_thrift_metastore(lake, tmp_path) -> None:
+def test_register_through_a_real_thrift_metastore(spark, lake, tmp_path) -> None:
     settings, counts, _ = lake
     with StandaloneMetastore(tmp_path / "hms") as metastore:
         env = {**os.environ, **environment_for(settings.replace(hive_metastore_uri=metastore.uri)),
                "DATA_DIR": str(tmp_path / "client")}
-        for _ in range(2):  # idempotent
+        for expected in ("created 23", "unchanged 23"):  # idempotent: the second run changes nothing
             proc = subprocess.run([sys.executable, "-m", "spotify_pipeline", "register"], env=env,
                                   capture_output=True, text=True, timeout=300)
             assert proc.returncode == 0, proc.stderr[-2000:]
@@ -137,6 +148,16 @@ def test_register_through_a_real_thrift_metastore(lake, tmp_path) -> None:
             # contract ones and listings_raw; kworb_raw and unavailable_raw stay empty here)
             assert "registered 23 tables" in proc.stdout, proc.stdout
             assert "bronze.listings_raw" in proc.stdout and "bronze.unavailable_raw" not in proc.stdout
+            assert f"catalog: {expected}\n" in proc.stdout, proc.stdout
+        # A rebuilt table is published by switching its location: same table (created before), new folder.
+        time.sleep(1.1)  # the metastore's create times have whole seconds
+        switched_after = time.time()
+        spec = TABLES["warehouse_track_dashboard"]
+        published = write_table(read_table(spark, settings, spec), settings, spec)
+        proc = subprocess.run([sys.executable, "-m", "spotify_pipeline", "register"], env=env,
+                              capture_output=True, text=True, timeout=300)
+        assert proc.returncode == 0, proc.stderr[-2000:]
+        assert "catalog: switched 1, unchanged 22\n" in proc.stdout, proc.stdout
         probe = (
             "from pyspark.sql import SparkSession\n"
             f"s = SparkSession.builder.master('local[1]').config('spark.hadoop.hive.metastore.uris', '{metastore.uri}')"
@@ -144,14 +165,20 @@ def test_register_through_a_real_thrift_metastore(lake, tmp_path) -> None:
             "print(sorted(t.name for t in s.catalog.listTables('gold')))\n"
             "print(s.sql('SELECT count(*) FROM warehouse.warehouse_track_dashboard').first()[0])\n"
             "print(s.sql('SELECT count(*) FROM warehouse.warehouse_track_similar').first()[0])\n"
+            "d = {r[0]: r[1] for r in s.sql('DESCRIBE TABLE EXTENDED warehouse.warehouse_track_dashboard').collect()}\n"
+            "print(d['Location'])\n"
+            "print(d['Created Time'])\n"
         )
-        proc = subprocess.run([sys.executable, "-c", probe], env={**os.environ, "DATA_DIR": str(tmp_path / "p")},
+        proc = subprocess.run([sys.executable, "-c", probe], env={**os.environ, "DATA_DIR": str(tmp_path / "p"), "TZ": "UTC"},
                               capture_output=True, text=True, timeout=300, cwd=tmp_path)
         assert proc.returncode == 0, proc.stderr[-2000:]
         lines = proc.stdout.strip().splitlines()
-        assert lines[-3] == "['gold_feature_matrix', 'gold_track_metadata']"
-        assert int(lines[-2]) == counts["warehouse_track_dashboard"]
-        assert int(lines[-1]) == counts["warehouse_track_similar"] > 0
+        assert lines[-5] == "['gold_feature_matrix', 'gold_track_metadata']"
+        assert int(lines[-4]) == counts["warehouse_track_dashboard"]
+        assert int(lines[-3]) == counts["warehouse_track_similar"] > 0
+        assert urlsplit(lines[-2]).path == urlsplit(published).path  # the newest version
+        created = datetime.strptime(lines[-1], "%a %b %d %H:%M:%S %Z %Y").replace(tzinfo=UTC)
+        assert created.timestamp() < switched_after  # switched in place, never dropped and re-created
 
 
 def test_a_layer_whose_inputs_were_never_written_says_which_to_run(spark, tmp_path) -> None:
