@@ -46,11 +46,15 @@ BI_SCHEMAS = {"bronze", "silver", "gold", "warehouse"}
 def duck(stack, stack_lake, tmp_path_factory):
     """DuckDB over the Parquet files of warehouse_track_dashboard, copied out of HDFS as they are."""
     local = tmp_path_factory.mktemp("dashboard")
-    fs = WebHdfsFS(stack.env["WEBHDFS_URL"], "/warehouse_layer/warehouse_track_dashboard")
-    parts = [n for n in fs.listdir("") if n.endswith(".parquet")]
-    assert parts, "no Parquet files in /warehouse_layer/warehouse_track_dashboard"
+    from lake.tables import current_path
+
+    fs = WebHdfsFS(stack.env["WEBHDFS_URL"], "/")
+    folder = current_path(fs, "warehouse_layer/warehouse_track_dashboard")  # what the metastore points at
+    assert folder, "no complete version of /warehouse_layer/warehouse_track_dashboard"
+    parts = [n for n in fs.listdir(folder) if n.endswith(".parquet")]
+    assert parts, f"no Parquet files in /{folder}"
     for name in parts:
-        (local / name).write_bytes(fs.read_bytes(name))
+        (local / name).write_bytes(fs.read_bytes(f"{folder}/{name}"))
     con = duckdb.connect()
     con.execute(f"CREATE VIEW warehouse_track_dashboard AS SELECT * FROM read_parquet('{local}/*.parquet')")
     return con

@@ -26,16 +26,22 @@ CRAWL_DAG, SPOTIFY_DAG = "crawl_and_ingest_data_into_mongoDB", "Spotify_DAG"
 
 
 def test_namenode_ui_lists_the_dashboard_parquet_files(stack, stack_lake) -> None:
+    from lake.fs import WebHdfsFS
+    from lake.tables import current_path
+
+    # Each build is a version folder in the table's folder (lake/versions.py); a person opens the newest.
+    current = current_path(WebHdfsFS(stack.env["WEBHDFS_URL"], "/"), DASHBOARD_DIR.strip("/"))
+    assert current is not None, f"no complete version under {DASHBOARD_DIR}"
     with chromium_context() as ctx:
         page = ctx.new_page()
         page.goto(f"http://localhost:{stack.ctx.port('namenode_http')}/explorer.html")
         # Browse as a person does: click the folder names from the root listing down.
-        for folder in DASHBOARD_DIR.strip("/").split("/"):
+        for folder in current.split("/"):
             page.locator("#table-explorer a", has_text=folder).first.click()
             page.wait_for_function("d => document.querySelector('#directory').value.endsWith(d)", arg=folder)
         files = page.locator("#table-explorer tbody tr td a")
         page.locator("#table-explorer td", has_text=".parquet").first.wait_for()
-        assert page.input_value("#directory") == DASHBOARD_DIR
+        assert page.input_value("#directory") == f"/{current}"
         names = files.all_inner_texts()
         screenshot(page, "namenode-warehouse_track_dashboard")
     assert any(n.startswith("part-") and n.endswith(".parquet") for n in names), names
