@@ -14,6 +14,9 @@ from pathlib import Path
 
 import duckdb
 
+from lake.fs import LocalFS
+from lake.tables import current_path
+
 TS = "strptime(fetched_at, '%Y-%m-%dT%H:%M:%S.%fZ')"
 FEATURES = ("danceability", "energy", "key", "loudness", "mode", "speechiness", "acousticness",
             "instrumentalness", "liveness", "valence", "tempo", "time_signature")
@@ -203,7 +206,8 @@ def compare(spark_root: Path, duck_root: Path, specs) -> dict:
     con.execute("SET TimeZone = 'UTC'")
     out = {}
     for spec in specs:
-        a, b = _normalized(spark_root / spec.path, spec.schema), _normalized(duck_root / spec.path, spec.schema)
+        spark_table = current_path(LocalFS(spark_root), spec.path) if spec.versioned else spec.path  # one version
+        a, b = _normalized(spark_root / spark_table, spec.schema), _normalized(duck_root / spec.path, spec.schema)
         only_spark = con.execute(f"SELECT count(*) FROM ({a} EXCEPT ALL {b})").fetchone()[0]
         only_duck = con.execute(f"SELECT count(*) FROM ({b} EXCEPT ALL {a})").fetchone()[0]
         rows = con.execute(f"SELECT (SELECT count(*) FROM ({a})), (SELECT count(*) FROM ({b}))").fetchone()

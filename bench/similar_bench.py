@@ -25,6 +25,9 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 
 from analytics.similarity import FEATURES, Tracks, jaccard, top_k
+from lake import versions
+from lake.fs import LocalFS
+from lake.tables import current_path
 
 STYLES = 60
 GENRES = 150
@@ -53,10 +56,12 @@ def synthetic_warehouse(n: int, seed: int = 7) -> pd.DataFrame:
 
 
 def write_lake(frame: pd.DataFrame, lake: Path) -> None:
-    rec = lake / "warehouse_layer" / "warehouse_track_recommendation"
-    meta = lake / "gold_layer" / "gold_track_metadata"
-    rec.mkdir(parents=True)
-    meta.mkdir(parents=True)
+    # Complete version folders, as Spark publishes them (lake/versions.py), so the similar step reads them.
+    rec = lake / "warehouse_layer" / "warehouse_track_recommendation" / versions.new_version()
+    meta = lake / "gold_layer" / "gold_track_metadata" / versions.new_version()
+    for folder in (rec, meta):
+        folder.mkdir(parents=True)
+        (folder / versions.SUCCESS).write_text("")
     pq.write_table(pa.Table.from_pandas(frame[["track_id", "track_name", "artist_name", *FEATURES]],
                                         preserve_index=False), rec / "part-00000.parquet")
     pq.write_table(pa.Table.from_pandas(frame[["track_id", "track_name", "artist_name", "isrc", "genres"]],
@@ -80,8 +85,9 @@ def run_job(data_dir: Path) -> dict:
 def evaluate(frame: pd.DataFrame, lake: Path, seed: int = 11) -> dict:
     rng = np.random.default_rng(seed)
     seeds = np.sort(rng.choice(len(frame), size=min(SAMPLE_SEEDS, len(frame)), replace=False))
+    similar = current_path(LocalFS(lake), "warehouse_layer/warehouse_track_similar")  # Spark's current version
     approx = duckdb.sql(f"""SELECT track_id, similar_track_id FROM
-        read_parquet('{lake}/warehouse_layer/warehouse_track_similar/**/*.parquet') ORDER BY track_id, rank""").df()
+        read_parquet('{lake}/{similar}/*.parquet') ORDER BY track_id, rank""").df()
     approx = approx.groupby("track_id")["similar_track_id"].apply(list).to_dict()
     everything = Tracks.from_frame(frame)
     genres = dict(zip(frame["track_id"], frame["genres"], strict=True))

@@ -43,7 +43,8 @@ def build_warehouse(workdir: Path, n_artists: int) -> tuple[Path, int]:
     """Landing -> bronze -> silver/gold/warehouse on a local lake; returns the table's folder and its rows."""
     from crawler.landing.sqlite import SQLiteLandingStore
     from lake.export import export_landing
-    from lake.fs import open_lake
+    from lake.fs import LocalFS, open_lake
+    from lake.tables import current_path
     from spark_jobs.runner import run_layers
 
     settings = load_settings({"DATA_DIR": str(workdir)})
@@ -57,7 +58,8 @@ def build_warehouse(workdir: Path, n_artists: int) -> tuple[Path, int]:
     with SQLiteLandingStore(settings.landing_sqlite_path) as store:
         export_landing(store, open_lake(settings))
     counts = run_layers(settings, ["all"])
-    return workdir / "lake" / "warehouse_layer" / TABLE, counts[TABLE]
+    lake = workdir / "lake"
+    return lake / current_path(LocalFS(lake), f"warehouse_layer/{TABLE}"), counts[TABLE]  # its current version
 
 
 def timed(run) -> tuple[float, list]:
