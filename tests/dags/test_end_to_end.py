@@ -45,4 +45,5 @@ def test_demo_runs_both_dags_and_is_idempotent(tmp_path: Path) -> None:
     second = subprocess.run(cmd, env=env, capture_output=True, text=True, timeout=900, cwd=tmp_path)
     assert second.returncode == 0, second.stdout[-3000:] + second.stderr[-3000:]
     assert "sample API: 0 Web API calls this run" in second.stdout
+    dashboard = parquet(demo / "lake", "warehouse_layer/warehouse_track_dashboard")  # the current version now
     assert duckdb.sql(f"SELECT * FROM {dashboard} ORDER BY ALL").fetchall() == before
