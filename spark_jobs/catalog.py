@@ -106,8 +106,9 @@ def summary(actions: dict[str, str]) -> str:
     return ", ".join(f"{kind} {sum(1 for a in actions.values() if a == kind)}" for kind in kinds) or "nothing"
 
 
-# Java loggers of Spark's Hive client: while the metastore is down they print a stack trace per retry.
-METASTORE_CLIENT_LOGGERS = ("hive.metastore", "org.apache.hadoop.hive", "org.apache.spark.sql.hive.client")
+# Java loggers of Spark's Hive client and its thrift transport: while the metastore is down they print
+# a stack trace per retry (and per socket closed on a dead connection).
+METASTORE_CLIENT_LOGGERS = ("hive", "org.apache.hadoop.hive", "org.apache.spark.sql.hive", "org.apache.thrift")
 _UNREACHABLE = ("TTransportException", "Could not connect to meta store", "SessionHiveMetaStoreClient",
                 "ConnectException", "SocketException", "SocketTimeoutException")
 

@@ -16,7 +16,7 @@ from lake import versions
 from spark_jobs.schemas import TABLES
 from spark_jobs.session import read_table, table_location, write_table
 from spotify_pipeline.settings import load_settings
-from tests.spark.metastore_harness import free_port
+from tests.spark.metastore_harness import StandaloneMetastore, free_port
 
 SPEC = TABLES["silver_artists_genres"]  # (artist_id, genre): small enough to write by hand
 OLD = [("a1", "pop"), ("a2", "rock")]
@@ -89,6 +89,32 @@ def test_a_failed_attempt_is_never_current_and_is_pruned_by_the_next_write(spark
     assert _rows(spark, settings) == NEW
 
 
+def _no_trace(lines: list[str]) -> None:
+    traces = [line for line in lines if line.startswith(("\tat ", "Caused by:", "Traceback"))]
+    assert traces == [], "\n".join(traces[:5])
+
+
+def test_metastore_killed_during_register_is_one_line_and_exit_1(tmp_path) -> None:
+    """Killed after the first table (connections open): one line too, not the thrift socket's stack traces."""
+    with StandaloneMetastore(tmp_path / "hms") as metastore:
+        env = {**os.environ, "DATA_DIR": str(tmp_path / "client"), "HIVE_METASTORE_URI": metastore.uri}
+        register = subprocess.Popen([sys.executable, "-m", "spotify_pipeline", "register"], env=env, cwd=tmp_path,
+                                    stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+        lines: list[str] = []
+        try:
+            for line in register.stderr:  # an empty lake: one "not registered" line per table
+                lines.append(line.rstrip("\n"))
+                if "spark_jobs.catalog: " in line and metastore.proc.poll() is None:
+                    metastore.proc.kill()
+            register.wait(timeout=300)
+        finally:
+            if register.poll() is None:
+                register.kill()
+    assert register.returncode == 1, lines[-20:]
+    assert lines[-1].startswith(f"spotify-pipeline register: error: Hive metastore {metastore.uri} unreachable ("), lines[-1]
+    _no_trace(lines)
+
+
 def test_register_with_the_metastore_down_is_one_line_and_exit_1(tmp_path) -> None:
     env = {**os.environ, "DATA_DIR": str(tmp_path), "HIVE_METASTORE_URI": f"thrift://127.0.0.1:{free_port()}"}
     proc = subprocess.run([sys.executable, "-m", "spotify_pipeline", "register"], env=env, capture_output=True,
@@ -97,5 +123,4 @@ def test_register_with_the_metastore_down_is_one_line_and_exit_1(tmp_path) -> No
     lines = proc.stderr.strip().splitlines()
     assert lines[-1].startswith("spotify-pipeline register: error: Hive metastore thrift://127.0.0.1:"), lines[-1]
     assert "unreachable (java.net.ConnectException: Connection refused)" in lines[-1]
-    java_trace = [line for line in lines if line.startswith(("\tat ", "Caused by:", "Traceback"))]
-    assert java_trace == [], "\n".join(java_trace[:5])
+    _no_trace(lines)
