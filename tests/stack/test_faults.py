@@ -157,3 +157,89 @@ def test_ferretdb_killed_during_a_crawl_then_a_rerun_lands_what_an_uninterrupted
         rerun = cli(env, "crawl", "--artists", str(artists))
         assert rerun.returncode == 0, rerun.stderr[-2000:]
         assert _landing_counts(env) == expected                                  # nothing missing, no duplicate
+
+
+def _spark_apps_running(stack) -> int:
+    status = requests.get(f"http://localhost:{stack.ctx.port('spark_master_ui')}/json/", timeout=10).json()
+    return len(status.get("activeapps", []))
+
+
+def _task(rest, dag_id: str, run_id: str, task_id: str) -> dict:
+    return rest.call("GET", f"/dags/{dag_id}/dagRuns/{run_id}/taskInstances/{task_id}")
+
+
+def test_datanode_killed_while_spotify_dag_writes_then_the_retry_rebuilds_identical_tables(
+        stack, airflow_stack, ui_pipeline_run) -> None:
+    from tests.stack.airflow_ui import SPOTIFY_DAG
+    from tests.stack.tables import table_fingerprints
+
+    rest = airflow_stack.rest()
+    run_id = rest.trigger(SPOTIFY_DAG, {}, None)        # a rebuild on the same landing as the UI run
+    started = time.monotonic()
+    deadline = started + 900
+    # SIGKILL the only DataNode while the silver job runs on the cluster (it reads bronze, writes silver).
+    while not (_task(rest, SPOTIFY_DAG, run_id, "silver")["state"] == "running" and _spark_apps_running(stack)):
+        assert time.monotonic() < deadline, f"silver never ran: {rest.failed_tasks(SPOTIFY_DAG, run_id)}"
+        time.sleep(1)
+    time.sleep(5)                                       # past the session start, into the job's stages
+    stack.supervisor.kill("datanode")
+    killed = time.monotonic()
+    # The DataNode stays down until the task has failed: what a person restarting it late would see.
+    while (state := _task(rest, SPOTIFY_DAG, run_id, "silver")["state"]) not in ("up_for_retry", "failed", "success"):
+        assert time.monotonic() - killed < 900, f"silver still {state} {time.monotonic() - killed:.0f} s after the kill"
+        time.sleep(2)
+    failed_after = time.monotonic() - killed
+    stack.supervisor.up(["datanode"])
+    back_after = time.monotonic() - killed
+    assert state == "up_for_retry", f"silver went to {state} with the DataNode dead"
+    run = rest.wait_for_run(SPOTIFY_DAG, run_id, timeout_s=1800)
+    total = time.monotonic() - started
+    assert run["state"] == "success", rest.failed_tasks(SPOTIFY_DAG, run_id)
+    assert _task(rest, SPOTIFY_DAG, run_id, "silver")["try_number"] >= 2   # the retry did the work
+    print(f"DataNode killed: silver failed after {failed_after:.0f} s, DataNode back after {back_after:.0f} s, "
+          f"run succeeded after {total:.0f} s in all")
+    assert table_fingerprints(stack.ctx.port("trino")) == ui_pipeline_run["tables"]  # as the undisturbed run
+
+
+def _web_api_calls(api) -> int:
+    return sum(n for key, n in api.stats().items() if key.startswith("GET /v1/"))
+
+
+def test_whole_stack_restart_keeps_landing_lake_catalog_and_a_rerun_calls_no_web_api(
+        stack, stack_api, airflow_stack, ui_pipeline_run, tmp_path) -> None:
+    from spotify_pipeline.stack import airflow
+    from tests.stack.airflow_ui import CRAWL_DAG
+    from tests.stack.conftest import STACK_ARTISTS, pipeline_env
+    from tests.stack.harness import processes_with_env
+    from tests.stack.tables import table_fingerprints
+
+    env = pipeline_env(stack, stack_api)
+    landing = _landing_counts(env)
+    runs = [r["dag_run_id"] for r in airflow_stack.rest().runs(CRAWL_DAG)]
+    services = sorted(stack.started)
+    # make stack-down: the Airflow services, then every other service; no process is left behind.
+    started = time.monotonic()
+    airflow_stack.down()
+    assert processes_with_env("AIRFLOW_HOME", str(airflow.home(airflow_stack.ctx))) == []
+    stack.down()
+    down_s = time.monotonic() - started
+    # make stack: the same state folders.
+    stack.up(*services)
+    airflow_stack.up()
+    up_s = time.monotonic() - started - down_s
+    print(f"whole stack: down in {down_s:.0f} s, up again in {up_s:.0f} s")
+
+    assert _landing_counts(env) == landing                                       # landing (FerretDB)
+    assert table_fingerprints(stack.ctx.port("trino")) == ui_pipeline_run["tables"]  # lake (HDFS) + catalog
+    assert [r["dag_run_id"] for r in airflow_stack.rest().runs(CRAWL_DAG)] == runs   # Airflow's history
+
+    # A second run of the pipeline: everything is landed, so the crawl asks the Web API for nothing.
+    calls = _web_api_calls(stack_api)
+    artists = tmp_path / "artists.txt"
+    for step in (("kworb", "--out", str(artists), "--limit", str(STACK_ARTISTS), "--no-numbers"),
+                 ("crawl", "--artists", str(artists)), ("export",), ("transform", "--layer", "all"), ("register",)):
+        proc = cli(env, *step)
+        assert proc.returncode == 0, f"{step[0]}: {proc.stderr[-3000:]}"
+    assert _web_api_calls(stack_api) == calls
+    assert _landing_counts(env) == landing
+    assert table_fingerprints(stack.ctx.port("trino")) == ui_pipeline_run["tables"]
