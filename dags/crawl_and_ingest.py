@@ -12,6 +12,7 @@ from spotify_pipeline.orchestration import (
     MAX_PARALLEL_SHARDS,
     START_DATE,
     TAGS,
+    crawl_schedule,
 )
 
 LANDING = Asset(LANDING_ASSET_URI)
@@ -19,7 +20,7 @@ LANDING = Asset(LANDING_ASSET_URI)
 
 @dag(
     dag_id="crawl_and_ingest_data_into_mongoDB",
-    schedule="@weekly",
+    schedule=crawl_schedule(),
     start_date=START_DATE,
     catchup=False,
     max_active_runs=1,

@@ -18,6 +18,15 @@ MAX_PARALLEL_SHARDS = 4
 log = logging.getLogger("spotify_pipeline.alerts")
 
 
+def crawl_schedule() -> str | None:
+    """``CRAWL_SCHEDULE`` (default weekly). Airflow runs the latest slot of a cron DAG when it is unpaused,
+    so a manual-only install (and the UI test's one click) sets it to ``none``."""
+    from spotify_pipeline.settings import get_settings
+
+    cron = get_settings().crawl_schedule.strip()
+    return None if cron.lower() == "none" else cron
+
+
 def alert_on_failure(context: Any) -> None:
     """One clear line per failed task: which DAG, task, try and why."""
     ti = context.get("task_instance") or context.get("ti")

@@ -41,6 +41,8 @@ class Settings(BaseSettings):
     crawl_workers: int = 8
     crawl_ttl_hours: float | None = None
     crawl_include_appears_on: bool = False
+    # The crawl DAG's cron; "none" = manual and asset runs only (unpausing then starts nothing)
+    crawl_schedule: str = "@weekly"
     audio_features_source: str = "auto"
     # Storage
     data_dir: Path = Path("./data")

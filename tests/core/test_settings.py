@@ -31,6 +31,12 @@ def test_values_are_typed_and_empty_optionals_stay_unset() -> None:
     assert s.lake_uri == "hdfs://namenode:8020"
 
 
+def test_crawl_schedule_is_weekly_unless_turned_off(tmp_path: Path) -> None:
+    assert load_settings({"DATA_DIR": str(tmp_path)}).crawl_schedule == "@weekly"
+    assert load_settings({"CRAWL_SCHEDULE": "0 6 * * 1"}).crawl_schedule == "0 6 * * 1"
+    assert load_settings({"CRAWL_SCHEDULE": "none"}).crawl_schedule == "none"
+
+
 def test_bad_number_is_one_clear_error() -> None:
     with pytest.raises(PipelineError, match="TRINO_PORT='eighty' is not a valid int"):
         load_settings({"TRINO_PORT": "eighty"})

@@ -84,6 +84,19 @@ def test_crawl_dag_graph_and_asset(dagbag) -> None:
     assert crawl["catchup"] is False and crawl["retries"] == [2]
 
 
+def test_crawl_dag_is_weekly_unless_crawl_schedule_turns_it_off(tmp_path) -> None:
+    code = """
+import json
+from airflow.dag_processing.dagbag import DagBag
+t = DagBag(dag_folder={folder!r}).dags["crawl_and_ingest_data_into_mongoDB"].timetable
+print(json.dumps([type(t).__name__, getattr(t, "expression", None)]))
+""".format(folder=str(ROOT / "dags"))
+    (tmp_path / "a").mkdir()
+    (tmp_path / "b").mkdir()
+    assert airflow_python(tmp_path / "a", code) == ["CronTriggerTimetable", "0 0 * * 0"]
+    assert airflow_python(tmp_path / "b", code, {"CRAWL_SCHEDULE": "none"}) == ["NullTimetable", None]
+
+
 def test_crawl_dag_mode_param_matches_the_crawl_modes(dagbag) -> None:
     from crawler.crawl import MODES
 

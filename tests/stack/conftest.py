@@ -6,7 +6,6 @@ import os
 import subprocess
 import sys
 from collections.abc import Iterator
-from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
@@ -41,24 +40,6 @@ def cli(env: dict[str, str], *args: str, timeout: float = 600) -> subprocess.Com
                           capture_output=True, text=True, timeout=timeout, check=False)
 
 
-def run_pipeline(env: dict[str, str], workdir: Path) -> None:
-    """kworb -> crawl -> export -> transform -> register through the command line, on the stack."""
-    artists = workdir / "artists.txt"
-    for step in (("kworb", "--out", str(artists), "--limit", str(STACK_ARTISTS)), ("crawl", "--artists", str(artists)),
-                 ("export",), ("transform", "--layer", "all"), ("register",)):
-        proc = cli(env, *step)
-        assert proc.returncode == 0, f"{step[0]}: {proc.stderr[-3000:]}"
-
-
-@pytest.fixture(scope="session")
-def stack_lake(stack, stack_api, tmp_path_factory) -> dict[str, str]:
-    """The stack with every table built in HDFS and registered in the metastore; returns the pipeline env."""
-    stack.up("mongo", "hdfs-init", "spark-worker", "hive-metastore", "trino")
-    env = pipeline_env(stack, stack_api)
-    run_pipeline(env, tmp_path_factory.mktemp("pipeline"))
-    return env
-
-
 @pytest.fixture(scope="session")
 def bi(stack, stack_lake, tmp_path_factory):
     """A BI tool's JDBC session (the Trino JDBC driver of the server's version) against the stack's Trino."""
@@ -68,27 +49,73 @@ def bi(stack, stack_lake, tmp_path_factory):
     return BiClient.build(driver_jar(stack.ctx), tmp_path_factory.mktemp("bi"), jdbc_url(stack.ctx))
 
 
-@contextmanager
-def airflow_services(stack, api, state: Path) -> Iterator:
-    """The five Airflow services on the session stack, crawling ``api``; all stopped when the block ends.
+class AirflowStack:
+    """The five Airflow services on the session stack, crawling ``api``.
 
     Own run dir and logs under ``state`` (stopping them stops nothing else); the same ports, PostgreSQL,
-    lake and metastore as ``make stack``. The session's other services stand in the table as done one-shots.
+    lake and metastore as ``make stack``. The session's other services stand in the table as done
+    one-shots. ``CRAWL_SCHEDULE=none``: the crawl DAG has no weekly slot, so unpausing it (the trigger
+    form's "unpause on trigger") adds no scheduled run beside the one a person clicks.
     """
-    import dataclasses
 
-    from spotify_pipeline.stack.services import for_profile
-    from spotify_pipeline.stack.supervisor import Supervisor
+    def __init__(self, stack, api, state: Path) -> None:
+        import dataclasses
 
-    stack.up("postgres", "mongo", "hdfs-init", "spark-worker", "hive-metastore", "trino")
-    ctx = dataclasses.replace(stack.ctx, state=state, logs=state / "logs", env={**stack.ctx.env, **api_env(api)})
-    others = [dataclasses.replace(s, oneshot=True, command=lambda ctx: [], install=None, init=None, post_start=None,
-                                  depends_on=(), ports=())
-              for s in for_profile("full") if not s.name.startswith("airflow-")]
-    sup = Supervisor(ctx, [*others, *(s for s in for_profile("full") if s.name.startswith("airflow-"))],
-                     say=lambda line: None)
+        from spotify_pipeline.stack.services import for_profile
+        from spotify_pipeline.stack.supervisor import Supervisor
+
+        self.stack = stack
+        self.ctx = dataclasses.replace(stack.ctx, state=state, logs=state / "logs",
+                                       env={**stack.ctx.env, **api_env(api), "CRAWL_SCHEDULE": "none"})
+        others = [dataclasses.replace(s, oneshot=True, command=lambda ctx: [], install=None, init=None,
+                                      post_start=None, depends_on=(), ports=())
+                  for s in for_profile("full") if not s.name.startswith("airflow-")]
+        self.supervisor = Supervisor(self.ctx, [*others, *(s for s in for_profile("full")
+                                                          if s.name.startswith("airflow-"))], say=lambda line: None)
+
+    def up(self) -> AirflowStack:
+        self.stack.up(*PIPELINE_SERVICES)
+        self.supervisor.up()
+        return self
+
+    def down(self) -> list[str]:
+        return self.supervisor.down()
+
+    def rest(self, password_suffix: str = ""):
+        from spotify_pipeline.stack import airflow
+        from tests.stack.airflow_rest import AirflowRest
+
+        user, password = airflow.admin_login(self.ctx)
+        return AirflowRest(airflow.api_url(self.ctx), user, password + password_suffix).login()
+
+
+PIPELINE_SERVICES = ("postgres", "mongo", "hdfs-init", "spark-worker", "hive-metastore", "trino")
+
+
+@pytest.fixture(scope="session")
+def airflow_stack(stack, stack_api, tmp_path_factory) -> Iterator[AirflowStack]:
+    af = AirflowStack(stack, stack_api, tmp_path_factory.mktemp("airflow-stack")).up()
     try:
-        sup.up()
-        yield ctx
+        yield af
     finally:
-        sup.down()
+        af.down()
+
+
+@pytest.fixture(scope="session")
+def ui_pipeline_run(stack, airflow_stack) -> dict:
+    """The session's one pipeline run, started by one click in the Airflow UI (crawl, then ``Spotify_DAG``
+    through the landing asset); carries both runs, the wall time and every table's fingerprint after it."""
+    from tests.stack.airflow_ui import one_click_run
+    from tests.stack.tables import table_fingerprints
+
+    run = one_click_run(airflow_stack.ctx, limit=STACK_ARTISTS)
+    assert run["crawl"]["state"] == "success" and run["spotify"] and run["spotify"]["state"] == "success", run
+    print(f"UI-triggered run: crawl + Spotify_DAG succeeded in {run['wall_s']:.0f} s")
+    run["tables"] = table_fingerprints(stack.ctx.port("trino"))
+    return run
+
+
+@pytest.fixture(scope="session")
+def stack_lake(stack, stack_api, ui_pipeline_run) -> dict[str, str]:
+    """The stack with every table built in HDFS and registered (by the UI-triggered run); the pipeline env."""
+    return pipeline_env(stack, stack_api)

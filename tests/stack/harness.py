@@ -60,3 +60,20 @@ class StackHandle:
         env = {k: v for k, v in self.env.items() if not names or k in names}
         settings = load_settings({"DATA_DIR": str(self.settings.data_dir), **env})
         return settings.replace(**changes) if changes else settings
+
+
+def processes_with_env(var: str, value: str) -> list[int]:
+    """Pids of live processes whose environment has ``var=value`` (what a leaked Airflow child keeps)."""
+    needle = f"{var}={value}".encode()
+    found = []
+    for proc in Path("/proc").iterdir():
+        if not proc.name.isdigit() or int(proc.name) == os.getpid():
+            continue
+        try:
+            if needle in (proc / "environ").read_bytes().split(b"\0"):
+                state = (proc / "stat").read_text().rsplit(")", 1)[1].split()[0]
+                if state != "Z":
+                    found.append(int(proc.name))
+        except OSError:
+            continue
+    return found

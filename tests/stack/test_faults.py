@@ -47,6 +47,9 @@ def test_trino_killed_during_a_query_is_one_error_then_the_same_query_answers(st
             time.sleep(0.2)
         stack.supervisor.kill("trino")
         killed = time.monotonic()
+        # Restarted at once, as a supervisor would: the client, still retrying, meets the new coordinator.
+        stack.supervisor.up(["trino"])
+        restart_s = time.monotonic() - killed
         with pytest.raises(JdbcError) as err:
             BiClient.finish(client, timeout=400)
         error_after_s = time.monotonic() - killed
@@ -56,9 +59,6 @@ def test_trino_killed_during_a_query_is_one_error_then_the_same_query_answers(st
     message = str(err.value)
     assert "\n" not in message.strip() and message  # one line a BI tool can show
     print(f"client saw after {error_after_s:.0f} s: {message}")
-    started = time.monotonic()
-    stack.supervisor.up(["trino"])
-    restart_s = time.monotonic() - started
     answer = bi.query(sql)
     assert int(answer["rows"][0][0]) == rows ** 3
     print(f"Trino back in {restart_s:.0f} s; the same query answered {rows}^3")
@@ -171,3 +171,93 @@ def test_ferretdb_killed_during_a_crawl_then_a_rerun_lands_what_an_uninterrupted
         rerun = cli(env, "crawl", "--artists", str(artists))
         assert rerun.returncode == 0, rerun.stderr[-2000:]
         assert _landing_counts(env) == expected                                  # nothing missing, no duplicate
+
+
+def _spark_apps_running(stack) -> int:
+    status = requests.get(f"http://localhost:{stack.ctx.port('spark_master_ui')}/json/", timeout=10).json()
+    return len(status.get("activeapps", []))
+
+
+def _task(rest, dag_id: str, run_id: str, task_id: str) -> dict:
+    return rest.call("GET", f"/dags/{dag_id}/dagRuns/{run_id}/taskInstances/{task_id}")
+
+
+def _web_api_calls(api) -> int:
+    return sum(n for key, n in api.stats().items() if key.startswith("GET /v1/"))
+
+
+def test_whole_stack_restart_keeps_landing_lake_catalog_and_airflow_history(
+        stack, stack_api, airflow_stack, ui_pipeline_run) -> None:
+    from spotify_pipeline.stack import airflow
+    from tests.stack.airflow_ui import CRAWL_DAG, SPOTIFY_DAG
+    from tests.stack.conftest import pipeline_env
+    from tests.stack.harness import processes_with_env
+    from tests.stack.tables import table_fingerprints
+
+    env = pipeline_env(stack, stack_api)
+    landing = _landing_counts(env)
+    runs = {d: [r["dag_run_id"] for r in airflow_stack.rest().runs(d)] for d in (CRAWL_DAG, SPOTIFY_DAG)}
+    services = sorted(stack.started)
+    # make stack-down: the Airflow services, then every other service; no process is left behind.
+    started = time.monotonic()
+    airflow_stack.down()
+    assert processes_with_env("AIRFLOW_HOME", str(airflow.home(airflow_stack.ctx))) == []
+    stack.down()
+    down_s = time.monotonic() - started
+    # make stack: the same state folders.
+    stack.up(*services)
+    airflow_stack.up()
+    up_s = time.monotonic() - started - down_s
+    print(f"whole stack: down in {down_s:.0f} s, up again in {up_s:.0f} s")
+    assert _landing_counts(env) == landing                                            # landing (FerretDB)
+    assert table_fingerprints(stack.ctx.port("trino")) == ui_pipeline_run["tables"]   # lake (HDFS) + catalog
+    assert {d: [r["dag_run_id"] for r in airflow_stack.rest().runs(d)] for d in runs} == runs   # Airflow's DB
+
+
+def test_second_run_calls_no_web_api_and_survives_the_datanode_killed_while_spotify_dag_writes(
+        stack, stack_api, airflow_stack, ui_pipeline_run) -> None:
+    """After the restart above: the crawl DAG again (``continue``, same artists), then ``Spotify_DAG``
+    from the asset, with the only DataNode SIGKILLed while its ``silver`` job runs on the cluster."""
+    from tests.stack.airflow_ui import CRAWL_DAG, SPOTIFY_DAG
+    from tests.stack.conftest import pipeline_env
+    from tests.stack.tables import table_fingerprints
+
+    rest = airflow_stack.rest()
+    env = pipeline_env(stack, stack_api)
+    landing, calls = _landing_counts(env), _web_api_calls(stack_api)
+    first = ui_pipeline_run["crawl"]["dag_run_id"]
+    artists = rest.call("GET", f"/dags/{CRAWL_DAG}/dagRuns/{first}/taskInstances/scrape_kworb/xcomEntries/"
+                               "return_value")["value"]                     # the first run's artists.txt
+    before = {r["dag_run_id"] for r in rest.runs(SPOTIFY_DAG)}
+    started = time.monotonic()
+    crawl_id = rest.trigger(CRAWL_DAG, {"mode": "continue", "artists_file": artists.strip('"')}, None)
+    crawl = rest.wait_for_run(CRAWL_DAG, crawl_id, timeout_s=900)
+    assert crawl["state"] == "success", rest.failed_tasks(CRAWL_DAG, crawl_id)
+    assert _web_api_calls(stack_api) == calls and _landing_counts(env) == landing   # everything was landed
+
+    deadline = time.monotonic() + 900
+    while not (new := [r for r in rest.runs(SPOTIFY_DAG) if r["dag_run_id"] not in before]):
+        assert time.monotonic() < deadline, "the crawl's asset event started no Spotify_DAG run"
+        time.sleep(2)
+    run_id = new[0]["dag_run_id"]
+    while not (_task(rest, SPOTIFY_DAG, run_id, "silver")["state"] == "running" and _spark_apps_running(stack)):
+        assert time.monotonic() < deadline, f"silver never ran: {rest.failed_tasks(SPOTIFY_DAG, run_id)}"
+        time.sleep(1)
+    time.sleep(5)                                       # past the session start, into the job's stages
+    stack.supervisor.kill("datanode")
+    killed = time.monotonic()
+    # The DataNode stays down until the task has failed: what a person restarting it late would see.
+    while (state := _task(rest, SPOTIFY_DAG, run_id, "silver")["state"]) not in ("up_for_retry", "failed", "success"):
+        assert time.monotonic() - killed < 900, f"silver still {state} {time.monotonic() - killed:.0f} s after the kill"
+        time.sleep(2)
+    failed_after = time.monotonic() - killed
+    stack.supervisor.up(["datanode"])
+    back_after = time.monotonic() - killed
+    assert state == "up_for_retry", f"silver went to {state} with the DataNode dead"
+    run = rest.wait_for_run(SPOTIFY_DAG, run_id, timeout_s=1800)
+    assert run["state"] == "success", rest.failed_tasks(SPOTIFY_DAG, run_id)
+    assert _task(rest, SPOTIFY_DAG, run_id, "silver")["try_number"] >= 2   # the retry did the work
+    print(f"second run: crawl {crawl['start_date']}..{crawl['end_date']} with 0 Web API calls; DataNode killed, "
+          f"silver failed after {failed_after:.0f} s, DataNode back after {back_after:.0f} s, whole run "
+          f"{time.monotonic() - started:.0f} s")
+    assert table_fingerprints(stack.ctx.port("trino")) == ui_pipeline_run["tables"]  # as the undisturbed run
