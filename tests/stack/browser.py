@@ -18,7 +18,9 @@ REPO = Path(__file__).resolve().parents[2]
 CHROMIUM = Path("/usr/bin/chromium")
 SCREENSHOTS = REPO / "test-artifacts" / "screenshots"
 ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
-        "--disable-component-update", "--no-first-run"]
+        "--disable-component-update", "--no-first-run",
+        # Chromium refuses some ports as unsafe, 10080 among them: Airflow's 8080 at STACK_TEST_PORT_OFFSET=2000.
+        "--explicitly-allowed-ports=10080"]
 
 
 def ensure_chromium() -> Path:
