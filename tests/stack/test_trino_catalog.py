@@ -1,4 +1,4 @@
-"""Catalog and SQL on the real stack: Spark registers the lake (on HDFS) in the stack's metastore, Trino 476
+"""Catalog and SQL on the real stack: Spark registers the session's lake (on HDFS) in the stack's metastore, Trino 476
 reads every table with the row counts of the Parquet files and the column types of the generated DDL, and
 ``spotify-pipeline query`` answers through it."""
 
@@ -15,18 +15,16 @@ import pyarrow.parquet as pq
 import pytest
 
 import trino
-from crawler.sample_api.server import start_sample_api
 from lake.fs import open_lake
 from spark_jobs.ddl import trino_type
 from spark_jobs.schemas import LAYERS, TABLES, TableSpec
 from spotify_pipeline.cli import main
 from spotify_pipeline.settings import environment_for
 from spotify_pipeline.stack.hive_metastore import get_all_databases
-from tests.spark.test_pipeline import crawl_and_export
 
 REPO = Path(__file__).resolve().parents[2]
-# Starting the stack (HDFS, metastore, Trino) counts against the first test: minutes on 2 busy cores.
-pytestmark = [pytest.mark.spark, pytest.mark.timeout(2400)]
+# The session's stack and its one pipeline run come with the first test that needs them.
+pytestmark = [pytest.mark.slow, pytest.mark.timeout(2400)]
 
 
 def pipeline(settings, *args: str) -> str:
@@ -39,18 +37,11 @@ def pipeline(settings, *args: str) -> str:
 
 
 @pytest.fixture(scope="module")
-def catalog(stack, tmp_path_factory):
-    """Sample-API crawl -> export over WebHDFS -> Spark layers on hdfs:// -> registered in the stack's metastore."""
-    stack.up("trino", "hdfs-init")
-    data = tmp_path_factory.mktemp("trino-lake")
-    with start_sample_api(n_artists=5, seed=11) as api:
-        settings = stack.pipeline_settings(("LAKE_URI", "WEBHDFS_URL", "HIVE_METASTORE_URI", "TRINO_HOST",
-                                            "TRINO_PORT")).replace(
-            data_dir=data, lake_uri=f"{stack.env['LAKE_URI']}/trino-test-lake", spark_driver_memory="1g",
-            spotify_api_base_url=api.api_url, spotify_token_url=api.token_url, spotify_client_id=api.client_id,
-            spotify_client_secret=api.client_secret, spotify_requests_per_second=1000.0)
-        crawl_and_export(settings, api)
-    pipeline(settings, "transform", "--layer", "all")
+def catalog(stack, stack_lake, tmp_path_factory):
+    """The session's lake (built on hdfs:// by the UI-triggered run), registered again from the command line."""
+    settings = stack.pipeline_settings(("LAKE_URI", "WEBHDFS_URL", "HIVE_METASTORE_URI", "TRINO_HOST",
+                                        "TRINO_PORT")).replace(data_dir=tmp_path_factory.mktemp("trino-lake"),
+                                                               spark_driver_memory="1g")
     return settings, registered(pipeline(settings, "register"), settings)
 
 
