@@ -17,6 +17,7 @@ from pathlib import Path
 
 import requests
 
+from bench.common import PeakRss
 from crawler.artists_file import ArtistEntry, write_artists_file
 from crawler.sample_api.minimum_calls import catalog_tracks, minimum_calls
 from crawler.sample_api.process import sample_api_process
@@ -43,8 +44,11 @@ def crawl_once(artists: int, mode: str, rate: float, workers: int) -> dict:
         proc = subprocess.Popen([sys.executable, "-m", "spotify_pipeline", "crawl", "--artists", str(artists_file),
                                  "--workers", str(workers)], env=child_env, stdout=subprocess.PIPE,
                                 stderr=subprocess.DEVNULL, text=True)
-        out = proc.stdout.read()
-        _, status, usage = os.wait4(proc.pid, 0)
+        # Sampled, not ru_maxrss: a forked child's ru_maxrss starts at the parent's high-water mark
+        # (this bench process held the ETL bench's DuckDB build when run after it).
+        with PeakRss(proc.pid) as rss:
+            out = proc.stdout.read()
+            _, status, _ = os.wait4(proc.pid, 0)
         wall = time.monotonic() - start
         stats = requests.get(env["SPOTIFY_API_BASE_URL"].removesuffix("/v1") + "/_stats", timeout=10).json()
         landing = json.loads(out.split("landing zone now: ", 1)[1].splitlines()[0])
@@ -63,7 +67,7 @@ def crawl_once(artists: int, mode: str, rate: float, workers: int) -> dict:
         "calls_ratio": round(total / sum(minimum.values()), 4),
         "status_429": stats.get("status_429", 0),
         "wall_s": round(wall, 1), "rate_bound_s": round(bound, 1), "wall_ratio": round(wall / bound, 4),
-        "peak_rss_mb": round(usage.ru_maxrss / 1024, 1),
+        "peak_rss_mb": rss.peak_mb,
         "landing": landing,
     }
 
