@@ -18,7 +18,7 @@ demo: $(STAMP)
 
 # The suite runs the real stack: its system packages are installed first when absent.
 test: $(STAMP) stack-prereqs
-	$(PY) -m pytest -q -p no:cacheprovider
+	$(PY) -m pytest -q -p no:cacheprovider --durations=15
 
 test-fast: $(STAMP)
 	$(PY) -m pytest -q -m "not slow and not airflow"
