@@ -65,23 +65,27 @@ def _land_in_child(path: Path, n_artists: int, out: multiprocessing.Queue) -> No
         out.put(land_catalog(store, n_artists))
 
 
+def land_catalog_in_child(path: Path, n_artists: int) -> int:
+    """``land_catalog`` in a spawned child, so the memory it took does not count towards the peak RSS
+    measured in this process afterwards; returns the tracks landed."""
+    ctx = multiprocessing.get_context("spawn")
+    tracks: multiprocessing.Queue = ctx.Queue()
+    child = ctx.Process(target=_land_in_child, args=(path, n_artists, tracks))
+    child.start()
+    child.join()
+    if child.exitcode != 0:
+        raise RuntimeError(f"generating the landing data failed (exit {child.exitcode})")
+    return tracks.get(timeout=10)
+
+
 def run_size(n_artists: int, workdir: Path) -> dict:
     from spark_jobs.runner import run_layer, spec_of
     from spark_jobs.session import SparkIO
 
     settings = load_settings({"DATA_DIR": str(workdir)})
     result: dict = {"artists": n_artists}
-    # Generate the landing data in a child process, so that the memory it took does not count
-    # towards the peak RSS of the export and the Spark driver measured in this one.
-    ctx = multiprocessing.get_context("spawn")
-    tracks: multiprocessing.Queue = ctx.Queue()
     t0 = time.monotonic()
-    child = ctx.Process(target=_land_in_child, args=(settings.landing_sqlite_path, n_artists, tracks))
-    child.start()
-    child.join()
-    if child.exitcode != 0:
-        raise RuntimeError(f"generating the landing data failed (exit {child.exitcode})")
-    result["tracks"] = tracks.get(timeout=10)
+    result["tracks"] = land_catalog_in_child(settings.landing_sqlite_path, n_artists)
     result["landing_load_s"] = round(time.monotonic() - t0, 1)
     result["landing_sqlite_mb"] = round(settings.landing_sqlite_path.stat().st_size / 2**20, 1)
     result["bench_process_rss_before_export_mb"] = round(psutil.Process().memory_info().rss / 2**20, 1)

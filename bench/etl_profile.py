@@ -11,13 +11,12 @@ from __future__ import annotations
 import argparse
 import json
 import logging
-import multiprocessing
 import tempfile
 import time
 from collections import defaultdict
 from pathlib import Path
 
-from bench.etl_bench import ETL_LAYERS, _land_in_child
+from bench.etl_bench import ETL_LAYERS, land_catalog_in_child
 from crawler.landing.sqlite import SQLiteLandingStore
 from lake.export import export_landing
 from lake.fs import open_lake
@@ -70,12 +69,7 @@ def profile(n_artists: int) -> dict:
     with tempfile.TemporaryDirectory(prefix="etl-profile-") as tmp:
         workdir = Path(tmp)
         settings = load_settings({"DATA_DIR": str(workdir)})
-        ctx = multiprocessing.get_context("spawn")
-        tracks: multiprocessing.Queue = ctx.Queue()
-        child = ctx.Process(target=_land_in_child, args=(settings.landing_sqlite_path, n_artists, tracks))
-        child.start()
-        child.join()
-        n_tracks = tracks.get(timeout=10)
+        n_tracks = land_catalog_in_child(settings.landing_sqlite_path, n_artists)
         with SQLiteLandingStore(settings.landing_sqlite_path) as store:
             export_landing(store, open_lake(settings))
         logs = workdir / "eventlog"

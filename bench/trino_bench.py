@@ -10,7 +10,6 @@ the two answers must be equal.
 from __future__ import annotations
 
 import json
-import multiprocessing
 import shutil
 import statistics
 import tempfile
@@ -21,7 +20,7 @@ import duckdb
 
 import trino
 from bench.common import PeakRss
-from bench.etl_bench import _land_in_child
+from bench.etl_bench import land_catalog_in_child
 from spotify_pipeline.settings import load_settings
 
 RUNS = 5
@@ -48,13 +47,7 @@ def build_warehouse(workdir: Path, n_artists: int) -> tuple[Path, int]:
     from spark_jobs.runner import run_layers
 
     settings = load_settings({"DATA_DIR": str(workdir)})
-    ctx = multiprocessing.get_context("spawn")
-    out: multiprocessing.Queue = ctx.Queue()
-    child = ctx.Process(target=_land_in_child, args=(settings.landing_sqlite_path, n_artists, out))
-    child.start()
-    child.join()
-    if child.exitcode != 0:
-        raise RuntimeError(f"generating the landing data failed (exit {child.exitcode})")
+    land_catalog_in_child(settings.landing_sqlite_path, n_artists)
     with SQLiteLandingStore(settings.landing_sqlite_path) as store:
         export_landing(store, open_lake(settings))
     counts = run_layers(settings, ["all"])
