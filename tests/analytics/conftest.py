@@ -12,13 +12,11 @@ from spotify_pipeline.settings import load_settings
 def demo_lake(spark, tmp_path_factory):
     from crawler.sample_api.server import start_sample_api
     from spark_jobs.runner import run_layers
-    from tests.spark.test_pipeline import crawl_and_export
+    from tests.spark.test_pipeline import crawl_and_export, sample_api_settings
 
     data = tmp_path_factory.mktemp("demo-lake")
     with start_sample_api(n_artists=12, seed=42) as api:
-        settings = load_settings({"DATA_DIR": str(data)}).replace(
-            spotify_api_base_url=api.api_url, spotify_token_url=api.token_url, spotify_client_id=api.client_id,
-            spotify_client_secret=api.client_secret, spotify_requests_per_second=1000.0)
+        settings = sample_api_settings(data, api)
         crawl_and_export(settings, api)
     run_layers(settings, ["all"])
     return load_settings({"DATA_DIR": str(data)})

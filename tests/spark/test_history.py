@@ -23,9 +23,9 @@ from spark_jobs import quality
 from spark_jobs.runner import run_layers, run_step
 from spark_jobs.session import SparkIO
 from spark_jobs.steps import STEPS
-from spotify_pipeline.settings import load_settings
 from tests.crawler.conftest import entries_for
 from tests.lake_tables import parquet
+from tests.spark.test_pipeline import sample_api_settings
 
 DAY1, DAY2 = "2026-11-18", "2026-11-25"
 HISTORY = ("silver_artist_snapshots", "silver_track_snapshots", "kworb_rankings", "silver_unavailable",
@@ -61,9 +61,7 @@ def _rows(settings, table: str, columns: str = "*") -> list[tuple]:
 def history_lake(spark, tmp_path_factory):
     data = tmp_path_factory.mktemp("history-lake")
     with start_sample_api(n_artists=8, seed=11) as api:
-        settings = load_settings({"DATA_DIR": str(data)}).replace(
-            spotify_api_base_url=api.api_url, spotify_token_url=api.token_url, spotify_client_id=api.client_id,
-            spotify_client_secret=api.client_secret, spotify_requests_per_second=1000.0)
+        settings = sample_api_settings(data, api)
         _refresh(settings, api, DAY1, "continue", "run-1")
         api.evolve(1)
         _refresh(settings, api, DAY2, "refresh", "run-2", corrupt=True)

@@ -37,6 +37,13 @@ from tests.spark.metastore_harness import StandaloneMetastore
 ROOT = Path(__file__).resolve().parents[2]
 
 
+def sample_api_settings(data_dir, api):
+    """Settings with DATA_DIR ``data_dir``, crawling the sample API ``api`` at full speed."""
+    return load_settings({"DATA_DIR": str(data_dir)}).replace(
+        spotify_api_base_url=api.api_url, spotify_token_url=api.token_url, spotify_client_id=api.client_id,
+        spotify_client_secret=api.client_secret, spotify_requests_per_second=1000.0)
+
+
 def crawl_and_export(settings, api) -> None:
     client = SpotifyClient(settings)
     with SQLiteLandingStore(settings.landing_sqlite_path) as store:
@@ -58,9 +65,7 @@ def snapshot(settings) -> dict[str, list]:
 def lake(spark, tmp_path_factory):
     data = tmp_path_factory.mktemp("lake-data")
     with start_sample_api(n_artists=6, seed=9) as api:
-        settings = load_settings({"DATA_DIR": str(data)}).replace(
-            spotify_api_base_url=api.api_url, spotify_token_url=api.token_url, spotify_client_id=api.client_id,
-            spotify_client_secret=api.client_secret, spotify_requests_per_second=1000.0)
+        settings = sample_api_settings(data, api)
         crawl_and_export(settings, api)
         counts = run_layers(settings, ["all"])
         yield settings, counts, api.catalog
