@@ -6,6 +6,7 @@ every call after that carries the bearer token.
 
 from __future__ import annotations
 
+import json
 import time
 from dataclasses import dataclass, field
 
@@ -80,6 +81,22 @@ class AirflowRest:
             assert time.monotonic() < deadline, f"{dag_id} {run_id or ''} not finished after {timeout_s:.0f} s: {runs}"
             time.sleep(3)
 
+    def xcom(self, dag_id: str, run_id: str, task_id: str):
+        """A task's return value, decoded: the API hands it over as the object or as its JSON text."""
+        value = self.call("GET", f"/dags/{dag_id}/dagRuns/{run_id}/taskInstances/{task_id}/xcomEntries/"
+                                 "return_value")["value"]
+        return xcom_value(value)
+
     def failed_tasks(self, dag_id: str, run_id: str) -> list[str]:
         tis = self.call("GET", f"/dags/{dag_id}/dagRuns/{run_id}/taskInstances")["task_instances"]
         return [f"{t['task_id']}[{t.get('map_index')}]={t['state']}" for t in tis if t["state"] != "success"]
+
+
+def xcom_value(value):
+    """An XCom ``value`` as the task returned it (JSON text decoded; a plain string kept)."""
+    if not isinstance(value, str):
+        return value
+    try:
+        return json.loads(value)
+    except ValueError:
+        return value

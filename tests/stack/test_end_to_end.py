@@ -8,8 +8,6 @@ CI sees of it: the login, the landing counts the crawl reported, and Trino over 
 
 from __future__ import annotations
 
-import json
-
 import pytest
 import requests
 
@@ -39,9 +37,7 @@ def test_the_run_lands_the_crawl_and_trino_answers_over_every_warehouse_table(st
     # One click, one run of each DAG (the crawl DAG has no weekly slot to add when it is unpaused).
     assert [r["dag_run_id"] for r in rest.runs(CRAWL_DAG)] == [crawl["dag_run_id"]]
     assert [r["dag_run_id"] for r in rest.runs(SPOTIFY_DAG)] == [spotify["dag_run_id"]]
-    landed = rest.call("GET", f"/dags/{CRAWL_DAG}/dagRuns/{crawl['dag_run_id']}/taskInstances/landing_stats/"
-                              "xcomEntries/return_value")["value"]
-    landed = json.loads(landed) if isinstance(landed, str) else landed
+    landed = rest.xcom(CRAWL_DAG, crawl["dag_run_id"], "landing_stats")
     assert landed["tracks_raw"] > 0 and landed["artists_raw"] >= STACK_ARTISTS, landed
 
     trino = stack.pipeline_settings(("TRINO_HOST", "TRINO_PORT", "TRINO_CATALOG"))

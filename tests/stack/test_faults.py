@@ -226,11 +226,10 @@ def test_second_run_calls_no_web_api_and_survives_the_datanode_killed_while_spot
     env = pipeline_env(stack, stack_api)
     landing, calls = _landing_counts(env), _web_api_calls(stack_api)
     first = ui_pipeline_run["crawl"]["dag_run_id"]
-    artists = rest.call("GET", f"/dags/{CRAWL_DAG}/dagRuns/{first}/taskInstances/scrape_kworb/xcomEntries/"
-                               "return_value")["value"]                     # the first run's artists.txt
+    artists = rest.xcom(CRAWL_DAG, first, "scrape_kworb")            # the first run's artists.txt
     before = {r["dag_run_id"] for r in rest.runs(SPOTIFY_DAG)}
     started = time.monotonic()
-    crawl_id = rest.trigger(CRAWL_DAG, {"mode": "continue", "artists_file": artists.strip('"')}, None)
+    crawl_id = rest.trigger(CRAWL_DAG, {"mode": "continue", "artists_file": artists}, None)
     crawl = rest.wait_for_run(CRAWL_DAG, crawl_id, timeout_s=900)
     assert crawl["state"] == "success", rest.failed_tasks(CRAWL_DAG, crawl_id)
     assert _web_api_calls(stack_api) == calls and _landing_counts(env) == landing   # everything was landed
