@@ -22,8 +22,7 @@ def test_every_airflow_service_is_healthy_and_the_login_is_the_documented_one(ai
     assert len(status) == 5 and all(s["healthy"] for s in status.values()), status
     with pytest.raises(requests.HTTPError, match="401"):
         airflow_stack.rest(password_suffix="-wrong")
-    dags = {d["dag_id"]: d for d in airflow_stack.rest().call("GET", "/dags", params={"limit": 100})["dags"]}
-    assert {CRAWL_DAG, SPOTIFY_DAG} <= dags.keys()
+    assert {CRAWL_DAG, SPOTIFY_DAG} <= airflow_stack.rest().wait_for_dags({CRAWL_DAG, SPOTIFY_DAG}).keys()
 
 
 def test_the_run_lands_the_crawl_and_trino_answers_over_every_warehouse_table(stack, airflow_stack,
