@@ -19,6 +19,7 @@ import sys
 import time
 from pathlib import Path
 
+from spotify_pipeline import spark_class_archive
 from spotify_pipeline.demo_timing import Timings
 from spotify_pipeline.errors import PipelineError
 from spotify_pipeline.settings import Settings, child_environment
@@ -114,6 +115,8 @@ def _airflow_db(env: dict[str, str], home: Path, logs: Path, timings: Timings) -
 def _airflow_env(settings: Settings) -> dict[str, str]:
     env = child_environment(settings)
     env.update(airflow_environment(settings, env.get("PATH", "")))
+    # The driver JVMs map the classes from the archive `make install` built.
+    env["SPARK_SUBMIT_OPTS"] = spark_class_archive.submit_opts(settings, env)
     Path(env["AIRFLOW_HOME"]).mkdir(parents=True, exist_ok=True)
     return env
 
