@@ -31,6 +31,10 @@ SHOWN_TABLES = ("silver_artists", "silver_album", "tracks_data", "silver_feature
                 "warehouse_track_recommendation")
 
 
+# Demo-sized Spark jobs finish before the JIT's C2 tier pays off; one GC thread on a small machine.
+DEMO_JVM_OPTIONS = "-XX:TieredStopAtLevel=1 -XX:+UseSerialGC"
+
+
 def demo_settings(settings: Settings, api) -> Settings:
     data_dir = (settings.data_dir / "demo").resolve()
     return settings.replace(
@@ -57,8 +61,7 @@ def airflow_environment(settings: Settings, path: str) -> dict[str, str]:
         "PATH": f"{venv_bin}{os.pathsep}{path}",
         "PYSPARK_PYTHON": sys.executable,
         "PYTHONPATH": str(PROJECT_ROOT),
-        # Demo-sized Spark jobs finish before the JIT's C2 tier pays off; one GC thread on a small machine.
-        "SPARK_SUBMIT_OPTS": "-XX:TieredStopAtLevel=1 -XX:+UseSerialGC",
+        "SPARK_SUBMIT_OPTS": DEMO_JVM_OPTIONS,
     }
 
 
