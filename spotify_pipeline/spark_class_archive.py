@@ -8,8 +8,9 @@ JVM maps instead. ``make install`` builds it once per installation with
 add ``-XX:SharedArchiveFile`` through ``SPARK_SUBMIT_OPTS``, which spark-submit (and so Airflow's
 SparkSubmitOperator and pyspark's own gateway) passes to the driver JVM.
 
-The archive is keyed by the Java binary and the pyspark version: a JVM refuses an archive from
-another build (it warns and starts without it), so a new JDK or Spark simply needs a new file.
+The archive is keyed by the Java binary, the pyspark version and ``SPARK_CONF_DIR``: a JVM refuses
+an archive from another build or class path (it warns and starts without it), so a new JDK, Spark
+or configuration folder simply needs a new file.
 ``SPARK_CLASS_ARCHIVE=false`` turns it off.
 """
 
@@ -52,7 +53,10 @@ def archive_path(settings: Settings, env: Mapping[str, str]) -> Path | None:
     if java is None:
         return None
     stat = java.stat()
-    key = hashlib.sha256(f"{java}|{stat.st_size}|{stat.st_mtime_ns}".encode()).hexdigest()[:12]
+    # SPARK_CONF_DIR heads the driver's class path, and the JVM maps an archive only for the class
+    # path it was built with (later entries, such as HADOOP_CONF_DIR, may be added)
+    conf_dir = env.get("SPARK_CONF_DIR", "")
+    key = hashlib.sha256(f"{java}|{stat.st_size}|{stat.st_mtime_ns}|{conf_dir}".encode()).hexdigest()[:12]
     return settings.stack_cache_dir / "spark-class-archive" / f"pyspark-{version('pyspark')}-java-{key}.jsa"
 
 

@@ -32,13 +32,15 @@ def test_the_option_is_added_only_when_the_archive_exists_and_is_wanted(tmp_path
     assert archive.submit_opts(settings.replace(spark_class_archive=False), env) == "-XX:+UseSerialGC"
 
 
-def test_another_java_gets_another_archive(tmp_path: Path) -> None:
+def test_another_java_or_class_path_gets_another_archive(tmp_path: Path) -> None:
     settings = load_settings({"STACK_CACHE_DIR": str(tmp_path / "cache")})
     env = _fake_java(tmp_path)
     first = archive.archive_path(settings, env)
     java = Path(env["JAVA_HOME"]) / "bin" / "java"
     java.write_text("#!/bin/sh\n# a newer build\n")
     assert archive.archive_path(settings, env) != first
+    assert archive.archive_path(settings, {**env, "SPARK_CONF_DIR": str(tmp_path)}) != archive.archive_path(
+        settings, env)  # another class path
     assert archive.archive_path(settings, {"JAVA_HOME": str(tmp_path / "nowhere"), "PATH": ""}) is None
 
 
