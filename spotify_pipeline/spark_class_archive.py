@@ -8,15 +8,16 @@ JVM maps instead. ``make install`` builds it once per installation with
 add ``-XX:SharedArchiveFile`` through ``SPARK_SUBMIT_OPTS``, which spark-submit (and so Airflow's
 SparkSubmitOperator and pyspark's own gateway) passes to the driver JVM.
 
-The archive is keyed by the Java binary, the pyspark version and ``SPARK_CONF_DIR``: a JVM refuses
-an archive from another build or class path (it warns and starts without it), so a new JDK, Spark
-or configuration folder simply needs a new file.
+The archive is keyed by the Java binary, the Spark installation (each venv has its own) and
+``SPARK_CONF_DIR``: a JVM refuses an archive from another build or class path (it warns and
+starts without it), so a new JDK, venv or configuration folder simply needs a new file.
 ``SPARK_CLASS_ARCHIVE=false`` turns it off.
 """
 
 from __future__ import annotations
 
 import hashlib
+import json
 import os
 import shutil
 import subprocess
@@ -45,6 +46,13 @@ def java_binary(env: Mapping[str, str]) -> Path | None:
     return Path(found).resolve() if found else None
 
 
+def spark_home(env: Mapping[str, str]) -> Path:
+    """The Spark installation spark-submit runs: ``$SPARK_HOME``, else the pyspark package (a venv's own)."""
+    import pyspark
+
+    return Path(env.get("SPARK_HOME") or Path(pyspark.__file__).parent).resolve()
+
+
 def archive_path(settings: Settings, env: Mapping[str, str]) -> Path | None:
     """Where the archive for this Java and pyspark lives (None without a Java)."""
     from importlib.metadata import version
@@ -53,10 +61,10 @@ def archive_path(settings: Settings, env: Mapping[str, str]) -> Path | None:
     if java is None:
         return None
     stat = java.stat()
-    # SPARK_CONF_DIR heads the driver's class path, and the JVM maps an archive only for the class
-    # path it was built with (later entries, such as HADOOP_CONF_DIR, may be added)
-    conf_dir = env.get("SPARK_CONF_DIR", "")
-    key = hashlib.sha256(f"{java}|{stat.st_size}|{stat.st_mtime_ns}|{conf_dir}".encode()).hexdigest()[:12]
+    # the JVM maps an archive only for the class path it was built with (later entries, such as
+    # HADOOP_CONF_DIR, may be added): SPARK_CONF_DIR, then the jars of this Spark installation
+    class_path = f"{spark_home(env)}|{env.get('SPARK_CONF_DIR', '')}"
+    key = hashlib.sha256(f"{java}|{stat.st_size}|{stat.st_mtime_ns}|{class_path}".encode()).hexdigest()[:12]
     return settings.stack_cache_dir / "spark-class-archive" / f"pyspark-{version('pyspark')}-java-{key}.jsa"
 
 
@@ -99,7 +107,25 @@ def build(settings: Settings, env: Mapping[str, str]) -> Path:
         partial.unlink(missing_ok=True)
         raise PipelineError(f"building the Spark class archive failed (exit {proc.returncode}); see {log}")
     partial.replace(target)
+    target.with_suffix(".json").write_text(json.dumps({"spark_home": str(spark_home(env)),
+                                                       "java": str(java_binary(env))}))
     return target
+
+
+def prune_stale(folder: Path) -> list[Path]:
+    """Delete the archives whose Spark installation or Java is gone (a removed venv or clone); those deleted."""
+    gone = []
+    for meta in folder.glob("*.json"):
+        try:
+            built_for = json.loads(meta.read_text())
+            stale = not all(Path(built_for[k]).exists() for k in ("spark_home", "java"))
+        except (OSError, ValueError, KeyError, TypeError):
+            stale = True
+        if stale:
+            for path in (meta.with_suffix(".jsa"), meta.with_suffix(".log"), meta):
+                path.unlink(missing_ok=True)
+            gone.append(meta.with_suffix(".jsa"))
+    return gone
 
 
 def main() -> int:
@@ -115,6 +141,9 @@ def main() -> int:
     if existing is not None and existing.exists():
         print(f"spark class archive: {existing} (already built)")
         return 0
+    if existing is not None:
+        for path in prune_stale(existing.parent):
+            print(f"spark class archive: removed {path.name} (its Spark or Java is gone)")
     start = time.monotonic()
     print("spark class archive: building (a short Spark run, once per installation) ...", flush=True)
     try:

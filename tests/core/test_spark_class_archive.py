@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 import subprocess
 import sys
@@ -41,7 +42,19 @@ def test_another_java_or_class_path_gets_another_archive(tmp_path: Path) -> None
     assert archive.archive_path(settings, env) != first
     assert archive.archive_path(settings, {**env, "SPARK_CONF_DIR": str(tmp_path)}) != archive.archive_path(
         settings, env)  # another class path
+    assert archive.archive_path(settings, {**env, "SPARK_HOME": str(tmp_path)}) != archive.archive_path(
+        settings, env)  # another Spark installation (another venv)
     assert archive.archive_path(settings, {"JAVA_HOME": str(tmp_path / "nowhere"), "PATH": ""}) is None
+
+
+def test_archives_of_a_removed_venv_are_pruned(tmp_path: Path) -> None:
+    live, dead = tmp_path / "live.json", tmp_path / "dead.json"
+    live.write_text(json.dumps({"spark_home": str(tmp_path), "java": str(tmp_path)}))
+    dead.write_text(json.dumps({"spark_home": str(tmp_path / "removed-clone"), "java": str(tmp_path)}))
+    for meta in (live, dead):
+        meta.with_suffix(".jsa").write_bytes(b"archive")
+    assert archive.prune_stale(tmp_path) == [dead.with_suffix(".jsa")]
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["live.jsa", "live.json"]
 
 
 def test_spark_submit_maps_the_drivers_classes_from_the_installed_archive(tmp_path: Path) -> None:
