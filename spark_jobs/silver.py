@@ -145,11 +145,15 @@ def tracks_data(tracks: DataFrame, albums: DataFrame) -> DataFrame:
 
 
 def silver_track_artists(tracks: DataFrame) -> DataFrame:
-    """Bridge: every credited artist of a track with its 1-based position."""
-    return (tracks.select("track_id", F.posexplode("artist_ids").alias("pos", "artist_id"))
-            .where(F.col("artist_id").isNotNull())
-            .groupBy("track_id", "artist_id").agg(F.min("pos").alias("pos"))
-            .select("track_id", "artist_id", (F.col("pos") + 1).alias("artist_position")))
+    """Bridge: every credited artist of a track with its 1-based position (its first, if credited twice).
+
+    Per row, no shuffle: ``tracks`` (tracks_data) has one row per track, so deduplicating within
+    each track's array is deduplicating by (track, artist).
+    """
+    credited = F.array_distinct(F.filter("artist_ids", lambda a: a.isNotNull()))
+    return (tracks.select("track_id", "artist_ids", F.explode(credited).alias("artist_id"))
+            .select("track_id", "artist_id",
+                    F.array_position("artist_ids", F.col("artist_id")).cast("int").alias("artist_position")))
 
 
 def silver_feature_music(features: DataFrame) -> DataFrame:

@@ -218,3 +218,10 @@ def test_silver_step_parses_each_collection_once_for_latest_and_history(spark, b
         for df in cached:
             df.unpersist()
 
+
+def test_track_artists_keep_each_artist_once_at_its_first_position(spark) -> None:
+    tracks = spark.createDataFrame([("t1", ["a", "b", "a", None, "c"]), ("t2", []), ("t3", None)],
+                                   "track_id string, artist_ids array<string>")
+    assertDataFrameEqual(silver.silver_track_artists(tracks), [
+        Row(track_id="t1", artist_id="a", artist_position=1), Row(track_id="t1", artist_id="b", artist_position=2),
+        Row(track_id="t1", artist_id="c", artist_position=5)])
