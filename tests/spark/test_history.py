@@ -152,7 +152,7 @@ def test_quality_passes_and_a_rerun_of_the_same_date_is_idempotent(history_lake,
             "warehouse_artist_history": "*"}
     before = {t: _rows(settings, t, cols[t]) for t in HISTORY}
     _refresh(settings, api, DAY2, "refresh", "run-3", corrupt=True)  # the same date once more, later that day
-    with SparkIO(settings) as session:  # only the history steps of the silver and warehouse layers
+    with SparkIO(settings) as session:  # the steps writing history: silver (with its history) and warehouse history
         for step in STEPS:
             if {"silver_artist_snapshots", "warehouse_artist_history"} & set(step.outputs):
                 run_step(session, settings, step, {})
