@@ -9,6 +9,7 @@ STAMP := $(VENV)/.installed
 $(STAMP): pyproject.toml requirements.lock scripts/bootstrap.sh
 	bash scripts/bootstrap.sh $(VENV)
 	$(PY) -m spotify_pipeline.demo_airflow || echo "install: no Airflow DB template (the demo will migrate)"
+	$(PY) -m spotify_pipeline.spark_class_archive || echo "install: no Spark class archive (Spark starts the slower way)"
 	touch $(STAMP)
 
 install: $(STAMP)

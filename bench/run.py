@@ -21,6 +21,7 @@ MODULES: dict[str, str] = {
     "crawl": "bench.crawl_bench",
     "etl": "bench.etl_bench",
     "demo": "bench.demo_bench",
+    "spark_start": "bench.spark_start_bench",
     "trino": "bench.trino_bench",
     "stack": "bench.stack_bench",
     "similar": "bench.similar_bench",

@@ -9,8 +9,11 @@ from __future__ import annotations
 
 import argparse
 import json
+from collections.abc import Callable, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import asdict, dataclass, field
 from datetime import UTC, datetime, timedelta
+from functools import partial, reduce
 
 from pyspark.sql import DataFrame, SparkSession
 from pyspark.sql import functions as F
@@ -26,6 +29,7 @@ FEATURE_RANGES: dict[str, tuple[float, float]] = {
     "instrumentalness": (0.0, 1.0), "liveness": (0.0, 1.0), "valence": (0.0, 1.0), "key": (-1, 11),
     "mode": (0, 1), "loudness": (-60.0, 5.0), "tempo": (0.0, 300.0), "time_signature": (0, 7),
 }
+CHECK_THREADS = 4  # checks whose Spark jobs run at once
 SILVER_SOURCE = {"artists_raw": "silver_artists", "albums_raw": "silver_album",
                  "audio_features_raw": "silver_feature_music"}
 
@@ -43,6 +47,9 @@ class CheckResult:
         ex = f" e.g. {', '.join(self.examples)}" if self.examples else ""
         return f"{'PASS' if self.passed else 'FAIL'}  {self.name:<22} {self.table:<32} {self.observed} " \
                f"(expected {self.expected}){ex}"
+
+
+Check = Callable[[], "CheckResult | list[CheckResult]"]
 
 
 @dataclass
@@ -64,19 +71,37 @@ def _examples(df: DataFrame, col: str) -> list[str]:
     return [str(r[0]) for r in df.select(col).limit(5).collect()]
 
 
+def check_primary_keys(tables: Sequence[tuple[str, DataFrame, tuple[str, ...]]]) -> list[CheckResult]:
+    """Duplicated and null keys of every table in one Spark job (examples only for a failing table).
+
+    The keys of all tables are unioned and grouped once: one job per table would spend most of its
+    time being planned, scheduled and compiled.
+    """
+    sep = "\u001f"  # between the parts of a composite key; never inside an id
+    parts = []
+    for table, df, key in tables:
+        null_key = reduce(lambda acc, c: acc | F.col(c).isNull(), key, F.lit(False))
+        parts.append(df.select(F.lit(table).alias("table"), F.concat_ws(sep, *[F.col(c).cast("string") for c in key])
+                               .alias("k"), F.col(key[0]).cast("string").alias("example"), null_key.alias("_null")))
+    groups = (reduce(DataFrame.unionByName, parts).groupBy("table", "k", "_null")
+              .agg(F.count(F.lit(1)).alias("n"), F.first("example").alias("example")))
+    found = {row["table"]: row for row in groups.groupBy("table").agg(
+        F.sum(F.when(~F.col("_null") & (F.col("n") > 1), 1).otherwise(0)).alias("dups"),
+        F.sum(F.when(F.col("_null"), F.col("n")).otherwise(0)).alias("nulls")).collect()}  # one row per table
+    results = []
+    for table, _, key in tables:
+        row = found.get(table)
+        n_dups, nulls = (int(row["dups"] or 0), int(row["nulls"] or 0)) if row else (0, 0)
+        ok = nulls == 0 and n_dups == 0
+        examples = [] if ok else _examples(
+            groups.where((F.col("table") == table) & ~F.col("_null") & (F.col("n") > 1)), "example")
+        results.append(CheckResult("primary_key", table, ok, f"{n_dups} duplicated keys, {nulls} null keys",
+                                   f"unique non-null {', '.join(key)}", examples))
+    return results
+
+
 def check_primary_key(df: DataFrame, table: str, key: tuple[str, ...]) -> CheckResult:
-    """Duplicated and null keys in one pass (one Spark job; examples only on failure)."""
-    null_key = F.lit(False)
-    for c in key:
-        null_key = null_key | F.col(c).isNull()
-    groups = df.groupBy(*key).agg(F.count(F.lit(1)).alias("n")).withColumn("_null", null_key)
-    row = groups.agg(F.sum(F.when(~F.col("_null") & (F.col("n") > 1), 1).otherwise(0)).alias("dups"),
-                     F.sum(F.when(F.col("_null"), F.col("n")).otherwise(0)).alias("nulls")).first()
-    n_dups, nulls = int(row["dups"] or 0), int(row["nulls"] or 0)
-    ok = nulls == 0 and n_dups == 0
-    examples = [] if ok else _examples(groups.where(~F.col("_null") & (F.col("n") > 1)), key[0])
-    return CheckResult("primary_key", table, ok, f"{n_dups} duplicated keys, {nulls} null keys",
-                       f"unique non-null {', '.join(key)}", examples)
+    return check_primary_keys([(table, df, key)])[0]
 
 
 def check_reference(child: DataFrame, child_table: str, col: str, parent: DataFrame, parent_table: str,
@@ -162,48 +187,60 @@ def run_checks(spark: SparkSession, settings: Settings, max_age: timedelta = tim
         if not ok and TABLES[name].layer != "bronze":
             results.append(CheckResult("exists", name, False, "table missing", "written by transform"))
     t = {name: read_table(spark, settings, spec) for name, spec in TABLES.items()}
-    for layer in ("silver", "gold", "warehouse"):
-        for spec in tables_in(layer):
-            if present[spec.name]:
-                results.append(check_primary_key(t[spec.name], spec.name, spec.primary_key))
-    results += [
-        check_reference(t["tracks_data"], "tracks_data", "album_id", t["silver_album"], "silver_album", "album_id"),
-        check_reference(t["tracks_data"], "tracks_data", "artist_id", t["silver_artists"], "silver_artists",
-                        "artist_id"),
-        check_reference(t["silver_artists_genres"], "silver_artists_genres", "artist_id", t["silver_artists"],
-                        "silver_artists", "artist_id"),
-        check_reference(t["silver_feature_music"], "silver_feature_music", "track_id", t["tracks_data"],
-                        "tracks_data", "track_id"),
+    keyed = [(spec.name, t[spec.name], spec.primary_key)
+             for layer in ("silver", "gold", "warehouse") for spec in tables_in(layer) if present[spec.name]]
+    checks: list[Check] = [
+        partial(check_primary_keys, keyed),
+        partial(check_reference, t["tracks_data"], "tracks_data", "album_id", t["silver_album"], "silver_album",
+                "album_id"),
+        partial(check_reference, t["tracks_data"], "tracks_data", "artist_id", t["silver_artists"],
+                "silver_artists", "artist_id"),
+        partial(check_reference, t["silver_artists_genres"], "silver_artists_genres", "artist_id",
+                t["silver_artists"], "silver_artists", "artist_id"),
+        partial(check_reference, t["silver_feature_music"], "silver_feature_music", "track_id", t["tracks_data"],
+                "tracks_data", "track_id"),
     ]
     quarantine_path = table_location(spark, settings, QUARANTINE)
     quarantined = spark.read.parquet(quarantine_path).select("source", "_id") if quarantine_path else None
     for collection in BRONZE_COLLECTIONS:
         bronze_ids = t[collection].select("_id").distinct()
         if landing_counts is not None:
-            results.append(check_equal_counts("landing_to_bronze", collection, bronze_ids.count(),
-                                              landing_counts.get(collection, 0), "distinct ids in bronze"))
+            checks.append(lambda ids=bronze_ids, c=collection: check_equal_counts(
+                "landing_to_bronze", c, ids.count(), landing_counts.get(c, 0), "distinct ids in bronze"))
         if collection in SILVER_SOURCE:
             good = bronze_ids
             if quarantined is not None:
                 good = good.join(quarantined.where(F.col("source") == collection).select("_id"), on="_id",
                                  how="left_anti")
-            results.append(check_no_lost_ids(good, "_id", t[SILVER_SOURCE[collection]],
-                                             TABLES[SILVER_SOURCE[collection]].primary_key[0],
-                                             "bronze_to_silver", SILVER_SOURCE[collection]))
-    results.append(check_no_lost_ids(t["tracks_raw"].select("_id").distinct(), "_id", t["tracks_data"], "track_id",
-                                     "bronze_to_silver", "tracks_data"))
-    results.append(check_no_lost_ids(t["tracks_data"], "track_id", t["gold_track_metadata"], "track_id",
-                                     "silver_to_gold", "gold_track_metadata"))
-    results.append(check_no_lost_ids(t["gold_track_metadata"], "track_id", t["warehouse_track_dashboard"],
-                                     "track_id", "gold_to_warehouse", "warehouse_track_dashboard"))
-    results.append(check_equal_counts("row_count", "gold_track_metadata", t["gold_track_metadata"].count(),
-                                      t["tracks_data"].count(), "rows (tracks_data rows)"))
-    results += check_feature_ranges(t["silver_feature_music"], "silver_feature_music")
-    results += check_history_dates(t)
+            checks.append(partial(check_no_lost_ids, good, "_id", t[SILVER_SOURCE[collection]],
+                                  TABLES[SILVER_SOURCE[collection]].primary_key[0],
+                                  "bronze_to_silver", SILVER_SOURCE[collection]))
+    checks += [
+        partial(check_no_lost_ids, t["tracks_raw"].select("_id").distinct(), "_id", t["tracks_data"], "track_id",
+                "bronze_to_silver", "tracks_data"),
+        partial(check_no_lost_ids, t["tracks_data"], "track_id", t["gold_track_metadata"], "track_id",
+                "silver_to_gold", "gold_track_metadata"),
+        partial(check_no_lost_ids, t["gold_track_metadata"], "track_id", t["warehouse_track_dashboard"],
+                "track_id", "gold_to_warehouse", "warehouse_track_dashboard"),
+        lambda: check_equal_counts("row_count", "gold_track_metadata", t["gold_track_metadata"].count(),
+                                   t["tracks_data"].count(), "rows (tracks_data rows)"),
+        partial(check_feature_ranges, t["silver_feature_music"], "silver_feature_music"),
+        partial(check_history_dates, t),
+    ]
     now = datetime.now(UTC)
-    for name in ("silver_artists", "tracks_data"):
-        results.append(check_freshness(t[name], name, max_age, now))
-    return QualityReport(results)
+    checks += [partial(check_freshness, t[name], name, max_age, now) for name in ("silver_artists", "tracks_data")]
+    return QualityReport(results + run_concurrently(checks))
+
+
+def run_concurrently(checks: list[Check], threads: int = CHECK_THREADS) -> list[CheckResult]:
+    """Run the checks from a few driver threads (Spark schedules their jobs side by side), results in order.
+
+    Most checks are one small aggregate; run one after another, each waits for its job's planning,
+    scheduling and code generation while the cores idle.
+    """
+    with ThreadPoolExecutor(max_workers=threads, thread_name_prefix="quality") as pool:
+        done = list(pool.map(lambda check: check(), checks))
+    return [r for result in done for r in (result if isinstance(result, list) else [result])]
 
 
 def save_report(report: QualityReport, settings: Settings) -> None:

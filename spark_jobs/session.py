@@ -16,6 +16,7 @@ from pyspark.sql import types as T
 
 from lake import versions
 from spark_jobs.schemas import TableSpec
+from spotify_pipeline import spark_class_archive
 from spotify_pipeline.settings import Settings, python_workers_use_this_interpreter
 
 log = logging.getLogger(__name__)
@@ -60,6 +61,7 @@ class SparkIO:
             return active
         self.settings.data_dir.mkdir(parents=True, exist_ok=True)
         python_workers_use_this_interpreter()  # before the context starts: pyspark reads it then
+        spark_class_archive.use_in_this_process(self.settings)  # the gateway's spark-submit reads it
         self.spark = self._builder().getOrCreate()
         self.spark.sparkContext.setLogLevel("WARN")
         # Sized for the cores the session really has (spark-submit may have chosen a cluster master):

@@ -19,6 +19,7 @@ import sys
 import time
 from pathlib import Path
 
+from spotify_pipeline import spark_class_archive
 from spotify_pipeline.demo_timing import Timings
 from spotify_pipeline.errors import PipelineError
 from spotify_pipeline.settings import Settings, child_environment
@@ -28,6 +29,10 @@ DAGS = ("crawl_and_ingest_data_into_mongoDB", "Spotify_DAG")
 SHOWN_TABLES = ("silver_artists", "silver_album", "tracks_data", "silver_feature_music", "silver_artists_genres",
                 "gold_track_metadata", "gold_feature_matrix", "warehouse_track_dashboard",
                 "warehouse_track_recommendation")
+
+
+# Demo-sized Spark jobs finish before the JIT's C2 tier pays off; one GC thread on a small machine.
+DEMO_JVM_OPTIONS = "-XX:TieredStopAtLevel=1 -XX:+UseSerialGC"
 
 
 def demo_settings(settings: Settings, api) -> Settings:
@@ -56,8 +61,7 @@ def airflow_environment(settings: Settings, path: str) -> dict[str, str]:
         "PATH": f"{venv_bin}{os.pathsep}{path}",
         "PYSPARK_PYTHON": sys.executable,
         "PYTHONPATH": str(PROJECT_ROOT),
-        # Demo-sized Spark jobs finish before the JIT's C2 tier pays off; one GC thread on a small machine.
-        "SPARK_SUBMIT_OPTS": "-XX:TieredStopAtLevel=1 -XX:+UseSerialGC",
+        "SPARK_SUBMIT_OPTS": DEMO_JVM_OPTIONS,
     }
 
 
@@ -114,6 +118,8 @@ def _airflow_db(env: dict[str, str], home: Path, logs: Path, timings: Timings) -
 def _airflow_env(settings: Settings) -> dict[str, str]:
     env = child_environment(settings)
     env.update(airflow_environment(settings, env.get("PATH", "")))
+    # The driver JVMs map the classes from the archive `make install` built.
+    env["SPARK_SUBMIT_OPTS"] = spark_class_archive.submit_opts(settings, env)
     Path(env["AIRFLOW_HOME"]).mkdir(parents=True, exist_ok=True)
     return env
 

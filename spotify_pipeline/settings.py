@@ -54,6 +54,7 @@ class Settings(BaseSettings):
     # Spark and catalog
     spark_master: str = "local[*]"
     spark_driver_memory: str = "2g"
+    spark_class_archive: bool = True  # driver JVMs map the class archive `make install` builds
     hive_metastore_uri: str | None = None
     # SQL
     trino_host: str | None = None
@@ -160,3 +161,10 @@ def python_workers_use_this_interpreter() -> None:
     """Spark's Python workers run ``$PYSPARK_PYTHON`` (default: whatever ``python3`` is on PATH, often not
     this venv, so numpy is missing); pyspark reads only that variable, when its context starts."""
     os.environ.setdefault("PYSPARK_PYTHON", sys.executable)
+
+
+def spark_submit_opts_for_this_process(opts: str) -> None:
+    """JVM options for the driver a pyspark session of this process starts (its gateway runs spark-submit,
+    which reads ``SPARK_SUBMIT_OPTS`` then)."""
+    if opts:
+        os.environ["SPARK_SUBMIT_OPTS"] = opts

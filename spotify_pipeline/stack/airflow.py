@@ -24,6 +24,8 @@ from collections.abc import Mapping
 from importlib.metadata import version as dist_version
 from pathlib import Path
 
+from spotify_pipeline import spark_class_archive
+from spotify_pipeline.settings import load_settings
 from spotify_pipeline.stack.service import Service, StackContext
 
 VERSION = dist_version("apache-airflow")
@@ -117,6 +119,9 @@ def airflow_env(ctx: StackContext, light: bool) -> dict[str, str]:
         "PYSPARK_PYTHON": str(ctx.venv_bin / "python"),
         "PYTHONPATH": str(ctx.repo),
     }
+    # spark-submit's driver JVMs (client mode: they run here) map the class archive `make install` built.
+    if opts := spark_class_archive.submit_opts(load_settings(ctx.env), ctx.env):
+        env["SPARK_SUBMIT_OPTS"] = opts
     if "AIRFLOW_CONN_SPARK_DEFAULT" not in ctx.env:
         master = ctx.env.get("SPARK_MASTER", "local[*]")
         env["AIRFLOW_CONN_SPARK_DEFAULT"] = json.dumps({"conn_type": "spark", "host": master})
