@@ -3,8 +3,13 @@
 Not a second implementation in the product: it exists so the benchmark compares Spark with an
 engine doing the same work (every silver, gold and warehouse table, same schemas and rows,
 written as Parquet, each layer reading the previous layer's files) and can check that both
-produce the same rows. Tie-breaks between two fetches of one id at the same instant and run
-differ (Spark orders by a payload hash DuckDB does not have); the benchmark data has none.
+produce the same rows. That includes the history tables Spark's silver and warehouse layers
+build (``spark_jobs/history.py``: per-date snapshots, kworb rankings, unavailable entities, their
+quarantine, ``warehouse_artist_history``). Tie-breaks between two fetches of one id at the same
+instant and run differ (Spark orders by a payload hash DuckDB does not have); the benchmark data
+has none. A quarantined kworb row's payload is Spark's ``to_json`` of the parsed row, rebuilt here
+field by field (nulls left out); doubles inside its metrics may print differently (Java's
+``1.0E7`` against DuckDB's ``10000000.0``), and a rejected row carries no metrics.
 """
 
 from __future__ import annotations
@@ -39,20 +44,41 @@ PAYLOADS = {
         f'"{c}": "{"INTEGER" if c in INT_FEATURES else "DOUBLE"}"' for c in FEATURES) + ', "duration_ms": "BIGINT"}',
     "genres_raw": '{"id": "VARCHAR", "artist_id": "VARCHAR", "genres": ["VARCHAR"]}',
 }
+HISTORY_PAYLOADS = {
+    "kworb_raw": '{"scrape_date": "VARCHAR", "page": "VARCHAR", "artist_id": "VARCHAR", "artist_name": "VARCHAR", '
+                 '"rank": "INTEGER", "metrics": "MAP(VARCHAR, DOUBLE)", "error": "VARCHAR"}',
+    "unavailable_raw": '{"type": "VARCHAR", "id": "VARCHAR", "status": "INTEGER", "detected_at": "VARCHAR"}',
+}
+KWORB_METRICS = ("monthly_listeners", "streams_millions", "daily_streams_millions")
+ISO = "'%Y-%m-%dT%H:%M:%S.%fZ'"
 
 
-def _parsed(collection: str, bronze: Path) -> str:
-    key = "coalesce(p.artist_id, p.id)" if collection == "genres_raw" else "p.id"
+def _bronze(bronze: Path, collection: str) -> str:
+    """A bronze collection's rows; an empty relation when the export wrote no file for it (no kworb scrape)."""
+    if any((bronze / collection).glob("*.parquet")):
+        return f"read_parquet('{bronze}/{collection}/*.parquet')"
+    return "(SELECT NULL::VARCHAR AS _id, NULL::VARCHAR AS fetched_at, NULL::VARCHAR AS run_id, " \
+           "NULL::VARCHAR AS payload WHERE false)"
+
+
+def _fetches(collection: str, bronze: Path, payload: str, key: str = "p.id") -> str:
+    """Every fetch of a collection parsed once (silver's latest-per-key and history's per-date tables
+    both derive from it); ``p`` is null where the payload is not JSON, ``key`` null where it has no id."""
+    return f"""
+    CREATE OR REPLACE TEMP TABLE {collection}_fetches AS
+    SELECT *, {key} AS key FROM (
+        SELECT _id, fetched_at, run_id, payload, coalesce(json_valid(payload), false) AS valid,
+               CASE WHEN json_valid(payload) THEN json_transform(payload, '{payload}') END AS p
+        FROM {_bronze(bronze, collection)})"""
+
+
+def _parsed(collection: str) -> str:
+    """The latest fetch per key, and every fetch without one (the quarantine's)."""
     return f"""
     CREATE OR REPLACE TEMP TABLE {collection}_parsed AS
-    WITH raw AS (
-        SELECT _id, fetched_at, run_id, payload,
-               CASE WHEN json_valid(payload) THEN json_transform(payload, '{PAYLOADS[collection]}') END AS p
-        FROM read_parquet('{bronze}/{collection}/*.parquet')),
-    keyed AS (SELECT *, {key} AS key FROM raw)
     SELECT * EXCLUDE (rn) FROM (
         SELECT *, row_number() OVER (PARTITION BY key ORDER BY fetched_at DESC, run_id DESC, payload DESC) AS rn
-        FROM keyed)
+        FROM {collection}_fetches)
     WHERE key IS NULL OR rn = 1"""
 
 
@@ -108,6 +134,85 @@ def silver_sql() -> dict[str, str]:
     }
 
 
+def _latest_per_date(rows: str, date: str, where: str) -> str:
+    """One row per (key, date) of ``rows``: the latest fetch of that date (history.latest_per_date)."""
+    return f"""(SELECT * EXCLUDE (rn) FROM (
+        SELECT *, row_number() OVER (PARTITION BY key, {date} ORDER BY fetched_at DESC, run_id DESC, payload DESC) AS rn
+        FROM {rows} WHERE {where}) WHERE rn = 1)"""
+
+
+def _spark_json(fields: tuple[str, ...]) -> str:
+    """Spark's ``to_json(p)``: the struct's non-null fields in schema order."""
+    parts = ", ".join(f"""CASE WHEN p.{f} IS NOT NULL THEN '"{f}":' || to_json(p.{f}) END""" for f in fields)
+    return f"CASE WHEN p IS NOT NULL THEN '{{' || concat_ws(',', {parts}) || '}}' END"
+
+
+def history_sql() -> dict[str, str]:
+    """The history step's tables (spark_jobs/history.py), from every fetch rather than the latest."""
+    def snapshots(collection: str) -> str:
+        return f"(SELECT *, CAST(strptime(fetched_at, {ISO}) AS DATE) AS snapshot_date FROM {collection}_fetches)"
+
+    bad_parse = "CASE WHEN NOT valid THEN 'payload is not valid JSON' ELSE 'payload has no id' END"
+    kworb_dated = ("(SELECT *, CAST(try_strptime(p.scrape_date, '%Y-%m-%d') AS DATE) AS scrape_date, "
+                   "p.error IS NOT NULL OR try_strptime(p.scrape_date, '%Y-%m-%d') IS NULL "
+                   "OR p.artist_id IS NULL AS broken FROM kworb_raw_fetches WHERE valid AND key IS NOT NULL)")
+    kworb_fields = ("scrape_date", "page", "artist_id", "artist_name", "rank", "metrics", "error")
+    return {
+        "_quarantine_history": f"""
+            SELECT 'kworb_raw' AS source, _id, fetched_at, {bad_parse} AS reason, payload
+            FROM kworb_raw_fetches WHERE NOT valid OR key IS NULL
+            UNION ALL
+            SELECT 'kworb_raw', _id, fetched_at, coalesce(p.error, 'no scrape date or artist id'),
+                   {_spark_json(kworb_fields)} FROM {kworb_dated} WHERE broken
+            UNION ALL
+            SELECT 'unavailable_raw', _id, fetched_at, {bad_parse}, payload
+            FROM unavailable_raw_fetches WHERE NOT valid OR key IS NULL""",
+        "silver_artist_snapshots": f"""
+            SELECT p.id AS artist_id, snapshot_date, p.name AS artist_name, p.followers.total AS followers,
+                   p.popularity, strptime(fetched_at, {ISO}) AS fetched_at
+            FROM {_latest_per_date(snapshots("artists_raw"), "snapshot_date", "key IS NOT NULL")}""",
+        "silver_track_snapshots": f"""
+            SELECT p.id AS track_id, snapshot_date, p.popularity, strptime(fetched_at, {ISO}) AS fetched_at
+            FROM {_latest_per_date(snapshots("tracks_raw"), "snapshot_date",
+                                   "key IS NOT NULL AND p.popularity IS NOT NULL")}""",
+        "kworb_rankings": f"""
+            WITH good AS {_latest_per_date(kworb_dated, "scrape_date", "NOT broken")},
+                 m AS (SELECT scrape_date, p.artist_id AS artist_id, p.artist_name AS artist_name, p.page AS page,
+                              p.rank AS rank, unnest(map_entries(p.metrics)) AS e FROM good),
+                 r AS (SELECT scrape_date, artist_id, artist_name, page, rank, e.key AS metric, e.value AS value,
+                              row_number() OVER (PARTITION BY scrape_date, artist_id, e.key
+                                                 ORDER BY rank ASC NULLS FIRST, page ASC NULLS FIRST) AS rn
+                       FROM m WHERE e.value IS NOT NULL)
+            SELECT scrape_date, artist_id, artist_name, page, rank, metric, value FROM r WHERE rn = 1""",
+        "silver_unavailable": f"""
+            SELECT p.type AS entity_type, p.id AS entity_id,
+                   min(CAST(try_strptime(p.detected_at, {ISO}) AS DATE)) AS unavailable_since,
+                   max(try_strptime(p.detected_at, {ISO})) AS last_detected_at
+            FROM unavailable_raw_fetches
+            WHERE valid AND key IS NOT NULL AND p.type IS NOT NULL GROUP BY p.type, p.id""",
+    }
+
+
+WAREHOUSE_HISTORY = {
+    "warehouse_artist_history": """
+        WITH per_metric AS (
+            SELECT artist_id, scrape_date AS snapshot_date, {firsts}
+            FROM kworb_rankings WHERE metric IN ({metrics}) GROUP BY artist_id, scrape_date),
+        ranks AS (
+            SELECT artist_id, scrape_date AS snapshot_date, first(artist_name) AS kworb_name,
+                   min(rank) FILTER (WHERE page = 'listeners.html') AS listeners_rank,
+                   min(rank) FILTER (WHERE page = 'artists.html') AS streams_rank
+            FROM kworb_rankings GROUP BY artist_id, scrape_date),
+        kworb AS (SELECT * FROM per_metric JOIN ranks USING (artist_id, snapshot_date))
+        SELECT coalesce(s.artist_id, k.artist_id) AS artist_id, coalesce(s.snapshot_date, k.snapshot_date)
+                   AS snapshot_date, coalesce(s.artist_name, k.kworb_name) AS artist_name, s.popularity, s.followers,
+               CAST(trunc(k.monthly_listeners) AS BIGINT) AS monthly_listeners, k.streams_millions,
+               k.daily_streams_millions, k.listeners_rank, k.streams_rank
+        FROM silver_artist_snapshots s FULL OUTER JOIN kworb k
+             ON s.artist_id = k.artist_id AND s.snapshot_date = k.snapshot_date""".format(
+        firsts=", ".join(f"first(value) FILTER (WHERE metric = '{m}') AS {m}" for m in KWORB_METRICS),
+        metrics=", ".join(f"'{m}'" for m in KWORB_METRICS)),
+}
 GOLD = {
     "gold_track_metadata": """
         WITH tg AS (SELECT ta.track_id, list_sort(list_distinct(list(g.genre))) AS genres
@@ -160,20 +265,23 @@ def build(bronze: Path, out_root: Path, threads: int = 2) -> dict:
     con.execute("SET TimeZone = 'UTC'")
     result: dict = {"seconds": {}, "rows": {}}
     t0 = time.monotonic()
+    keys = {"genres_raw": "coalesce(p.artist_id, p.id)", "kworb_raw": "_id"}
+    for collection, payload in {**PAYLOADS, **HISTORY_PAYLOADS}.items():
+        con.execute(_fetches(collection, bronze, payload, keys.get(collection, "p.id")))
     for collection in PAYLOADS:
-        con.execute(_parsed(collection, bronze))
-    silver = silver_sql()
-    order = ("_quarantine", "silver_artists", "silver_album", "tracks_data", "silver_track_artists",
-             "silver_feature_music", "silver_artists_genres")
-    for name in order:
-        out = out_root / ("bronze_layer/_quarantine" if name == "_quarantine" else f"silver_layer/{name}")
+        con.execute(_parsed(collection))
+    silver = {**silver_sql(), **history_sql()}
+    for name in silver:
+        out = out_root / (f"bronze_layer/{name}" if name.startswith("_") else f"silver_layer/{name}")
         result["rows"][name] = _write(con, silver[name], out)
-        if name != "_quarantine":
+        if not name.startswith("_"):
             _view(con, name, out)
+    for collection in {**PAYLOADS, **HISTORY_PAYLOADS}:
+        con.execute(f"DROP TABLE {collection}_fetches")
     for collection in PAYLOADS:
         con.execute(f"DROP TABLE {collection}_parsed")
     result["seconds"]["silver"] = round(time.monotonic() - t0, 2)
-    for layer, tables in (("gold", GOLD), ("warehouse", WAREHOUSE)):
+    for layer, tables in (("gold", GOLD), ("warehouse", {**WAREHOUSE, **WAREHOUSE_HISTORY})):
         t0 = time.monotonic()
         for name, sql in tables.items():
             out = out_root / f"{layer}_layer/{name}"

@@ -125,7 +125,8 @@ def run_size(n_artists: int, workdir: Path) -> dict:
         "spark_layers_to_duckdb_ratio": round(spark_layers / duck["seconds"]["total"], 2),
         "identical_outputs": all(c["identical"] or c.get("identical_within_tolerance") for c in comparison.values()),
         "comparison": comparison,
-        "note": "Both engines build every silver, gold and warehouse table (and the quarantine) from the "
+        "note": "Both engines build every silver, gold and warehouse table, the history tables "
+                "(snapshots, kworb rankings, unavailable, warehouse_artist_history) and both quarantines from the "
                 "same bronze files, write Parquet, and read the previous layer's files. Spark's total "
                 "includes its session start (JVM); the layers-only ratio leaves it out.",
     }

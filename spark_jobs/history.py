@@ -23,6 +23,8 @@ from pyspark.sql import functions as F
 from pyspark.sql import types as T
 
 from spark_jobs import schemas as S
+from spark_jobs import silver
+from spark_jobs.schemas import Persist
 from spark_jobs.silver import TS_FORMAT
 
 HISTORY_SILVER = ("silver_artist_snapshots", "silver_track_snapshots", "kworb_rankings", "silver_unavailable")
@@ -130,10 +132,18 @@ def warehouse_artist_history(snapshots: DataFrame, rankings: DataFrame) -> DataF
     )
 
 
-def build_history(bronze: dict[str, DataFrame]) -> tuple[dict[str, DataFrame], DataFrame]:
-    """The silver-layer history tables and the kworb quarantine from bronze."""
-    artists, _ = parse_payload(bronze["artists_raw"], S.ARTIST_PAYLOAD, "artists_raw")
-    tracks, _ = parse_payload(bronze["tracks_raw"], S.TRACK_PAYLOAD, "tracks_raw")
+def build_history(bronze: Mapping[str, DataFrame],
+                  fetches: Mapping[str, DataFrame] | None = None) -> tuple[dict[str, DataFrame], DataFrame]:
+    """The silver-layer history tables and the kworb quarantine from bronze.
+
+    ``fetches``: silver's one parse of every artist and track fetch (``silver.parse_collections``),
+    so the payloads silver just parsed are not parsed again; parsed here when not given.
+    """
+    def every_fetch(collection: str, schema: T.StructType) -> DataFrame:
+        parsed = fetches[collection] if fetches is not None else silver.parse_fetches(bronze[collection], schema)
+        return parsed.where(F.col("key").isNotNull())
+
+    artists, tracks = every_fetch("artists_raw", S.ARTIST_PAYLOAD), every_fetch("tracks_raw", S.TRACK_PAYLOAD)
     kworb, q_kworb = parse_payload(bronze["kworb_raw"], S.KWORB_PAYLOAD, "kworb_raw", key=F.col("_id"))
     unavailable, q_unavailable = parse_payload(bronze["unavailable_raw"], S.UNAVAILABLE_PAYLOAD, "unavailable_raw")
     rankings, q_rankings = kworb_rankings(kworb)
@@ -146,10 +156,17 @@ def build_history(bronze: dict[str, DataFrame]) -> tuple[dict[str, DataFrame], D
     return tables, q_kworb.unionByName(q_rankings).unionByName(q_unavailable)
 
 
-def build_history_step(inputs: Mapping[str, DataFrame], persist=None) -> dict[str, DataFrame]:
-    """spark_jobs.steps entry: the silver history tables plus ``_quarantine_history``."""
-    tables, quarantine = build_history(dict(inputs))
+def build_history_step(inputs: Mapping[str, DataFrame], persist=None,
+                       fetches: Mapping[str, DataFrame] | None = None) -> dict[str, DataFrame]:
+    """The silver history tables plus ``_quarantine_history``."""
+    tables, quarantine = build_history(inputs, fetches)
     return {**tables, "_quarantine_history": quarantine}
+
+
+def build_silver_layer(inputs: Mapping[str, DataFrame], persist: Persist = lambda df: df) -> dict[str, DataFrame]:
+    """spark_jobs.steps entry: silver's tables and the history tables from one parse of each collection."""
+    fetches = silver.parse_collections(inputs, persist)
+    return {**silver.build_silver(inputs, persist, fetches), **build_history_step(inputs, persist, fetches)}
 
 
 def build_warehouse_history(inputs: Mapping[str, DataFrame], persist=None) -> dict[str, DataFrame]:

@@ -23,14 +23,15 @@ CORRUPT = "_corrupt_record"
 INVALID_JSON, NO_ID = "payload is not valid JSON", "payload has no id"
 
 
-def parse_latest(bronze: DataFrame, schema: T.StructType, key: F.Column | None = None) -> DataFrame:
-    """Parse each payload once; keep the latest fetch per key and every row that failed, with its reason.
+def parse_fetches(bronze: DataFrame, schema: T.StructType, key: F.Column | None = None) -> DataFrame:
+    """Parse each payload once, keeping every fetch: silver's latest-per-key tables and the history
+    step's per-date tables both derive from this one frame.
 
     One ``from_json`` per payload (a malformed one lands in ``_corrupt_record``, so no second
-    parse checks validity) and one window per collection. Rows with a ``_reason`` are the
-    quarantine; the others have a parsed ``p`` and a non-null ``key`` (default: the payload's
-    ``id``). The raw payload is kept only for failed rows; its hash stands in for it as the last
-    tie-breaker of the latest-fetch order, so payloads are not shuffled.
+    parse checks validity). Rows with a ``_reason`` are the quarantine; the others have a parsed
+    ``p`` and a non-null ``key`` (default: the payload's ``id``). The raw payload is kept only for
+    failed rows; its hash stands in for it as the last tie-breaker of the latest-fetch order, so
+    payloads are not shuffled.
     """
     with_corrupt = T.StructType([*schema.fields, T.StructField(CORRUPT, T.StringType())])
     p = F.from_json("payload", with_corrupt, {"mode": "PERMISSIVE", "columnNameOfCorruptRecord": CORRUPT})
@@ -38,25 +39,23 @@ def parse_latest(bronze: DataFrame, schema: T.StructType, key: F.Column | None =
     key = key if key is not None else F.col("p.id")
     reason = (F.when(F.col("p").isNull() | F.col(f"p.{CORRUPT}").isNotNull(), F.lit(INVALID_JSON))
               .otherwise(F.lit(NO_ID)))
-    w = Window.partitionBy(F.col("key")).orderBy(F.col("fetched_at").desc(), F.col("run_id").desc(),
-                                                 F.col("_payload_hash").desc())
     return (parsed.withColumn("key", key)
             .select("_id", "fetched_at", "run_id", "p", "key",
                     F.when(F.col("key").isNull(), reason).alias("_reason"),
                     F.when(F.col("key").isNull(), F.col("payload")).alias("payload"),
-                    F.xxhash64("payload").alias("_payload_hash"))
-            .withColumn("_rn", F.row_number().over(w))
-            .where(F.col("key").isNull() | (F.col("_rn") == 1))
-            .drop("_rn"))
+                    F.xxhash64("payload").alias("_payload_hash")))
 
 
-def latest_rows(parsed: DataFrame) -> DataFrame:
-    """The parsed, deduplicated rows of :func:`parse_latest`: one per key, latest fetch."""
-    return parsed.where(F.col("key").isNotNull()).drop("_reason", "payload")
+def latest(fetches: DataFrame) -> DataFrame:
+    """The parsed rows of :func:`parse_fetches`, one per key: its latest fetch (then run id, then hash)."""
+    w = Window.partitionBy(F.col("key")).orderBy(F.col("fetched_at").desc(), F.col("run_id").desc(),
+                                                 F.col("_payload_hash").desc())
+    return (fetches.where(F.col("key").isNotNull()).drop("_reason", "payload")
+            .withColumn("_rn", F.row_number().over(w)).where(F.col("_rn") == 1).drop("_rn"))
 
 
 def quarantined(parsed: DataFrame, source: str) -> DataFrame:
-    """The rows of :func:`parse_latest` that failed, in the quarantine's schema."""
+    """The rows of :func:`parse_fetches` that failed, in the quarantine's schema."""
     return parsed.where(F.col("key").isNull()).select(
         F.lit(source).alias("source"), "_id", "fetched_at", F.col("_reason").alias("reason"), "payload")
 
@@ -146,11 +145,15 @@ def tracks_data(tracks: DataFrame, albums: DataFrame) -> DataFrame:
 
 
 def silver_track_artists(tracks: DataFrame) -> DataFrame:
-    """Bridge: every credited artist of a track with its 1-based position."""
-    return (tracks.select("track_id", F.posexplode("artist_ids").alias("pos", "artist_id"))
-            .where(F.col("artist_id").isNotNull())
-            .groupBy("track_id", "artist_id").agg(F.min("pos").alias("pos"))
-            .select("track_id", "artist_id", (F.col("pos") + 1).alias("artist_position")))
+    """Bridge: every credited artist of a track with its 1-based position (its first, if credited twice).
+
+    Per row, no shuffle: ``tracks`` (tracks_data) has one row per track, so deduplicating within
+    each track's array is deduplicating by (track, artist).
+    """
+    credited = F.array_distinct(F.filter("artist_ids", lambda a: a.isNotNull()))
+    return (tracks.select("track_id", "artist_ids", F.explode(credited).alias("artist_id"))
+            .select("track_id", "artist_id",
+                    F.array_position("artist_ids", F.col("artist_id")).cast("int").alias("artist_position")))
 
 
 def silver_feature_music(features: DataFrame) -> DataFrame:
@@ -175,30 +178,42 @@ def silver_artists_genres(genres: DataFrame, artists: DataFrame) -> DataFrame:
             .select("artist_id", "genre"))
 
 
-def build_silver(bronze: Mapping[str, DataFrame], persist: Persist = lambda df: df) -> dict[str, DataFrame]:
+# Payload schema and key fields (first non-null wins) of each collection silver parses; genres_raw
+# is keyed by artist id and accepts {"id"|"artist_id", "genres"} or a whole artist object.
+PAYLOADS: dict[str, tuple[T.StructType, tuple[str, ...]]] = {
+    "artists_raw": (S.ARTIST_PAYLOAD, ("p.id",)),
+    "albums_raw": (S.ALBUM_PAYLOAD, ("p.id",)),
+    "tracks_raw": (S.TRACK_PAYLOAD, ("p.id",)),
+    "audio_features_raw": (S.FEATURES_PAYLOAD, ("p.id",)),
+    "genres_raw": (S.GENRES_PAYLOAD, ("p.artist_id", "p.id")),
+}
+
+
+def parse_collections(bronze: Mapping[str, DataFrame], persist: Persist = lambda df: df) -> dict[str, DataFrame]:
+    """Every fetch of each collection parsed once (:func:`parse_fetches`), cached for the quarantine,
+    the latest-per-key tables and the history tables alike."""
+    return {c: persist(parse_fetches(bronze[c], schema, F.coalesce(*map(F.col, keys))))
+            for c, (schema, keys) in PAYLOADS.items()}
+
+
+def build_silver(bronze: Mapping[str, DataFrame], persist: Persist = lambda df: df,
+                 fetches: Mapping[str, DataFrame] | None = None) -> dict[str, DataFrame]:
     """All silver tables and the quarantine (``_quarantine``) from the five bronze collections.
 
-    ``persist`` marks the frames several outputs share (each collection parsed once, tracks_data
-    built once); the job passes a real cache, tests the identity.
+    ``fetches``: :func:`parse_collections` of ``bronze`` when the caller shares it (the history
+    step). ``persist`` marks the frames several outputs share (each collection's parse, the
+    latest artists and albums, tracks_data); the job passes a real cache, tests the identity.
     """
-    parsed = {
-        "artists_raw": persist(parse_latest(bronze["artists_raw"], S.ARTIST_PAYLOAD)),
-        "albums_raw": persist(parse_latest(bronze["albums_raw"], S.ALBUM_PAYLOAD)),
-        "tracks_raw": persist(parse_latest(bronze["tracks_raw"], S.TRACK_PAYLOAD)),
-        "audio_features_raw": persist(parse_latest(bronze["audio_features_raw"], S.FEATURES_PAYLOAD)),
-        # genres_raw is keyed by artist id; accept {"id"|"artist_id", "genres"} or a whole artist object.
-        "genres_raw": persist(parse_latest(bronze["genres_raw"], S.GENRES_PAYLOAD,
-                                           key=F.coalesce(F.col("p.artist_id"), F.col("p.id")))),
-    }
-    artists, albums = latest_rows(parsed["artists_raw"]), latest_rows(parsed["albums_raw"])
-    tracks_df = persist(tracks_data(latest_rows(parsed["tracks_raw"]), albums))
-    quarantine = reduce(DataFrame.unionByName, [quarantined(df, source) for source, df in parsed.items()])
+    fetches = fetches if fetches is not None else parse_collections(bronze, persist)
+    artists, albums = persist(latest(fetches["artists_raw"])), persist(latest(fetches["albums_raw"]))
+    tracks_df = persist(tracks_data(latest(fetches["tracks_raw"]), albums))
+    quarantine = reduce(DataFrame.unionByName, [quarantined(df, source) for source, df in fetches.items()])
     return {
         "_quarantine": quarantine,
         "silver_artists": silver_artists(artists),
         "silver_album": silver_album(albums),
         "tracks_data": tracks_df,
         "silver_track_artists": silver_track_artists(tracks_df),
-        "silver_feature_music": silver_feature_music(latest_rows(parsed["audio_features_raw"])),
-        "silver_artists_genres": silver_artists_genres(latest_rows(parsed["genres_raw"]), artists),
+        "silver_feature_music": silver_feature_music(latest(fetches["audio_features_raw"])),
+        "silver_artists_genres": silver_artists_genres(latest(fetches["genres_raw"]), artists),
     }

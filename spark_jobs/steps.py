@@ -14,7 +14,7 @@ from dataclasses import dataclass
 
 from pyspark.sql import DataFrame
 
-from spark_jobs import gold, history, silver, similar, warehouse
+from spark_jobs import gold, history, similar, warehouse
 from spark_jobs.schemas import BRONZE_COLLECTIONS, HISTORY_BRONZE, Persist
 
 
@@ -27,11 +27,11 @@ class Step:
 
 
 STEPS: list[Step] = [
-    Step("silver", BRONZE_COLLECTIONS,
+    # One step for silver and its history tables: both derive from one parse of each collection.
+    Step("silver", tuple(dict.fromkeys((*BRONZE_COLLECTIONS, *HISTORY_BRONZE))),
          ("_quarantine", "silver_artists", "silver_album", "tracks_data", "silver_track_artists",
-          "silver_feature_music", "silver_artists_genres"), silver.build_silver),
-    Step("silver", ("artists_raw", "tracks_raw", *HISTORY_BRONZE),
-         ("_quarantine_history", *history.HISTORY_SILVER), history.build_history_step),
+          "silver_feature_music", "silver_artists_genres", "_quarantine_history", *history.HISTORY_SILVER),
+         history.build_silver_layer),
     Step("gold", ("tracks_data", "silver_album", "silver_artists", "silver_track_artists", "silver_artists_genres",
                   "silver_feature_music"), ("gold_track_metadata", "gold_feature_matrix"), gold.build_gold),
     Step("warehouse", ("gold_track_metadata", "gold_feature_matrix", "silver_feature_music"),

@@ -9,7 +9,7 @@ import pytest
 from pyspark.sql import Row
 from pyspark.testing import assertDataFrameEqual
 
-from spark_jobs import gold, silver, warehouse
+from spark_jobs import gold, history, silver, warehouse
 from spark_jobs.schemas import BRONZE_SCHEMA, FEATURE_COLUMNS
 from tests.spark.payloads import (
     A1,
@@ -37,7 +37,7 @@ def bronze(spark, rows):
 
 
 @pytest.fixture(scope="module")
-def tables(spark):
+def bronze_frames(spark):
     alpha, beta = simple_artist(A1, "Alpha"), simple_artist(A2, "Beta")
     b = {
         "artists_raw": bronze(spark, [
@@ -66,7 +66,12 @@ def tables(spark):
             (A2, NEW, json.dumps({"artist_id": A2, "genres": ["rock", "pop", ""]})),
         ]),  # Gamma has no genres_raw document: its (empty) genres come from the artist object
     }
-    return silver.build_silver(b)
+    return b
+
+
+@pytest.fixture(scope="module")
+def tables(bronze_frames):
+    return silver.build_silver(bronze_frames)
 
 
 def test_quarantine_keeps_bad_payloads_with_reasons(tables) -> None:
@@ -185,3 +190,38 @@ def test_warehouse_dashboard_and_standardization(spark, tables) -> None:
         Row(track_id="x1", track_name="n", artist_name="a", danceability=-0.339683, **zeros),
         Row(track_id="x2", track_name="n", artist_name="a", danceability=1.358732, **zeros),
     ], atol=1e-5)
+
+
+def test_silver_step_parses_each_collection_once_for_latest_and_history(spark, bronze_frames) -> None:
+    """The history tables keep every fetch per date, read from the parse silver cached (no second from_json)."""
+    cached = []
+
+    def persist(df):
+        cached.append(df.persist())
+        return cached[-1]
+
+    empty = {c: bronze(spark, []) for c in ("kworb_raw", "unavailable_raw")}
+    try:
+        out = history.build_silver_layer({**bronze_frames, **empty}, persist)
+        got = out["silver_artist_snapshots"].select("artist_id", "snapshot_date", "artist_name")
+        assertDataFrameEqual(got, [Row(artist_id=A1, snapshot_date=dt.date(2026, 1, 1), artist_name="Alpha (old name)"),
+                                   Row(artist_id=A1, snapshot_date=dt.date(2026, 2, 1), artist_name="Alpha"),
+                                   Row(artist_id=A2, snapshot_date=dt.date(2026, 2, 1), artist_name="Beta"),
+                                   Row(artist_id=A3, snapshot_date=dt.date(2026, 2, 1), artist_name="Gamma")])
+        assert {r.artist_id: r.artist_name for r in out["silver_artists"].collect()}[A1] == "Alpha"
+        assert {(r.source, r._id) for r in out["_quarantine"].collect()} == {("artists_raw", "bad"),
+                                                                          ("artists_raw", "noid")}
+        for name in ("silver_artist_snapshots", "silver_track_snapshots"):
+            plan = out[name]._jdf.queryExecution().optimizedPlan().toString()
+            assert "InMemoryRelation" in plan and plan.count("from_json") == 1, name
+    finally:
+        for df in cached:
+            df.unpersist()
+
+
+def test_track_artists_keep_each_artist_once_at_its_first_position(spark) -> None:
+    tracks = spark.createDataFrame([("t1", ["a", "b", "a", None, "c"]), ("t2", []), ("t3", None)],
+                                   "track_id string, artist_ids array<string>")
+    assertDataFrameEqual(silver.silver_track_artists(tracks), [
+        Row(track_id="t1", artist_id="a", artist_position=1), Row(track_id="t1", artist_id="b", artist_position=2),
+        Row(track_id="t1", artist_id="c", artist_position=5)])
