@@ -35,21 +35,10 @@ KWORB_COLUMNS = {"monthly_listeners": "monthly_listeners", "streams_millions": "
 
 def parse_payload(bronze: DataFrame, schema: T.StructType, source: str,
                   key: F.Column | None = None) -> tuple[DataFrame, DataFrame]:
-    """(every parsed fetch with a non-null ``key``, quarantined rows): history keeps all fetches, not the latest."""
-    parsed = bronze.select(
-        "_id", "fetched_at", "run_id", "payload",
-        F.from_json("payload", schema, {"mode": "PERMISSIVE"}).alias("p"),
-        F.get_json_object("payload", "$").isNull().alias("_invalid_json"),
-    ).withColumn("key", key if key is not None else F.col("p.id"))
-    good = (parsed.where(~F.col("_invalid_json") & F.col("key").isNotNull())
-            .withColumn("_payload_hash", F.xxhash64("payload")).drop("_invalid_json", "payload"))
-    bad = parsed.where(F.col("_invalid_json") | F.col("key").isNull()).select(
-        F.lit(source).alias("source"), "_id", "fetched_at",
-        F.when(F.col("_invalid_json"), F.lit("payload is not valid JSON"))
-        .otherwise(F.lit("payload has no id")).alias("reason"),
-        "payload",
-    )
-    return good, bad
+    """(every parsed fetch with a non-null ``key``, quarantined rows): history keeps all fetches, not the
+    latest. Silver's one parse (:func:`silver.parse_fetches`) and its quarantine rows."""
+    parsed = silver.parse_fetches(bronze, schema, key)
+    return parsed.where(F.col("key").isNotNull()), silver.quarantined(parsed, source)
 
 
 def _ts(col: str = "fetched_at") -> F.Column:
@@ -140,8 +129,9 @@ def build_history(bronze: Mapping[str, DataFrame],
     so the payloads silver just parsed are not parsed again; parsed here when not given.
     """
     def every_fetch(collection: str, schema: T.StructType) -> DataFrame:
-        parsed = fetches[collection] if fetches is not None else silver.parse_fetches(bronze[collection], schema)
-        return parsed.where(F.col("key").isNotNull())
+        if fetches is None:
+            return parse_payload(bronze[collection], schema, collection)[0]
+        return fetches[collection].where(F.col("key").isNotNull())
 
     artists, tracks = every_fetch("artists_raw", S.ARTIST_PAYLOAD), every_fetch("tracks_raw", S.TRACK_PAYLOAD)
     kworb, q_kworb = parse_payload(bronze["kworb_raw"], S.KWORB_PAYLOAD, "kworb_raw", key=F.col("_id"))

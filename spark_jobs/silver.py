@@ -29,16 +29,17 @@ def parse_fetches(bronze: DataFrame, schema: T.StructType, key: F.Column | None 
 
     One ``from_json`` per payload (a malformed one lands in ``_corrupt_record``, so no second
     parse checks validity). Rows with a ``_reason`` are the quarantine; the others have a parsed
-    ``p`` and a non-null ``key`` (default: the payload's ``id``). The raw payload is kept only for
-    failed rows; its hash stands in for it as the last tie-breaker of the latest-fetch order, so
-    payloads are not shuffled.
+    ``p`` and a non-null ``key`` (default: the payload's ``id``; null for a payload that is not
+    JSON). The raw payload is kept only for failed rows; its hash stands in for it as the last
+    tie-breaker of the latest-fetch order, so payloads are not shuffled.
     """
     with_corrupt = T.StructType([*schema.fields, T.StructField(CORRUPT, T.StringType())])
     p = F.from_json("payload", with_corrupt, {"mode": "PERMISSIVE", "columnNameOfCorruptRecord": CORRUPT})
     parsed = bronze.select("_id", "fetched_at", "run_id", "payload", p.alias("p"))
-    key = key if key is not None else F.col("p.id")
-    reason = (F.when(F.col("p").isNull() | F.col(f"p.{CORRUPT}").isNotNull(), F.lit(INVALID_JSON))
-              .otherwise(F.lit(NO_ID)))
+    invalid = F.col("p").isNull() | F.col(f"p.{CORRUPT}").isNotNull()
+    # no key for a payload that is not JSON, also when the key is not the payload's (kworb_raw: _id)
+    key = F.when(~invalid, key if key is not None else F.col("p.id"))
+    reason = F.when(invalid, F.lit(INVALID_JSON)).otherwise(F.lit(NO_ID))
     return (parsed.withColumn("key", key)
             .select("_id", "fetched_at", "run_id", "p", "key",
                     F.when(F.col("key").isNull(), reason).alias("_reason"),

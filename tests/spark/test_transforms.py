@@ -225,3 +225,22 @@ def test_track_artists_keep_each_artist_once_at_its_first_position(spark) -> Non
     assertDataFrameEqual(silver.silver_track_artists(tracks), [
         Row(track_id="t1", artist_id="a", artist_position=1), Row(track_id="t1", artist_id="b", artist_position=2),
         Row(track_id="t1", artist_id="c", artist_position=5)])
+
+
+def test_history_quarantines_a_payload_that_is_not_json_even_when_keyed_by_its_document_id(spark) -> None:
+    """kworb_raw is keyed by ``_id``, not by a payload field: a broken payload must still be quarantined
+    as not JSON rather than pass as a row with every field null."""
+    from pyspark.sql import functions as F
+
+    from spark_jobs import schemas as S
+
+    kworb = bronze(spark, [("k1", NEW, json.dumps({"scrape_date": "2026-11-20", "artist_id": A1, "page": "artists.html",
+                                                   "rank": 1, "metrics": {"streams_millions": 12.5}})),
+                           ("k2", NEW, "{broken")])
+    good, bad = history.parse_payload(kworb, S.KWORB_PAYLOAD, "kworb_raw", key=F.col("_id"))
+    assert [r.key for r in good.collect()] == ["k1"]
+    assert [(r.source, r._id, r.reason, r.payload) for r in bad.collect()] == [
+        ("kworb_raw", "k2", "payload is not valid JSON", "{broken")]
+    gone = bronze(spark, [("u1", NEW, json.dumps({"type": "album", "detected_at": NEW}))])
+    _, no_id = history.parse_payload(gone, S.UNAVAILABLE_PAYLOAD, "unavailable_raw")
+    assert [(r._id, r.reason) for r in no_id.collect()] == [("u1", "payload has no id")]
