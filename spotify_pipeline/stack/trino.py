@@ -154,7 +154,7 @@ def info(port: int, host: str = "127.0.0.1", timeout: float = 3.0) -> dict:
 
 
 def ready(ctx: StackContext) -> bool:
-    """``/v1/info`` says ``"starting": false`` and ``SELECT 1`` answers.
+    """``/v1/info`` says ``"starting": false`` and a query finds an active node.
 
     ``starting: false`` alone comes before the coordinator has announced itself as a worker, so
     the first queries after a restart fail with "No nodes available to run query".
@@ -170,8 +170,10 @@ def ready(ctx: StackContext) -> bool:
                                    request_timeout=10.0)
         try:
             cur = conn.cursor()
-            cur.execute("SELECT 1")
-            return cur.fetchall() == [[1]]
+            # SELECT 1 runs on the coordinator alone; a table scan also needs the node scheduler to
+            # list an active node, which comes a few seconds later (the coordinator announcing itself)
+            cur.execute("SELECT count(*) FROM system.runtime.nodes WHERE state = 'active'")
+            return cur.fetchall()[0][0] >= 1
         finally:
             conn.close()
     except (trino.exceptions.Error, trino.exceptions.HttpError, OSError, ValueError):
