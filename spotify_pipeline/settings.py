@@ -43,7 +43,15 @@ class Settings(BaseSettings):
     crawl_include_appears_on: bool = False
     # The crawl DAG's cron; "none" = manual and asset runs only (unpausing then starts nothing)
     crawl_schedule: str = "@weekly"
-    audio_features_source: str = "auto"
+    audio_features_source: str = "auto"  # auto | spotify | reccobeats | file:PATH | none
+    genres_source: str = "auto"  # auto | spotify | musicbrainz | none
+    # Enrichment sources for what Spotify no longer gives development-mode apps (docs/sources.md)
+    reccobeats_api_base_url: str = "https://api.reccobeats.com/v1"
+    musicbrainz_api_base_url: str = "https://musicbrainz.org/ws/2"
+    # MusicBrainz blocks anonymous clients: complete it with your contact (e-mail or URL)
+    musicbrainz_user_agent: str = "spotify-data-platform/0.1 ( https://github.com/spotify-data-platform )"
+    # An id an enrichment source did not know is asked about again only after this many days
+    enrichment_retry_days: float = 30.0
     # Storage
     data_dir: Path = Path("./data")
     mongo_uri: SecretStr | None = None  # may carry a password

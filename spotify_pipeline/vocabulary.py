@@ -43,4 +43,14 @@ COLLECTIONS: tuple[str, ...] = (
     "kworb_raw",  # kworb ranking rows per scrape date: _id "<date>:<page>:<artist id>" (docs/refresh.md)
     "unavailable_raw",  # 404 on refresh: _id "<album|artist>:<id>", payload with the detection time
     "listings_raw",  # an artist's album ids at its last crawl: how a refresh sees what vanished
+    # ids an enrichment source was asked about and did not know: _id "<source>:<id>" (e.g.
+    # "reccobeats:<track id>", "musicbrainz:<artist id>"), payload {"source", "id", "asked_at"};
+    # asked again only after ENRICHMENT_RETRY_DAYS
+    "lookups_raw",
 )
+
+# Where each landed enrichment document came from (silver's features_source / genre_source).
+FEATURE_SOURCES: tuple[str, ...] = ("spotify", "reccobeats", "file")
+GENRE_SOURCES: tuple[str, ...] = ("spotify", "musicbrainz")
+RECCOBEATS_MAX_IDS = 40  # ReccoBeats drops ids past the 40th silently
+MUSICBRAINZ_MAX_RESOURCES = 100  # url lookups and arid: searches answer at most 100 at once
