@@ -52,7 +52,10 @@ def build_parser() -> argparse.ArgumentParser:
     p.set_defaults(handler="crawler.kworb_command:run")
 
     p = sub.add_parser("crawl", help="crawl the Spotify API into the landing zone (resumable; default: "
-                                     "continue what is missing)")
+                                     "continue what is missing)",
+                       epilog="exit codes: 0 done, 1 some artists failed or an error, 2 usage error, "
+                              "75 the Spotify quota is spent: stopped at once, landed data kept, "
+                              "run again after the time printed on stderr (UTC) to resume")
     p.add_argument("--artists", type=Path, required=True, help="artists.txt (name<TAB>spotify_id)")
     p.add_argument("--workers", type=_positive_int, help="worker threads (default CRAWL_WORKERS)")
     p.add_argument("--limit", type=_positive_int, help="crawl the first N artists")
@@ -134,6 +137,13 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--foreground", action="store_true", help="up: stay attached; Ctrl-C stops the stack")
     p.set_defaults(handler="spotify_pipeline.stack.cli:run")
 
+    p = sub.add_parser("doctor", help="what these credentials may call, which source fills each gap, and "
+                                      "whether each source, the landing zone, the lake and the stack answer",
+                       epilog="exit codes: 0 the pipeline can run as configured (warnings allowed), 1 it cannot "
+                              "(no credentials, token refused, landing zone unreachable). Secrets are never printed.")
+    p.add_argument("--json", action="store_true", help="the report as JSON (shape in spotify_pipeline/doctor/report.py)")
+    p.set_defaults(handler="spotify_pipeline.doctor:run")
+
     p = sub.add_parser("demo", help="the whole pipeline offline against the sample API")
     p.add_argument("--artists", type=_positive_int, default=40, help="synthetic catalog size")
     p.add_argument("--workers", type=_positive_int, default=8)
@@ -167,7 +177,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 2
     except PipelineError as exc:
         print(f"spotify-pipeline {args.command}: error: {exc}", file=sys.stderr)
-        return 1
+        return getattr(exc, "exit_code", 1)  # a spent quota exits 75 (crawler.spotify.quota)
     except KeyboardInterrupt:
         print(f"spotify-pipeline {args.command}: interrupted", file=sys.stderr)
         return 130

@@ -61,7 +61,25 @@ def plan_shards(artists_file: str, shards: int, limit: int | None) -> list[dict]
 
 def crawl_shard(path: str, shards: int, workers: int, run_id: str, mode: str = "continue",
                 settings: Settings | None = None) -> dict:
-    """Crawl one shard with its share of the configured rate (at most MAX_PARALLEL_SHARDS run at once)."""
+    """Crawl one shard with its share of the configured rate (at most MAX_PARALLEL_SHARDS run at once).
+
+    A spent Spotify quota fails the task at once with the resume time and without Airflow's retries
+    (``AirflowFailException``): a retry minutes later would only meet the same 429, and deferring for
+    hours would hold the run (and its other shards) open on a quota shared with every app of the
+    developer, which may still be spent then. What landed stays; the next scheduled run resumes.
+    """
+    from crawler.spotify.quota import QuotaExhausted
+
+    try:
+        return _crawl_shard(path, shards, workers, run_id, mode, settings)
+    except QuotaExhausted as exc:
+        from airflow.exceptions import AirflowFailException
+
+        raise AirflowFailException(str(exc)) from None
+
+
+def _crawl_shard(path: str, shards: int, workers: int, run_id: str, mode: str,
+                 settings: Settings | None) -> dict:
     from crawler.artists_file import read_artists_file
     from crawler.crawl_command import format_report
     from crawler.factory import build_crawler, crawl_options

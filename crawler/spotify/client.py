@@ -12,7 +12,11 @@ classified by :mod:`crawler.http.retry`:
 * fatal: other 4xx — raised at once as :class:`ApiError` (403 = not allowed for these credentials);
 * a dead server: after ``UNREACHABLE_AFTER`` calls in a row gave up without any answer, every
   call raises :class:`PipelineError` at once, so a crawl stops with one line instead of failing
-  each remaining artist after its own retries (what landed stays; the next run resumes).
+  each remaining artist after its own retries (what landed stays; the next run resumes);
+* a spent quota: a 429 naming ``QUOTA_EXCEEDED`` or announcing a ``Retry-After`` beyond the cap
+  (:mod:`crawler.spotify.quota`) raises :class:`QuotaExhausted` at once, and from then on every call
+  of every thread raises it before reaching the network: after the first such answer only the
+  calls already in flight reach Spotify.
 """
 
 from __future__ import annotations
@@ -26,6 +30,7 @@ from urllib.parse import urlsplit
 
 from crawler.http.pool import SharedPool
 from crawler.http.retry import TRANSPORT_ERRORS, Outcome, RetryPolicy, classify
+from crawler.spotify.quota import QuotaExhausted, quota_spent
 from crawler.spotify.rate_limit import RollingWindowLimiter
 from crawler.spotify.token import TokenManager
 from spotify_pipeline.errors import PipelineError
@@ -71,6 +76,7 @@ class SpotifyClient:
         self.events: Counter[str] = Counter()  # 429s, retries, refreshes, failures
         self._silent_give_ups = 0  # calls in a row that gave up without any HTTP answer
         self._unreachable: str | None = None
+        self.quota: QuotaExhausted | None = None  # set by the first answer saying the quota is spent
 
     def _count(self, counter: Counter[str], key: str) -> None:
         with self._lock:
@@ -87,10 +93,10 @@ class SpotifyClient:
         attempt = 0
         refreshed = 0
         while True:
-            if self._unreachable:
-                raise PipelineError(self._unreachable)
+            self._raise_if_stopped()
             token = self.tokens.token()
             self.limiter.acquire()
+            self._raise_if_stopped()  # another thread may have stopped the run while this one waited
             self._count(self.calls, key)
             resp = None
             try:
@@ -109,6 +115,7 @@ class SpotifyClient:
                         reason = "invalid JSON"
                 elif outcome is Outcome.RATE_LIMITED:
                     self._count(self.events, "429")
+                    self._stop_if_quota_spent(resp)
                     self.limiter.pause_for(self.policy.rate_limit_wait(resp))
                     if self.events["429"] > MAX_429S:
                         raise ApiError(429, key, "rate limited without end")
@@ -132,6 +139,28 @@ class SpotifyClient:
             delay = self.policy.backoff(attempt)
             log.debug("%s: %s, retry %d in %.2fs", key, reason, attempt, delay)
             time.sleep(delay)
+
+    def _raise_if_stopped(self) -> None:
+        if self.quota is not None:
+            raise QuotaExhausted(self.quota.resume_at, self.quota.why)
+        if self._unreachable:
+            raise PipelineError(self._unreachable)
+
+    def _stop_if_quota_spent(self, resp: Any) -> None:
+        """Stop every thread when this 429 says the quota is spent (the first such answer wins)."""
+        try:
+            body = resp.json()
+        except ValueError:
+            body = resp.text
+        spent = quota_spent(resp.headers.get("Retry-After"), body, self.policy.max_retry_after_s)
+        if spent is None:
+            return
+        with self._lock:
+            if self.quota is None:
+                self.quota = spent
+                self.events["quota_exceeded"] += 1
+                log.debug("%s", spent)  # the caller reports it once
+        self._raise_if_stopped()
 
     def _note_silent_give_up(self, reason: str) -> None:
         with self._lock:
