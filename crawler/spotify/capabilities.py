@@ -68,3 +68,23 @@ def album_page_50() -> Capability:
 def audio_features() -> Capability:
     return Capability("audio-features", frozenset({403}),
                       "no audio features for these credentials (development mode); continuing without")
+
+
+# What an object's fields say about these credentials (no call of their own: read from objects the
+# crawl or the doctor fetched anyway). True: given; False: the field is absent (removed for this app);
+# None: present but empty for this object, so it proves nothing.
+def _given(obj: dict, key: str) -> bool | None:
+    if key not in obj:
+        return False
+    return True if obj[key] not in (None, [], {}) else None
+
+
+def artist_fields(artist: dict) -> dict[str, bool | None]:
+    """Development-mode artist objects lost ``followers``/``popularity`` (2026-02) and ``genres`` (2026-08)."""
+    return {"artist_genres": _given(artist, "genres"),
+            "artist_followers_popularity": "followers" in artist and "popularity" in artist}
+
+
+def track_fields(track: dict) -> dict[str, bool | None]:
+    """A full track object: ``popularity`` is gone in development mode; ``external_ids`` came back 2026-03."""
+    return {"track_popularity": "popularity" in track, "external_ids": _given(track, "external_ids")}
