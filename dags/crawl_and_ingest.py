@@ -1,4 +1,8 @@
-"""kworb -> Spotify API crawl (sharded) -> landing zone; updates the landing asset on success."""
+"""kworb -> Spotify API crawl (sharded) -> landing zone; updates the landing asset on success.
+
+A spent Spotify quota fails a crawl shard at once, with the UTC time to resume and without retries
+(AirflowFailException): what landed stays, and the next run resumes where this one stopped.
+"""
 
 from __future__ import annotations
 
