@@ -95,6 +95,15 @@ def test_the_pipeline_cannot_run_exits_1(env, probes, failed) -> None:
     assert render_text(report).splitlines()[-1].startswith("NOT READY")
 
 
+def test_a_spent_quota_during_the_probe_is_a_warning_with_the_resume_time() -> None:
+    spent = "Spotify quota spent (429 QUOTA_EXCEEDED); resume after 2026-12-05 03:00 UTC."
+    report = build_report(_settings(), _probes(capabilities={}, spotify_error=spent))
+    assert report["exit_code"] == 0
+    probe = next(c for c in report["checks"] if c["name"] == "probe")
+    assert probe["status"] == "warn" and "resume after 2026-12-05 03:00 UTC" in probe["detail"]
+    assert all(v is None for v in report["capabilities"].values())
+
+
 def test_an_unused_source_being_down_is_no_warning() -> None:
     report = build_report(_settings(), _probes(capabilities=dict(EXTENDED), reccobeats=Answer(False, "down"),
                                                musicbrainz=Answer(False, "down")))
