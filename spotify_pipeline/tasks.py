@@ -73,7 +73,7 @@ def crawl_shard(path: str, shards: int, workers: int, run_id: str, mode: str = "
     try:
         return _crawl_shard(path, shards, workers, run_id, mode, settings)
     except QuotaExhausted as exc:
-        from airflow.exceptions import AirflowFailException
+        from airflow.sdk.exceptions import AirflowFailException
 
         raise AirflowFailException(str(exc)) from None
 

@@ -184,7 +184,7 @@ def test_after_the_first_quota_answer_no_thread_reaches_the_server(monkeypatch) 
 
 
 def test_the_airflow_task_fails_without_retrying_on_a_spent_quota(tmp_path, monkeypatch) -> None:
-    from airflow.exceptions import AirflowFailException
+    from airflow.sdk.exceptions import AirflowFailException
 
     from spotify_pipeline import tasks
 
