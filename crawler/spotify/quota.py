@@ -35,9 +35,15 @@ class QuotaExhausted(PipelineError):
     def __init__(self, resume_at: datetime | None, why: str) -> None:
         self.resume_at = resume_at
         self.why = why
-        when = f"resume after {resume_at:%Y-%m-%d %H:%M} UTC" if resume_at else "no resume time announced"
+        when = f"resume after {_minute_up(resume_at):%Y-%m-%d %H:%M} UTC" if resume_at else "no resume time announced"
         super().__init__(f"Spotify quota spent ({why}); {when}. "
                          "Everything landed is kept: run the crawl again then and it resumes")
+
+
+def _minute_up(when: datetime) -> datetime:
+    """The printed time is never before the real one: 02:43:10 prints as 02:44."""
+    floor = when.replace(second=0, microsecond=0)
+    return floor if floor == when else floor + timedelta(minutes=1)
 
 
 def names_quota(body: Any) -> bool:

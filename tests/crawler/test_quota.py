@@ -63,6 +63,8 @@ def test_the_message_names_the_resume_time_in_utc_and_the_exit_code_is_tempfail(
     assert "resume after 2026-12-05 02:00 UTC" in str(spent)
     assert spent.exit_code == EXIT_QUOTA_SPENT == 75
     assert "no resume time" in str(quota_spent(None, QUOTA_BODY, max_retry_after_s=60.0, now=NOW))
+    # never printed earlier than the real time: 02:00:01 is "after 02:01"
+    assert "resume after 2026-12-05 02:01 UTC" in str(quota_spent("3601", QUOTA_BODY, max_retry_after_s=60.0, now=NOW))
 
 
 # ---------------------------------------------------------------- the crawl stops, then resumes
