@@ -1,7 +1,8 @@
 """kworb -> Spotify API crawl (sharded) -> landing zone; updates the landing asset on success.
 
 A spent Spotify quota fails a crawl shard at once, with the UTC time to resume and without retries
-(AirflowFailException): what landed stays, and the next run resumes where this one stopped.
+(AirflowFailException): what landed stays; trigger with mode=continue after that time to resume
+exactly where it stopped.
 """
 
 from __future__ import annotations

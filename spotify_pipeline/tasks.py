@@ -66,7 +66,8 @@ def crawl_shard(path: str, shards: int, workers: int, run_id: str, mode: str = "
     A spent Spotify quota fails the task at once with the resume time and without Airflow's retries
     (``AirflowFailException``): a retry minutes later would only meet the same 429, and deferring for
     hours would hold the run (and its other shards) open on a quota shared with every app of the
-    developer, which may still be spent then. What landed stays; the next scheduled run resumes.
+    developer, which may still be spent then. What landed stays; a ``continue`` run resumes exactly
+    where this one stopped (a ``refresh`` lists every artist again but fetches only what is missing).
     """
     from crawler.spotify.quota import QuotaExhausted
 
