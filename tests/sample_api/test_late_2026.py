@@ -234,3 +234,21 @@ def test_command_line_flags_reach_the_server() -> None:
         first = requests.get(f"{reccobeats}/audio-features?ids={artist_id}", timeout=5)
         assert first.status_code == 200 and first.json() == {"content": []}  # an artist id: no track known
         assert requests.get(f"{reccobeats}/audio-features?ids={artist_id}", timeout=5).status_code == 429
+
+
+def test_recorded_payload_samples_match_what_the_server_reproduces() -> None:
+    """tests/payload_samples.py (for the Spark tests) and the sample API describe the same quirks."""
+    from crawler.sample_api.quirks import FLOAT_FIELDS
+    from tests import payload_samples as samples
+
+    floated = {p for obj in (samples.ARTIST_FLOAT_INTEGERS, samples.ALBUM_FLOAT_INTEGERS, samples.TRACK_FLOAT_INTEGERS)
+               for p, v in _walk(obj) if type(v) is float}
+    assert floated and all(p.rsplit(".", 1)[-1] in FLOAT_FIELDS or p.endswith("followers.total") for p in floated)
+    assert "genres" not in samples.ARTIST_DEVELOPMENT_2026
+    assert not GONE_LATE_2026 & set(samples.TRACK_DEVELOPMENT_2026) and samples.TRACK_DEVELOPMENT_2026["external_ids"]
+    assert all(set(o) == {"id", "href", "acousticness", "danceability", "energy", "instrumentalness", "key",
+                          "liveness", "loudness", "mode", "speechiness", "tempo", "valence"}
+               for o in samples.RECCOBEATS_AUDIO_FEATURES["content"])
+    with start_sample_api(n_artists=3, quota_after=0) as srv:
+        resp = get(srv, f"artists/{srv.catalog.artist_id(0)}", token(srv))
+    assert resp.json() == samples.QUOTA_EXCEEDED_BODY
