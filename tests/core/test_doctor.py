@@ -14,7 +14,6 @@ from urllib.parse import urlsplit
 
 import pytest
 
-from crawler.sample_api import synthetic_catalog
 from crawler.sample_api.server import start_sample_api
 from spotify_pipeline.doctor.probes import Answer, Probes
 from spotify_pipeline.doctor.report import (
@@ -113,14 +112,12 @@ def test_an_unused_source_being_down_is_no_warning() -> None:
 
 
 # ---------------------------------------------------------------- against the sample API
-class _Enrichment(BaseHTTPRequestHandler):
-    """ReccoBeats' and MusicBrainz's probe endpoints, answering like them."""
+class _MusicBrainz(BaseHTTPRequestHandler):
+    """MusicBrainz's probe endpoint, answering like it (the sample API serves ReccoBeats, not MusicBrainz)."""
 
     def do_GET(self) -> None:  # noqa: N802
         path = urlsplit(self.path).path
-        if path == "/reccobeats/v1/audio-features":
-            body = {"content": []}
-        elif path == "/musicbrainz/ws/2/genre/all":
+        if path == "/musicbrainz/ws/2/genre/all":
             body = {"genre-count": 2000, "genre-offset": 0, "genres": [{"id": "x", "name": "acid house"}]}
         else:
             self.send_error(404)
@@ -138,7 +135,7 @@ class _Enrichment(BaseHTTPRequestHandler):
 
 @contextmanager
 def enrichment_server() -> Iterator[str]:
-    server = ThreadingHTTPServer(("127.0.0.1", 0), _Enrichment)
+    server = ThreadingHTTPServer(("127.0.0.1", 0), _MusicBrainz)
     thread = threading.Thread(target=server.serve_forever, daemon=True)
     thread.start()
     try:
@@ -148,24 +145,10 @@ def enrichment_server() -> Iterator[str]:
         server.server_close()
 
 
-@pytest.fixture
-def no_genres_in_development(monkeypatch):
-    """Spotify's development-mode artist objects carry no ``genres`` (live responses from 2026-08)."""
-    original = synthetic_catalog.Catalog.artist
-
-    def artist(self, i, base, mode="extended"):
-        obj = original(self, i, base, mode)
-        if mode == "development":
-            obj.pop("genres", None)
-        return obj
-
-    monkeypatch.setattr(synthetic_catalog.Catalog, "artist", artist)
-
-
 def _doctor(api, enrichment: str, tmp_path, *flags: str, **env: str) -> subprocess.CompletedProcess:
     full = {**os.environ, "SPOTIFY_API_BASE_URL": api.api_url, "SPOTIFY_TOKEN_URL": api.token_url,
             "KWORB_BASE_URL": api.kworb_url, "SPOTIFY_CLIENT_ID": api.client_id, "SPOTIFY_CLIENT_SECRET": SECRET,
-            "RECCOBEATS_API_BASE_URL": f"{enrichment}/reccobeats/v1",
+            "RECCOBEATS_API_BASE_URL": api.reccobeats_url,
             "MUSICBRAINZ_API_BASE_URL": f"{enrichment}/musicbrainz/ws/2",
             "MUSICBRAINZ_USER_AGENT": "doctor-test/1.0 ( tests@example.org )", "DATA_DIR": str(tmp_path / "data")}
     full.update(env)
@@ -181,8 +164,7 @@ def _assert_no_secret(proc: subprocess.CompletedProcess) -> None:
     assert SECRET not in proc.stdout and SECRET not in proc.stderr
 
 
-def test_development_mode_shows_refusals_and_the_sources_that_fill_the_gaps(tmp_path,
-                                                                              no_genres_in_development) -> None:
+def test_development_mode_shows_refusals_and_the_sources_that_fill_the_gaps(tmp_path) -> None:
     with start_sample_api(n_artists=6, seed=5, mode="development", client_secret=SECRET) as api, \
             enrichment_server() as enrichment:
         proc = _doctor(api, enrichment, tmp_path, "--json")

@@ -1,8 +1,4 @@
-"""A spent Spotify quota (429, Retry-After in hours, reason QUOTA_EXCEEDED) stops the crawl cleanly.
-
-The quota is simulated in front of the sample API: after N calls every /v1 request is answered the way
-Spotify answers a spent quota, until the test lifts it.
-"""
+"""A spent Spotify quota (429, Retry-After in hours, reason QUOTA_EXCEEDED) stops the crawl cleanly."""
 
 from __future__ import annotations
 
@@ -18,7 +14,6 @@ import pytest
 from crawler.artists_file import write_artists_file
 from crawler.crawl import CHUNKS_IN_FLIGHT
 from crawler.landing.sqlite import SQLiteLandingStore
-from crawler.sample_api import server as sample_server
 from crawler.sample_api.server import start_sample_api
 from crawler.spotify.quota import EXIT_QUOTA_SPENT, QuotaExhausted, names_quota, quota_spent
 from spotify_pipeline.settings import load_settings
@@ -68,32 +63,10 @@ def test_the_message_names_the_resume_time_in_utc_and_the_exit_code_is_tempfail(
 
 
 # ---------------------------------------------------------------- the crawl stops, then resumes
-class QuotaGate:
-    """Lets ``allow`` /v1 calls through, then answers every one with a spent quota until lifted."""
-
-    def __init__(self, allow: int) -> None:
-        self.allow = allow
-        self.passed = 0
-        self.refused = 0
-        self.lifted = False
-        self._lock = threading.Lock()
-
-    def install(self, monkeypatch: pytest.MonkeyPatch) -> None:
-        original = sample_server._Handler._api
-        gate = self
-
-        def api(handler, method, path, query):
-            with gate._lock:
-                spent = not gate.lifted and gate.passed >= gate.allow
-                if spent:
-                    gate.refused += 1
-                else:
-                    gate.passed += 1
-            if spent:
-                return handler._json(429, QUOTA_BODY, {"Retry-After": "7200"})
-            return original(handler, method, path, query)
-
-        monkeypatch.setattr(sample_server._Handler, "_api", api)
+# The sample API's quota flag: after ``quota_after`` Web API calls every /v1 call answers 429,
+# ``Retry-After`` in hours and a QUOTA_EXCEEDED body, until ``configure(quota_after=None)`` lifts it.
+def _refused(api) -> int:
+    return api.stats().get("quota_exceeded", 0)
 
 
 def _env(api, data_dir) -> dict[str, str]:
@@ -110,11 +83,9 @@ def _run_ids(path) -> dict[str, dict[str, str]]:
         store.close()
 
 
-def test_a_spent_quota_stops_the_crawl_at_once_and_the_next_run_finishes_it(tmp_path, monkeypatch) -> None:
-    gate = QuotaGate(allow=40)
-    gate.install(monkeypatch)
+def test_a_spent_quota_stops_the_crawl_at_once_and_the_next_run_finishes_it(tmp_path) -> None:
     # Development mode: one call per album, so many calls are queued when the quota runs out.
-    with start_sample_api(n_artists=12, seed=11, mode="development") as api:
+    with start_sample_api(n_artists=12, seed=11, mode="development", quota_after=40, quota_retry_after=7200) as api:
         artists = tmp_path / "artists.txt"
         write_artists_file(artists, entries_for(api))
         data = tmp_path / "data"
@@ -128,12 +99,12 @@ def test_a_spent_quota_stops_the_crawl_at_once_and_the_next_run_finishes_it(tmp_
         assert "quota spent" in errors[0] and " UTC" in errors[0] and "resume after" in errors[0]
         assert "Traceback" not in proc.stderr
         # No storm: after the first quota answer only the calls already in flight reached the server.
-        assert 1 <= gate.refused <= WORKERS + CHUNKS_IN_FLIGHT
+        assert 1 <= _refused(api) <= WORKERS + CHUNKS_IN_FLIGHT
         first = _run_ids(data / "landing.sqlite")
         assert first["albums_raw"], "what landed before the quota ran out must stay landed"
         assert len(first["tracks_raw"]) < api.catalog.n_tracks
 
-        gate.lifted = True  # the quota window has passed
+        api.configure(quota_after=None)  # the quota window has passed
         settings = load_settings(_env(api, data))
         from crawler.crawl import CrawlOptions
         from crawler.factory import build_crawler
@@ -155,12 +126,10 @@ def test_a_spent_quota_stops_the_crawl_at_once_and_the_next_run_finishes_it(tmp_
         assert report.landed.get(collection, 0) == len(after[collection]) - len(first[collection]), collection
 
 
-def test_after_the_first_quota_answer_no_thread_reaches_the_server(monkeypatch) -> None:
+def test_after_the_first_quota_answer_no_thread_reaches_the_server() -> None:
     from crawler.spotify.client import SpotifyClient
 
-    gate = QuotaGate(allow=1)
-    gate.install(monkeypatch)
-    with start_sample_api(n_artists=2, seed=5) as api:
+    with start_sample_api(n_artists=2, seed=5, quota_after=1) as api:
         client = SpotifyClient(load_settings(_env(api, "unused")))
         artist_id = next(iter(api.catalog.iter_artists()))[0]
         client.get(f"artists/{artist_id}")
@@ -180,25 +149,24 @@ def test_after_the_first_quota_answer_no_thread_reaches_the_server(monkeypatch) 
             t.start()
         for t in threads:
             t.join()
+        refused = _refused(api)
     assert len(errors) == 6 and all(e.resume_at == first.value.resume_at for e in errors)
-    assert gate.refused == 1  # every later call was stopped before the network
+    assert refused == 1  # every later call was stopped before the network
     assert client.events["quota_exceeded"] == 1
 
 
-def test_the_airflow_task_fails_without_retrying_on_a_spent_quota(tmp_path, monkeypatch) -> None:
+def test_the_airflow_task_fails_without_retrying_on_a_spent_quota(tmp_path) -> None:
     from airflow.sdk.exceptions import AirflowFailException
 
     from spotify_pipeline import tasks
 
-    gate = QuotaGate(allow=5)
-    gate.install(monkeypatch)
-    with start_sample_api(n_artists=4, seed=3) as api:
+    with start_sample_api(n_artists=4, seed=3, quota_after=5) as api:
         artists = tmp_path / "artists.txt"
         write_artists_file(artists, entries_for(api))
         settings = load_settings(_env(api, tmp_path / "data"))
         with pytest.raises(AirflowFailException, match="quota spent.*resume after .* UTC"):
             tasks.crawl_shard(str(artists), 1, WORKERS, "airflow-run", settings=settings)
-    assert gate.refused <= WORKERS + CHUNKS_IN_FLIGHT
+        assert 1 <= _refused(api) <= WORKERS + CHUNKS_IN_FLIGHT
 
 
 def test_the_exit_code_is_documented_in_the_crawl_help() -> None:
