@@ -73,3 +73,14 @@ def read_coverage(settings: Settings) -> Coverage:
 
     frame = read_frame(settings, COVERAGE_SQL)
     return from_counts([(r.what, None if pd.isna(r.source) else r.source, r.n) for r in frame.itertuples(index=False)])
+
+
+def summary_lines(settings: Settings) -> list[str]:
+    """The demo summary's coverage block (a heading, then :func:`coverage_lines`); one line saying
+    why when the lake cannot tell."""
+    from spotify_pipeline.errors import PipelineError
+
+    try:
+        return ["== coverage by source", *(f"  {line}" for line in coverage_lines(read_coverage(settings)))]
+    except PipelineError as exc:
+        return [f"== coverage by source: unknown ({exc})"]

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pyarrow as pa
 import pyarrow.parquet as pq
 
-from analytics.coverage import Coverage, coverage_lines, from_counts, read_coverage
+from analytics.coverage import Coverage, coverage_lines, from_counts, read_coverage, summary_lines
 from analytics.report import render
 from spotify_pipeline.settings import load_settings
 from tests.lake_tables import write_version
@@ -31,6 +31,13 @@ def test_read_coverage_counts_tracks_and_artists_per_source(tmp_path) -> None:
                            artists_with_genres=3, genres={"musicbrainz": 3, "spotify": 1})
     assert coverage_lines(got) == ["audio features: 60 % of tracks (ReccoBeats 40 %, file 10 %, Spotify 10 %)",
                                    "genres: 75 % of artists (MusicBrainz 75 %, Spotify 25 %)"]
+    assert summary_lines(settings)[0] == "== coverage by source"
+    assert summary_lines(settings)[2] == "  genres: 75 % of artists (MusicBrainz 75 %, Spotify 25 %)"
+
+
+def test_summary_says_when_the_lake_cannot_tell(tmp_path) -> None:
+    lines = summary_lines(load_settings({"DATA_DIR": str(tmp_path)}))
+    assert len(lines) == 1 and lines[0].startswith("== coverage by source: unknown (")
 
 
 def test_coverage_lines_of_an_empty_or_uncovered_lake() -> None:
