@@ -9,7 +9,10 @@ quarantine, ``warehouse_artist_history``). Tie-breaks between two fetches of one
 instant and run differ (Spark orders by a payload hash DuckDB does not have); the benchmark data
 has none. A quarantined kworb row's payload is Spark's ``to_json`` of the parsed row, rebuilt here
 field by field (nulls left out); doubles inside its metrics may print differently (Java's
-``1.0E7`` against DuckDB's ``10000000.0``), and a rejected row carries no metrics.
+``1.0E7`` against DuckDB's ``10000000.0``), and a rejected row carries no metrics. Payloads are
+parsed with Spark's payload schemas (integers read as text and converted, as silver does), so an
+integral float and a wrong integer quarantine alike; JSON of another shape (a string where an
+object or a boolean belongs) fails Spark's parse but is read leniently by ``json_transform``.
 """
 
 from __future__ import annotations
