@@ -11,6 +11,7 @@ import pandas as pd
 import streamlit as st
 
 from analytics import charts, data
+from analytics.coverage import coverage_lines, read_coverage
 from analytics.recommend import recommend
 from spotify_pipeline.errors import PipelineError
 from spotify_pipeline.settings import get_settings
@@ -44,6 +45,14 @@ def _similar(track_id: str) -> pd.DataFrame | None:
         return None
 
 
+@st.cache_data(ttl=CACHE_S, show_spinner=False)
+def _coverage() -> list[str] | None:
+    try:
+        return coverage_lines(read_coverage(get_settings()))
+    except PipelineError:  # a lake built before the source columns existed
+        return None
+
+
 def _label(row) -> str:
     return f"{row.track_name} — {row.artist_name} ({row.track_id})"
 
@@ -55,6 +64,8 @@ def overview(tracks: pd.DataFrame) -> None:
     b.metric("Artists", f"{tracks['artist_id'].nunique():,}")
     c.metric("Albums", f"{tracks['album_name'].nunique():,}")
     d.metric("With audio features", f"{int(tracks['has_features'].astype(bool).sum()):,}")
+    for line in _coverage() or []:
+        st.caption(f"Coverage — {line}")
     left, right = st.columns(2)
     left.plotly_chart(charts.releases_per_year(tracks), width="stretch")
     right.plotly_chart(charts.top_genres(tracks), width="stretch")

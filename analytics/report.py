@@ -13,14 +13,16 @@ from pathlib import Path
 import plotly.graph_objects as go
 
 from analytics import charts, data
+from analytics.coverage import coverage_lines, read_coverage
 from spotify_pipeline.errors import PipelineError
 from spotify_pipeline.settings import Settings
 
 REPORT_NAME = "warehouse_report.html"
 
 
-def render(tracks, clusters, generated_at: str) -> str:
-    """The report page from the dashboard frame and the clusters frame (None when not built)."""
+def render(tracks, clusters, generated_at: str, coverage: list[str] | None = None) -> str:
+    """The report page from the dashboard frame, the clusters frame (None when not built) and the
+    coverage lines of analytics.coverage (None when unknown)."""
     figures: list[tuple[str, go.Figure]] = [
         ("Releases per year", charts.releases_per_year(tracks)),
         ("Genres", charts.top_genres(tracks)),
@@ -40,6 +42,9 @@ def render(tracks, clusters, generated_at: str) -> str:
         f"<p class='facts'><span><b>{len(tracks):,}</b> tracks</span><span><b>{n_artists:,}</b> artists</span>"
         f"<span><b>{with_features:,}</b> with audio features</span></p>",
     ]
+    if coverage:
+        parts.append("<h2>Coverage by source</h2><ul class='coverage'>"
+                     + "".join(f"<li>{html.escape(line)}</li>" for line in coverage) + "</ul>")
     for i, (title, fig) in enumerate(figures):
         parts.append(f"<h2>{html.escape(title)}</h2>")
         parts.append(fig.to_html(full_html=False, include_plotlyjs=(i == 0), default_height=480))
@@ -57,9 +62,13 @@ def write_report(settings: Settings) -> Path:
         clusters = data.clusters(settings)
     except data.LakeNotBuilt:
         clusters = None
+    try:
+        lines = coverage_lines(read_coverage(settings))
+    except PipelineError:  # a lake built before the source columns existed
+        lines = None
     out = settings.data_dir / "reports" / REPORT_NAME
     out.parent.mkdir(parents=True, exist_ok=True)
     tmp = out.with_suffix(".html.tmp")
-    tmp.write_text(render(tracks, clusters, datetime.now(UTC).strftime("%Y-%m-%d %H:%M UTC")), encoding="utf-8")
+    tmp.write_text(render(tracks, clusters, datetime.now(UTC).strftime("%Y-%m-%d %H:%M UTC"), lines), encoding="utf-8")
     tmp.replace(out)
     return out

@@ -1,4 +1,4 @@
-"""Data-quality checks over the lake: keys, references, reconciliation, ranges, freshness.
+"""Data-quality checks over the lake: keys, references, reconciliation, ranges, sources, freshness.
 
 Each check is a small function returning :class:`CheckResult`, computed with aggregates (a few
 example ids at most come back to the driver). ``spotify-pipeline check`` prints one line per
@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import argparse
 import json
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import asdict, dataclass, field
 from datetime import UTC, datetime, timedelta
@@ -22,6 +22,7 @@ from lake.layout import LANDING_COUNTS
 from spark_jobs.schemas import BRONZE_COLLECTIONS, QUARANTINE, TABLES, tables_in
 from spark_jobs.session import SparkIO, lake_path, path_exists, read_table, table_location
 from spotify_pipeline.settings import Settings
+from spotify_pipeline.vocabulary import FEATURE_SOURCES, GENRE_SOURCES
 
 # Documented ranges of Spotify's audio features (time_signature: 3..7; key -1 = not detected).
 FEATURE_RANGES: dict[str, tuple[float, float]] = {
@@ -133,6 +134,24 @@ def check_feature_ranges(features: DataFrame, table: str) -> list[CheckResult]:
                         f"[{lo}, {hi}]") for c, (lo, hi) in FEATURE_RANGES.items()]
 
 
+def check_allowed_values(df: DataFrame, table: str, col: str, allowed: Sequence[str]) -> CheckResult:
+    """Every row's ``col`` is one of ``allowed``; a null counts as outside (a row without its source)."""
+    outside = df.where(F.col(col).isNull() | ~F.col(col).isin(*allowed))
+    n = outside.count()
+    return CheckResult("allowed_values", f"{table}.{col}", n == 0, f"{n} rows outside {', '.join(allowed)}", "0",
+                       [] if n == 0 else [str(v) for v in _examples(outside, col)])
+
+
+def check_sources(t: Mapping[str, DataFrame]) -> list[CheckResult]:
+    """Provenance: every feature row names its source, every genre row too, and the warehouse
+    names one for each track that has features."""
+    dash = t["warehouse_track_dashboard"].where(F.col("has_features"))
+    return [check_allowed_values(t["silver_feature_music"], "silver_feature_music", "features_source",
+                                 FEATURE_SOURCES),
+            check_allowed_values(t["silver_artists_genres"], "silver_artists_genres", "genre_source", GENRE_SOURCES),
+            check_allowed_values(dash, "warehouse_track_dashboard", "features_source", FEATURE_SOURCES)]
+
+
 def check_freshness(df: DataFrame, table: str, max_age: timedelta, now: datetime) -> CheckResult:
     newest = df.agg(F.max("fetched_at")).first()[0]
     if newest is None:
@@ -225,6 +244,7 @@ def run_checks(spark: SparkSession, settings: Settings, max_age: timedelta = tim
         lambda: check_equal_counts("row_count", "gold_track_metadata", t["gold_track_metadata"].count(),
                                    t["tracks_data"].count(), "rows (tracks_data rows)"),
         partial(check_feature_ranges, t["silver_feature_music"], "silver_feature_music"),
+        partial(check_sources, t),
         partial(check_history_dates, t),
     ]
     now = datetime.now(UTC)

@@ -81,3 +81,13 @@ CREATE EXTERNAL TABLE IF NOT EXISTS bronze.listings_raw (
 COMMENT 'landing collection listings_raw, raw JSON'
 STORED AS PARQUET
 LOCATION 'hdfs://namenode:8020/bronze_layer/listings_raw';
+
+CREATE EXTERNAL TABLE IF NOT EXISTS bronze.lookups_raw (
+  `_id` STRING,
+  `fetched_at` STRING,
+  `run_id` STRING,
+  `payload` STRING
+)
+COMMENT 'landing collection lookups_raw, raw JSON'
+STORED AS PARQUET
+LOCATION 'hdfs://namenode:8020/bronze_layer/lookups_raw';

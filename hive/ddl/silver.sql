@@ -67,6 +67,7 @@ LOCATION 'hdfs://namenode:8020/silver_layer/silver_track_artists';
 
 CREATE EXTERNAL TABLE IF NOT EXISTS silver.silver_feature_music (
   `track_id` STRING,
+  `features_source` STRING,
   `danceability` DOUBLE,
   `energy` DOUBLE,
   `key` INT,
@@ -82,15 +83,16 @@ CREATE EXTERNAL TABLE IF NOT EXISTS silver.silver_feature_music (
   `duration_ms` BIGINT,
   `fetched_at` TIMESTAMP
 )
-COMMENT 'audio features per track'
+COMMENT 'audio features per track; features_source: spotify, reccobeats or file'
 STORED AS PARQUET
 LOCATION 'hdfs://namenode:8020/silver_layer/silver_feature_music';
 
 CREATE EXTERNAL TABLE IF NOT EXISTS silver.silver_artists_genres (
   `artist_id` STRING,
-  `genre` STRING
+  `genre` STRING,
+  `genre_source` STRING
 )
-COMMENT 'one row per artist and genre'
+COMMENT 'one row per artist and genre; genre_source: spotify or musicbrainz'
 STORED AS PARQUET
 LOCATION 'hdfs://namenode:8020/silver_layer/silver_artists_genres';
 

@@ -24,6 +24,7 @@ CREATE EXTERNAL TABLE IF NOT EXISTS warehouse.warehouse_track_dashboard (
   `genres_text` STRING,
   `primary_genre` STRING,
   `has_features` BOOLEAN,
+  `features_source` STRING,
   `danceability` DOUBLE,
   `energy` DOUBLE,
   `key` INT,

@@ -108,6 +108,8 @@ def test_dashboard_views_in_a_browser(demo_lake, browser, tmp_path) -> None:
         expect(metric).to_have_text(re.compile(rf"^Tracks\s*{n_tracks:,}$"))  # retried until rendered
         page.get_by_text("Tracks per release year").first.wait_for()
         page.get_by_text("Audio feature distributions").first.wait_for()
+        page.get_by_text(re.compile(r"Coverage — audio features: \d+ % of tracks")).first.wait_for()
+        page.get_by_text(re.compile(r"Coverage — genres: \d+ % of artists")).first.wait_for()
         page.screenshot(path=str(SHOTS / "dashboard-overview.png"), full_page=True)
 
         page.get_by_role("tab", name="Artists").click()

@@ -8,6 +8,7 @@ import pytest
 
 from analytics import data
 from analytics.charts import genre_counts
+from analytics.coverage import coverage_lines, read_coverage
 from analytics.report import write_report
 
 pytestmark = pytest.mark.spark
@@ -24,6 +25,9 @@ def test_report_is_one_self_contained_file_with_every_chart(demo_lake) -> None:
     assert page.count("Plotly.newPlot") == 4
     tracks = data.dashboard(demo_lake)
     assert f"<b>{len(tracks):,}</b> tracks" in page
+    for line in coverage_lines(read_coverage(demo_lake)):
+        assert f"<li>{line}</li>" in page
+    assert re.search(r"<li>audio features: \d+ % of tracks \(", page)  # the sample catalog has features
     top = genre_counts(tracks).iloc[0]
     assert top["genre"] in page and top["tracks"] >= genre_counts(tracks).iloc[-1]["tracks"]
 

@@ -50,3 +50,52 @@ def features(i: str, danceability: float, energy: float = 0.5, key: int = 5) -> 
                        "mode": 1, "speechiness": 0.05, "acousticness": 0.1, "instrumentalness": 0.0,
                        "liveness": 0.1, "valence": 0.4, "tempo": 120.0, "time_signature": 4,
                        "duration_ms": 180_000, "type": "audio_features"})
+
+
+# ---- Recorded shapes (trimmed): integers answered as floats, the enrichment sources' objects, a
+# development-mode artist with only the minimal fields. Until tests/payload_samples.py lands.
+
+def float_typed_track(i: str, album_id: str, artists: list[dict]) -> str:
+    """A full track as Spotify has answered it: every integer field an integral float."""
+    return json.dumps({
+        "album": {"album_type": "single", "id": album_id, "name": "Floats", "total_tracks": 1.0,
+                  "images": [{"url": "https://i.scdn.co/image/x", "height": 640.0, "width": 640.0}]},
+        "artists": artists, "disc_number": 1.0, "duration_ms": 204053.0, "explicit": False,
+        "external_ids": {"isrc": "USUM72000001"}, "id": i, "is_local": False, "name": "Float Track",
+        "popularity": 85.0, "track_number": 1.0, "type": "track", "uri": f"spotify:track:{i}"})
+
+
+def float_typed_artist(i: str, name: str) -> str:
+    return json.dumps({"id": i, "name": name, "genres": [], "followers": {"href": None, "total": 1234567.0},
+                       "popularity": 85.0, "images": [{"url": "https://i.scdn.co/image/a", "height": 640.0,
+                                                       "width": 640.0}], "type": "artist",
+                       "uri": f"spotify:artist:{i}"})
+
+
+def minimal_artist(i: str, name: str) -> str:
+    """A development-mode artist object: no genres, followers, popularity or images."""
+    return json.dumps({"external_urls": {"spotify": f"https://open.spotify.com/artist/{i}"},
+                       "href": f"https://api.spotify.com/v1/artists/{i}", "id": i, "name": name, "type": "artist",
+                       "uri": f"spotify:artist:{i}"})
+
+
+def reccobeats_features(spotify_id: str, danceability: float) -> str:
+    """ReccoBeats' audio-features object: its own UUID as id, the Spotify track URL as href, no
+    time_signature or duration_ms, key -1 = no key detected."""
+    return json.dumps({"id": "0b1d6a3c-7a2e-4d3e-9a55-0d6f6e2f3a10", "href": f"https://open.spotify.com/track/{spotify_id}",
+                       "acousticness": 0.2, "danceability": danceability, "energy": 0.7, "instrumentalness": 0.0,
+                       "key": -1, "liveness": 0.1, "loudness": -5.5, "mode": 0, "speechiness": 0.04,
+                       "tempo": 118.0, "valence": 0.6})
+
+
+def file_features(spotify_id: str, danceability: float) -> str:
+    return json.dumps({"source": "file", "id": spotify_id, "danceability": danceability, "energy": 0.3, "key": 2,
+                       "loudness": -9.0, "mode": 1, "speechiness": 0.05, "acousticness": 0.5,
+                       "instrumentalness": 0.1, "liveness": 0.2, "valence": 0.3, "tempo": 90.0,
+                       "time_signature": 3})
+
+
+def musicbrainz_genres(artist_id: str, genres: list[str]) -> str:
+    mbid = "5b11f4ce-a62d-471e-81fc-a69a8278c7da"
+    return json.dumps({"artist_id": artist_id, "source": "musicbrainz", "mbid": mbid, "genres": genres,
+                       "artist": {"id": mbid, "name": "Someone", "genres": [{"name": g, "count": 3} for g in genres]}})

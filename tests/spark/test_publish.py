@@ -18,9 +18,9 @@ from spark_jobs.session import read_table, table_location, write_table
 from spotify_pipeline.settings import load_settings
 from tests.spark.metastore_harness import StandaloneMetastore, free_port
 
-SPEC = TABLES["silver_artists_genres"]  # (artist_id, genre): small enough to write by hand
-OLD = [("a1", "pop"), ("a2", "rock")]
-NEW = [("b1", "jazz")]
+SPEC = TABLES["silver_artists_genres"]  # (artist_id, genre, genre_source): small enough to write by hand
+OLD = [("a1", "pop", "spotify"), ("a2", "rock", "musicbrainz")]
+NEW = [("b1", "jazz", "musicbrainz")]
 
 
 def _version_dirs(table: Path) -> list[Path]:

@@ -244,3 +244,23 @@ def test_history_quarantines_a_payload_that_is_not_json_even_when_keyed_by_its_d
     gone = bronze(spark, [("u1", NEW, json.dumps({"type": "album", "detected_at": NEW}))])
     _, no_id = history.parse_payload(gone, S.UNAVAILABLE_PAYLOAD, "unavailable_raw")
     assert [(r._id, r.reason) for r in no_id.collect()] == [("u1", "payload has no id")]
+
+
+def test_parse_reads_integral_floats_as_integers_and_names_wrong_fields(spark) -> None:
+    from spark_jobs import schemas as S
+
+    rows = bronze(spark, [
+        ("ok", NEW, json.dumps({"id": "ok", "duration_ms": 204053.0, "popularity": 85.0, "track_number": "3"})),
+        ("frac", NEW, json.dumps({"id": "frac", "duration_ms": 12.5, "popularity": True})),
+        ("big", NEW, json.dumps({"id": "big", "track_number": 2.0 ** 40})),  # beyond an int
+        ("shape", NEW, json.dumps({"id": "shape", "explicit": "yes", "name": "x"})),
+        ("text", NEW, "not json"),
+    ])
+    parsed = {r._id: r for r in silver.parse_fetches(rows, S.TRACK_PAYLOAD).collect()}
+    ok = parsed["ok"]
+    assert (ok.key, ok.p.duration_ms, ok.p.popularity, ok.p.track_number, ok._reason) == ("ok", 204053, 85, 3, None)
+    assert parsed["frac"]._reason == "field duration_ms is not an integer; field popularity is not an integer"
+    assert parsed["big"]._reason == "field track_number is not an integer"
+    assert parsed["shape"]._reason == "payload does not match its schema: wrong type in explicit"
+    assert parsed["text"]._reason == "payload is not valid JSON"
+    assert all(parsed[i].key is None for i in ("frac", "big", "shape", "text"))

@@ -97,3 +97,15 @@ WITH (
   external_location = 'hdfs://namenode:8020/bronze_layer/listings_raw',
   format = 'PARQUET'
 );
+
+CREATE TABLE IF NOT EXISTS hive.bronze.lookups_raw (
+  "_id" varchar,
+  "fetched_at" varchar,
+  "run_id" varchar,
+  "payload" varchar
+)
+COMMENT 'landing collection lookups_raw, raw JSON'
+WITH (
+  external_location = 'hdfs://namenode:8020/bronze_layer/lookups_raw',
+  format = 'PARQUET'
+);

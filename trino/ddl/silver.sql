@@ -75,6 +75,7 @@ WITH (
 
 CREATE TABLE IF NOT EXISTS hive.silver.silver_feature_music (
   "track_id" varchar,
+  "features_source" varchar,
   "danceability" double,
   "energy" double,
   "key" integer,
@@ -90,7 +91,7 @@ CREATE TABLE IF NOT EXISTS hive.silver.silver_feature_music (
   "duration_ms" bigint,
   "fetched_at" timestamp(3)
 )
-COMMENT 'audio features per track'
+COMMENT 'audio features per track; features_source: spotify, reccobeats or file'
 WITH (
   external_location = 'hdfs://namenode:8020/silver_layer/silver_feature_music',
   format = 'PARQUET'
@@ -98,9 +99,10 @@ WITH (
 
 CREATE TABLE IF NOT EXISTS hive.silver.silver_artists_genres (
   "artist_id" varchar,
-  "genre" varchar
+  "genre" varchar,
+  "genre_source" varchar
 )
-COMMENT 'one row per artist and genre'
+COMMENT 'one row per artist and genre; genre_source: spotify or musicbrainz'
 WITH (
   external_location = 'hdfs://namenode:8020/silver_layer/silver_artists_genres',
   format = 'PARQUET'

@@ -24,6 +24,7 @@ CREATE TABLE IF NOT EXISTS hive.warehouse.warehouse_track_dashboard (
   "genres_text" varchar,
   "primary_genre" varchar,
   "has_features" boolean,
+  "features_source" varchar,
   "danceability" double,
   "energy" double,
   "key" integer,
