@@ -105,10 +105,16 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--format", choices=("table", "json"), default="table")
     p.set_defaults(handler="analytics.recommend:run")
 
-    p = sub.add_parser("sample-api", help="local Spotify-compatible API with a synthetic catalog")
+    p = sub.add_parser(
+        "sample-api", help="local Spotify-compatible API with a synthetic catalog",
+        description="One port serves the Web API (/v1), the token endpoint (/api/token), kworb-like pages "
+                    "(/kworb) and ReccoBeats' audio features (/reccobeats/v1); it prints the variables that "
+                    "point the pipeline at it. Counters at /_stats.")
     p.add_argument("--host", default="127.0.0.1")
     p.add_argument("--port", type=int, default=8765, help="0 picks a free port")
-    p.add_argument("--mode", choices=("extended", "development"), default="extended")
+    p.add_argument("--mode", choices=("extended", "development"), default="extended",
+                   help="development: a development-mode app as in late 2026 (no batch endpoints, no audio "
+                        "features, no artist genres/followers/popularity, no available_markets/album_group)")
     p.add_argument("--artists", type=_positive_int, default=20, help="catalog size in artists")
     p.add_argument("--seed", type=int, default=42)
     p.add_argument("--generation", type=int, default=0,
@@ -123,6 +129,15 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--slow-seconds", type=float, help="delay of a slow response")
     p.add_argument("--drop-rate", type=_rate, help="share of connections dropped without an answer")
     p.add_argument("--truncate-rate", type=_rate, help="share of responses with truncated JSON")
+    p.add_argument("--quota-after", type=int, metavar="N",
+                   help="spend the quota after N Web API calls: then 429 QUOTA_EXCEEDED with Retry-After in hours "
+                        "(lift it: POST /_admin/quota?after=none)")
+    p.add_argument("--quota-retry-after", type=int, metavar="S", help="Retry-After of a spent quota (default 14400)")
+    p.add_argument("--float-integers", action="store_true", default=None,
+                   help="answer integer fields as integral floats (duration_ms 204053.0), as Spotify has")
+    p.add_argument("--reccobeats-rate-limit", type=int,
+                   help="ReccoBeats (/reccobeats/v1) requests per rolling window of its own (0 = off)")
+    p.add_argument("--reccobeats-rate-window", type=float, help="ReccoBeats rolling window in seconds")
     p.set_defaults(handler="crawler.sample_api.server:run")
 
     p = sub.add_parser("stack", help="the platform's real services as local processes (make stack)")

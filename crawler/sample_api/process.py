@@ -19,7 +19,7 @@ def sample_api_process(artists: int, mode: str, rate_limit: int = 0, rate_window
     proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True)
     env: dict[str, str] = {}
     deadline = time.monotonic() + 60
-    while len(env) < 5 and time.monotonic() < deadline:
+    while "SPOTIFY_CLIENT_SECRET" not in env and time.monotonic() < deadline:  # printed last
         line = proc.stdout.readline()
         m = re.match(r"export (\w+)=(.*)", line.strip())
         if m:

@@ -2,10 +2,18 @@
 
 One port serves the Web API under ``/v1``, the client-credentials token endpoint at ``/api/token``,
 kworb-like pages under ``/kworb``, admin counters at ``/_stats`` and ``POST /_admin/evolve?generation=N``
-(moves the catalog forward: new releases, a removed album and artist, changed popularity). ``mode="development"``
-reproduces a development-mode app after Spotify's 2024-11 and 2026-02 changes: 403 from
+(moves the catalog forward: new releases, a removed album and artist, changed popularity), and
+ReccoBeats' audio-features endpoint under ``/reccobeats/v1`` (see :mod:`crawler.sample_api.reccobeats`).
+``mode="development"`` reproduces a development-mode app as users meet it in late 2026: 403 from
 audio-features, the batch endpoints and artist top-tracks, search ``limit`` capped at 10,
-artist-albums ``limit`` capped at 10 without ``album_group``, and the removed fields absent.
+artist-albums ``limit`` capped at 10, the removed fields absent (artist ``genres``, followers and
+popularity; album label and popularity; ``available_markets``, ``album_group``, ``linked_from`` and
+track popularity), ``external_ids`` present.
+
+Fault flags beyond the rate limit: ``quota_after=N`` spends the quota after N Web API calls (every
+``/v1`` call then answers 429 with ``Retry-After`` in hours and reason ``QUOTA_EXCEEDED``, until
+``configure(quota_after=None)`` or ``POST /_admin/quota?after=none``); ``float_integers`` answers
+integer fields as integral floats (:mod:`crawler.sample_api.quirks`).
 
 Rate limiting is a rolling window shared by all clients (429 + ``Retry-After``). Faults (5xx,
 slow answers, dropped connections, truncated JSON) are drawn per ``/v1`` request; the token
@@ -33,6 +41,7 @@ from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from urllib.parse import parse_qs, urlsplit
 
+from crawler.sample_api import quirks, reccobeats
 from crawler.sample_api.synthetic_catalog import Catalog, generate_catalog, paging
 from spotify_pipeline.vocabulary import ALBUM_GROUPS, MAX_IDS, is_base62_id
 
@@ -68,6 +77,11 @@ class ServerConfig:
     drop_rate: float = 0.0
     truncate_rate: float = 0.0
     seed: int = 42
+    quota_after: int | None = None  # Web API calls before the quota is spent (None = never)
+    quota_retry_after: int = 14400  # announced with QUOTA_EXCEEDED: hours, as Spotify does
+    float_integers: bool = False  # integer fields answered as integral floats (204053.0)
+    reccobeats_rate_limit: int = 0  # ReccoBeats requests per window of its own, 0 = unlimited
+    reccobeats_rate_window: float = 1.0
 
 
 @dataclass
@@ -80,6 +94,8 @@ class _State:
     stats: Counter = field(default_factory=Counter)
     request_times: deque = field(default_factory=lambda: deque(maxlen=200_000))
     rng: random.Random = field(default_factory=random.Random)
+    quota_used: int = 0  # Web API calls counted against ``config.quota_after``
+    reccobeats_window: reccobeats.RollingWindow = field(default_factory=reccobeats.RollingWindow)
 
     def reset_stats(self) -> None:
         with self.lock:
@@ -302,6 +318,10 @@ class _Handler(BaseHTTPRequestHandler):
                 return self._json(200, {"reset": True})
             if url.path == "/_admin/evolve" and method == "POST":
                 return self._evolve(parse_qs(url.query))
+            if url.path == "/_admin/quota" and method == "POST":
+                return self._quota(parse_qs(url.query))
+            if url.path.startswith(reccobeats.PREFIX + "/") and method == "GET":
+                return self._reccobeats(url.path, parse_qs(url.query))
             if url.path.startswith("/kworb/") and method == "GET":
                 return self._kworb(url.path.removeprefix("/kworb/"))
             if url.path.startswith("/v1/"):
@@ -349,6 +369,26 @@ class _Handler(BaseHTTPRequestHandler):
         cat = state.catalog
         self._json(200, {"generation": cat.generation, "artists": cat.n_artists, "albums": cat.n_albums})
 
+    def _quota(self, query: dict) -> None:
+        raw = query.get("after", [""])[0]
+        try:
+            after = None if raw.lower() in ("", "none") else int(raw)
+        except ValueError:
+            return self._json(400, {"error": {"status": 400, "message": f"invalid after={raw!r}"}})
+        state = self.server.state
+        with state.lock:
+            state.config.quota_after, state.quota_used = after, 0
+        self._json(200, {"quota_after": after})
+
+    def _reccobeats(self, path: str, query: dict) -> None:
+        state = self.server.state
+        cfg = state.config
+        status, body, headers, keys = reccobeats.answer(state.catalog, path, query, state.reccobeats_window,
+                                                        cfg.reccobeats_rate_limit, cfg.reccobeats_rate_window)
+        for key in keys:
+            self._count(key)
+        self._json(status, body, headers)
+
     def _kworb(self, page: str) -> None:
         from crawler.sample_api.kworb_pages import render_artists_page, render_listeners_page
 
@@ -391,6 +431,11 @@ class _Handler(BaseHTTPRequestHandler):
             state.stats["requests"] += 1
             state.request_times.append(time.monotonic())
             roll = state.rng.random(), state.rng.random(), state.rng.random(), state.rng.random()
+            state.quota_used += 1
+            quota_spent = cfg.quota_after is not None and state.quota_used > cfg.quota_after
+        if quota_spent:
+            self._count("quota_exceeded")
+            return self._json(429, quirks.quota_exceeded_body(), {"Retry-After": str(cfg.quota_retry_after)})
         retry_after = self._rate_limited()
         if retry_after is not None:
             self._count("status_429")
@@ -422,6 +467,8 @@ class _Handler(BaseHTTPRequestHandler):
         except ApiError as exc:
             self._count(f"status_{exc.status}")
             return self._json(exc.status, exc.body())
+        if cfg.float_integers:
+            obj = quirks.integral_floats(obj)
         body = json.dumps(obj, ensure_ascii=False).encode()
         if roll[3] < cfg.truncate_rate:
             self._count("fault_truncated")
@@ -450,6 +497,7 @@ class SampleApi:
         self.api_url = f"{self.base_url}/v1"
         self.token_url = f"{self.base_url}/api/token"
         self.kworb_url = f"{self.base_url}/kworb"
+        self.reccobeats_url = f"{self.base_url}{reccobeats.PREFIX}"
         self.port = port
         self._thread = threading.Thread(target=server.serve_forever, name="sample-api", daemon=True)
 
@@ -470,13 +518,19 @@ class SampleApi:
         return self.config.client_secret
 
     def configure(self, **changes: object) -> None:
-        """Change faults, rate limit, mode or token TTL while serving."""
+        """Change faults, rate limits, quota, mode or token TTL while serving.
+
+        Setting ``quota_after`` starts its count afresh (None lifts a spent quota).
+        """
         with self._server.state.lock:
             for name, value in changes.items():
                 if not hasattr(self.config, name):
                     raise AttributeError(name)
                 setattr(self.config, name, value)
+            if "quota_after" in changes:
+                self._server.state.quota_used = 0
             self._server.state.window.clear()
+        self._server.state.reccobeats_window.clear()
 
     def evolve(self, generation: int) -> None:
         """Move the catalog to ``generation`` (same as ``POST /_admin/evolve?generation=N``)."""
@@ -559,6 +613,11 @@ def run(args: argparse.Namespace, settings) -> int:
             slow_seconds=pick(args.slow_seconds, defaults.slow_seconds),
             drop_rate=pick(args.drop_rate, defaults.drop_rate),
             truncate_rate=pick(args.truncate_rate, defaults.truncate_rate),
+            quota_after=pick(args.quota_after, defaults.quota_after),
+            quota_retry_after=pick(args.quota_retry_after, defaults.quota_retry_after_s),
+            float_integers=args.float_integers or defaults.float_integers,
+            reccobeats_rate_limit=pick(args.reccobeats_rate_limit, defaults.reccobeats_rate_limit),
+            reccobeats_rate_window=pick(args.reccobeats_rate_window, defaults.reccobeats_rate_window_s),
         )
     except OSError as exc:
         raise PipelineError(f"cannot listen on {args.host}:{args.port}: {exc.strerror}") from None
@@ -571,6 +630,7 @@ def run(args: argparse.Namespace, settings) -> int:
     print(f"export SPOTIFY_API_BASE_URL={api.api_url}", flush=True)
     print(f"export SPOTIFY_TOKEN_URL={api.token_url}", flush=True)
     print(f"export KWORB_BASE_URL={api.kworb_url}", flush=True)
+    print(f"export RECCOBEATS_API_BASE_URL={api.reccobeats_url}", flush=True)
     print(f"export SPOTIFY_CLIENT_ID={api.client_id}", flush=True)
     print(f"export SPOTIFY_CLIENT_SECRET={api.client_secret}", flush=True)
     try:

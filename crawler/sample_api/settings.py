@@ -21,3 +21,8 @@ class SampleApiSettings(BaseSettings):
     rate_limit: int = 0
     rate_window_s: float = 30.0
     token_ttl_s: int = 3600
+    quota_after: int | None = None
+    quota_retry_after_s: int = 14400
+    float_integers: bool = False
+    reccobeats_rate_limit: int = 0
+    reccobeats_rate_window_s: float = 1.0

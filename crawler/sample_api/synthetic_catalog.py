@@ -7,9 +7,15 @@ index without a lookup table and looks as random as a real Spotify id.
 
 The shapes follow the Spotify Web API reference (artist, simplified artist, album, simplified
 album, track, simplified track, audio features). ``mode="development"`` drops the fields Spotify
-removed for development-mode apps in February 2026 (artist followers/popularity, album
-label/popularity/available_markets, track popularity/available_markets; ``external_ids`` stays:
-reverted in March 2026).
+removed for development-mode apps in 2026: in February artist followers/popularity, album
+label/popularity, track popularity (``external_ids`` stays: reverted in March); in live answers from
+August on artist ``genres`` and, on albums and tracks, ``available_markets``, ``album_group`` and
+``linked_from`` (never served here).
+
+Collaborations: a few percent of the albums credit a second primary artist, drawn from the top of
+the kworb ranking, after the owner. Such an album is listed under both artists (as the real API
+does), so crawling only the top of the ranking lands albums and tracks whose first credited artist
+was not crawled.
 
 ``evolve(generation)`` moves the catalog forward in time, deterministically by seed: each
 generation adds artists and releases, removes an album and an artist (404 from then on) and
@@ -129,6 +135,7 @@ class Catalog:
         self._album_artist = album_artist
         self._album_type = album_type
         self._album_ntracks = album_ntracks
+        self._base_albums = len(album_artist)  # albums from here on were released by evolve()
         self._album_first_track = array("l", [0])
         for n in album_ntracks:
             self._album_first_track.append(self._album_first_track[-1] + n)
@@ -153,6 +160,28 @@ class Catalog:
                         albums = self._appears_on.setdefault(other, [])
                         if not albums or albums[-1] != album:
                             albums.append(album)
+        self._partner: dict[int, int] = {}
+        self._co_credited: dict[int, list[int]] = {}
+        self._credit_collaborations()
+
+    def _credit_collaborations(self) -> None:
+        """~4% of the albums get a second primary artist from the top tenth of the ranking.
+
+        A separate random stream, so every other attribute of the catalog stays as it was.
+        """
+        if self.n_artists < 2:
+            return
+        ranked = self.ranked_artists()
+        top = ranked[:max(2, len(ranked) // 10)]
+        pick = random.Random(f"{self.seed}:collaborations")
+        for album in range(len(self._album_artist)):
+            if pick.random() >= 0.04:
+                continue
+            partner = pick.choice(top)
+            if partner == self._album_artist[album]:
+                continue
+            self._partner[album] = partner
+            self._co_credited.setdefault(partner, []).append(album)
 
     # ----------------------------------------------------------------- evolution
     def evolve(self, generation: int) -> Catalog:
@@ -263,6 +292,10 @@ class Catalog:
         for i in range(self.n_artists):
             yield self._artist_ids[i], self._names[i]
 
+    def is_recent_release(self, a: int) -> bool:
+        """Released in 2025 or later, or by evolve(): what third-party services know least."""
+        return a >= self._base_albums or int(self._album_attrs(a)[1][:4]) >= 2025
+
     def album_type(self, a: int) -> str:
         return ("album", "single", "compilation")[self._album_type[a]]
 
@@ -287,16 +320,31 @@ class Catalog:
         # Releases added by evolve() come first, newest first, as the API lists recent releases first.
         owned = [*reversed(self._extra_albums.get(i, [])),
                  *range(self._artist_first_album[i], self._artist_first_album[i + 1])]
+        owned += self._co_credited.get(i, [])  # collaborations credited to i in second place
         out = [(a, self.album_type(a)) for a in owned
                if self.album_type(a) in groups and a not in self._removed_albums]
         if "appears_on" in groups:
-            out.extend((a, "appears_on") for a in self._appears_on.get(i, []) if a not in self._removed_albums)
+            out.extend((a, "appears_on") for a in self._appears_on.get(i, [])
+                       if a not in self._removed_albums and i not in self.album_artists(a))
         return out
 
+    def album_artists(self, a: int) -> list[int]:
+        """Primary artists of album ``a``: its owner, then a collaborator on a few percent of albums."""
+        partner = self._partner.get(a)
+        return [self._album_artist[a]] if partner is None else [self._album_artist[a], partner]
+
     def track_artists(self, t: int) -> list[int]:
-        main = self._album_artist[self.track_album(t)]
+        credited = self.album_artists(self.track_album(t))
         featured = self._featured.get(t)
-        return [main] if featured is None else [main, featured]
+        return credited if featured is None or featured in credited else [*credited, featured]
+
+    def ranked_artists(self) -> list[int]:
+        """Artist indices in the order a kworb scrape lists them (artists.html, then listeners.html)."""
+        by_streams, by_listeners = self.kworb_rankings()
+        seen: dict[str, None] = {}
+        for spotify_id, _name in [*by_streams, *by_listeners]:
+            seen.setdefault(spotify_id, None)
+        return [decode_id("artist", spotify_id, self.seed) for spotify_id in seen]
 
     def search_artists(self, query: str) -> list[int]:
         """Artists whose name contains the query (case-insensitive), exact matches first."""
@@ -332,7 +380,8 @@ class Catalog:
         genres, followers, popularity = self._artist_attrs(i)
         aid = self._artist_ids[i]
         obj = self.simplified_artist(i, base)
-        obj["genres"] = genres
+        if mode == "extended":
+            obj["genres"] = genres  # development mode: no `genres` key at all (live answers from 2026-08)
         obj["images"] = [
             {"url": f"https://i.scdn.co/image/{aid}{size}", "height": size, "width": size}
             for size in (640, 320, 160)
@@ -371,7 +420,7 @@ class Catalog:
             "release_date_precision": precision,
             "type": "album",
             "uri": f"spotify:album:{alb}",
-            "artists": [self.simplified_artist(self._album_artist[a], base)],
+            "artists": [self.simplified_artist(i, base) for i in self.album_artists(a)],
         }
         if mode == "extended":
             obj["available_markets"] = MARKETS
@@ -401,8 +450,9 @@ class Catalog:
         rng = _rng(self.seed, "track-attrs", t)
         words = rng.sample(_WORDS, rng.randint(1, 3))
         name = " ".join(words)
-        if len(self.track_artists(t)) > 1:
-            name += f" (feat. {self._names[self.track_artists(t)[1]]})"
+        featured = self._featured.get(t)
+        if featured is not None and featured not in self.album_artists(self.track_album(t)):
+            name += f" (feat. {self._names[featured]})"
         return name, rng.randint(95_000, 420_000), rng.random() < 0.18, rng.randint(0, 100)
 
     def simplified_track(self, t: int, base: str, mode: str = "extended") -> dict:
