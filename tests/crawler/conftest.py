@@ -29,6 +29,8 @@ def crawl():
     def run(settings, entries, **options) -> CrawlReport:
         store = SQLiteLandingStore(settings.landing_sqlite_path)
         try:
+            options = {"genres": settings.genres_source, "enrichment_retry_days": settings.enrichment_retry_days,
+                       **options}
             crawler = build_crawler(settings, store, CrawlOptions(run_id=options.pop("run_id", "test"), **options))
             return crawler.run(entries)
         finally:
@@ -49,7 +51,7 @@ def make_settings(make_settings):
 
     def make(api=None, **changes: object):
         if api is not None:
-            changes = {**sample_enrichment(api), **changes}
+            changes = {**sample_enrichment(api), "genres_source": "spotify", **changes}  # TODO until MusicBrainz lands
         return make_settings(api, **changes)
 
     return make
