@@ -134,6 +134,7 @@ class Crawler:
         self._claimed: set[str] = set()  # album ids handled in this run (albums are shared)
         self._run_artists: set[str] = set()  # artist ids this run crawls
         self._credited: set[str] = set()  # credited artist ids claimed by a chunk of this run
+        self._events: Counter = Counter()  # the crawl's own events, beside the client's
         self._aliases: dict[str, list[str]] = {}  # artist id -> "name:..." keys resolved to it
         self._lock = threading.Lock()
         self._progress = progress
@@ -208,21 +209,34 @@ class Crawler:
         self._land("audio_features_raw", answers.found)
         self._land_misses(self.features.miss_source, answers.unknown)
 
-    def _land_credited(self, albums: list[dict]) -> None:
-        """Fetch the artists credited on ``albums`` (and their tracks) that nothing has landed: no listing, no checkpoint."""
-        credited = {artist["id"] for album in albums
-                    for item in (album, *((album.get("tracks") or {}).get("items") or []))
-                    if item for artist in item.get("artists") or [] if artist and artist.get("id")}
+    def _land_credited(self, albums: list[dict], album_failed: Callable[[str, str], None]) -> None:
+        """Fetch the artists credited on ``albums`` (and their tracks) that nothing has landed: no listing, no checkpoint.
+
+        A credited artist Spotify answers 404 for is logged and counted (nothing to land); any other
+        failure fails the albums crediting it, so their artists are not checkpointed and a rerun retries.
+        """
+        albums_of: dict[str, set[str]] = {}
+        for album in albums:
+            for item in (album, *((album.get("tracks") or {}).get("items") or [])):
+                for artist in (item or {}).get("artists") or []:
+                    if artist and artist.get("id"):
+                        albums_of.setdefault(artist["id"], set()).add(album["id"])
         with self._lock:
-            new = credited - self._run_artists - self._credited
+            new = set(albums_of) - self._run_artists - self._credited
             self._credited.update(new)
         new -= self.store.existing_ids("artists_raw", new)
         if not new:
             return
 
         def fail(artist_id: str, reason: str) -> None:
-            with self._lock:
-                self.report.failed.setdefault(f"credited:{artist_id}", reason)
+            if reason == "artist not found":
+                log.warning("credited artist %s: not found on Spotify (credited on %s)", artist_id,
+                            ", ".join(sorted(albums_of[artist_id])))
+                with self._lock:
+                    self._events["credited_artist_not_found"] += 1
+                return
+            for album_id in albums_of[artist_id]:
+                album_failed(album_id, f"credited artist {artist_id}: {reason}")
 
         self.fetch.artists(sorted(new), self._land_artists, fail)
         with self._lock:
@@ -355,7 +369,7 @@ class Crawler:
         fetch.features(self._not_missed(self.features.miss_source,
                                         [t for t in track_album if t not in landed_features]),
                        self._land_features, track_failed)
-        self._land_credited(albums)
+        self._land_credited(albums, bad_albums.__setitem__)
         if not early:
             self._land("albums_raw", ((a["id"], a) for a in albums if a["id"] not in bad_albums))
         for album_id, reason in bad_albums.items():
@@ -433,10 +447,11 @@ class Crawler:
             self.report.calls.update(getattr(self.features, "calls", None) or {})  # "reccobeats/..."
             if self.genre_source is not None:
                 name = self.genre_source.name
-                self.report.calls.update({k if k.startswith(name) else f"{name}/{k}": v
-                                          for k, v in (getattr(self.genre_source, "calls", None) or {}).items()})
+                calls = getattr(self.genre_source, "calls", None) or getattr(
+                    getattr(self.genre_source, "client", None), "calls", None) or {}
+                self.report.calls.update({k if k.startswith(name) else f"{name}/{k}": v for k, v in calls.items()})
             self.report.batch_endpoints = self.fetch.batch.allowed if self.fetch else None
-            self.report.events = Counter(self.client.events)
+            self.report.events = Counter(self.client.events) + self._events
         return self.report
 
     def _start_genres(self) -> None:

@@ -41,8 +41,7 @@ def crawl():
 
 def sample_enrichment(api) -> dict[str, str]:
     """Settings pointing ReccoBeats and MusicBrainz at the sample API's services: tests never call the real ones."""
-    return {"reccobeats_api_base_url": api.reccobeats_url,
-            "musicbrainz_api_base_url": getattr(api, "musicbrainz_url", f"{api.base_url}/musicbrainz/ws/2")}
+    return {"reccobeats_api_base_url": api.reccobeats_url, "musicbrainz_api_base_url": api.musicbrainz_url}
 
 
 @pytest.fixture
@@ -51,7 +50,15 @@ def make_settings(make_settings):
 
     def make(api=None, **changes: object):
         if api is not None:
-            changes = {**sample_enrichment(api), "genres_source": "spotify", **changes}  # TODO until MusicBrainz lands
+            changes = {**sample_enrichment(api), **changes}
         return make_settings(api, **changes)
 
     return make
+
+
+ENRICHMENT_PREFIXES = ("reccobeats/", "musicbrainz/")
+
+
+def spotify_calls(report: CrawlReport) -> dict[str, int]:
+    """The crawl's Spotify Web API calls by endpoint (ReccoBeats and MusicBrainz calls left out)."""
+    return {k: v for k, v in report.calls.items() if not k.startswith(ENRICHMENT_PREFIXES)}
