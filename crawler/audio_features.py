@@ -32,10 +32,12 @@ BATCH = MAX_IDS["audio-features"]
 
 @dataclass
 class Answers:
-    """What an enrichment source said: ``found`` (Spotify id, payload to land), ``unknown`` ids."""
+    """What an enrichment source said: ``found`` (Spotify id, payload to land), ``unknown`` ids, and
+    ``deferred`` ids it did not ask yet (to go with the next batches)."""
 
     found: list[tuple[str, dict]] = field(default_factory=list)
     unknown: list[str] = field(default_factory=list)
+    deferred: list[str] = field(default_factory=list)
 
 
 class FeatureSource(Protocol):
@@ -116,6 +118,13 @@ class AutoFeatures:
         if self.api.allowed is not False:
             answers = self.api.fetch(track_ids)
             if self.api.allowed:
+                return answers
+            # Refused now: the fallback asks its full batches and defers the remainder (40 + 40 + 20
+            # would leave a part batch in the middle of the run).
+            full = len(track_ids) - len(track_ids) % self.fallback.batch_size
+            if full:
+                answers = self.fallback.fetch(track_ids[:full])
+                answers.deferred = track_ids[full:]
                 return answers
         return self.fallback.fetch(track_ids)
 

@@ -436,6 +436,7 @@ class Crawler:
                     list(chunks.map(lambda at: self._chunk(pool, ids[at:at + size]), range(0, len(ids), size)))
                 finally:
                     chunks.shutdown(wait=True, cancel_futures=True)
+                self._retry_feature_misses()
             self._finish_genres(abort=False)
         finally:
             self._finish_genres(abort=True)
@@ -453,6 +454,24 @@ class Crawler:
             self.report.batch_endpoints = self.fetch.batch.allowed if self.fetch else None
             self.report.events = Counter(self.client.events) + self._events
         return self.report
+
+    def _retry_feature_misses(self) -> None:
+        """Ask the feature source again about the tracks it did not know before the retry interval.
+
+        The chunks ask only about tracks of albums fetched now; a refresh fetches no landed album,
+        so the older misses are found in ``lookups_raw`` (full mode asked every track already).
+        """
+        prefix = self.features.miss_source
+        if prefix is None or self.opt.mode == "full":
+            return
+        stale = [d.id.split(":", 1)[1] for d in self.store.iter_raw("lookups_raw")
+                 if d.id.startswith(f"{prefix}:") and d.fetched_at <= self._retry_cutoff]
+        stale = [t for t in stale if t not in self.store.existing_ids("audio_features_raw", stale)]
+        if stale:
+            def failed(track_id: str, reason: str) -> None:
+                log.warning("audio features of %s asked again: %s", track_id, reason)
+
+            self.fetch.features(stale, self._land_features, failed)
 
     def _start_genres(self) -> None:
         """The genre source's thread, first given the landed artists still unanswered (a killed run's batch)."""

@@ -168,20 +168,22 @@ class Fetcher:
         """
         source = self.features_source
 
-        def batch(chunk: list[str]) -> None:
+        def batch(chunk: list[str]) -> list[str]:
             try:
                 answers = source.fetch(chunk)
             except ApiError as exc:
                 for track_id in chunk:
                     fail(track_id, f"audio features: {exc}")
-                return
+                return []
             sink(answers)
+            return answers.deferred
 
         rest = list(track_ids)
         if rest and source.name == "auto":  # not probed yet
             probe, rest = rest[:source.batch_size], rest[source.batch_size:]
-            batch(probe)
-        list(self.pool.map(batch, chunked(rest, source.batch_size)))
+            rest = batch(probe) + rest
+        while rest:  # deferred ids (a probe answered by another chunk meanwhile) go round again
+            rest = [i for deferred in self.pool.map(batch, chunked(rest, source.batch_size)) for i in deferred]
 
 
 class Collected:
