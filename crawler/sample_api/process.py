@@ -6,16 +6,20 @@ import re
 import subprocess
 import sys
 import time
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 
 
 @contextmanager
-def sample_api_process(artists: int, mode: str, rate_limit: int = 0, rate_window: float = 30.0
-                       ) -> Iterator[dict[str, str]]:
-    """`spotify-pipeline sample-api` in its own process (no GIL shared with the crawler)."""
+def sample_api_process(artists: int, mode: str, rate_limit: int = 0, rate_window: float = 30.0,
+                       extra_args: Sequence[str] = ()) -> Iterator[dict[str, str]]:
+    """`spotify-pipeline sample-api` in its own process (no GIL shared with the crawler).
+
+    Yields the variables it prints (``SPOTIFY_API_BASE_URL``, ``RECCOBEATS_API_BASE_URL``, ...);
+    ``extra_args`` are more flags (``--quota-after``, ``--float-integers``, ...).
+    """
     cmd = [sys.executable, "-m", "spotify_pipeline", "sample-api", "--port", "0", "--artists", str(artists),
-           "--mode", mode, "--rate-limit", str(rate_limit), "--rate-window", str(rate_window)]
+           "--mode", mode, "--rate-limit", str(rate_limit), "--rate-window", str(rate_window), *extra_args]
     proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True)
     env: dict[str, str] = {}
     deadline = time.monotonic() + 60

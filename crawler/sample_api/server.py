@@ -17,7 +17,8 @@ integer fields as integral floats (:mod:`crawler.sample_api.quirks`).
 
 Rate limiting is a rolling window shared by all clients (429 + ``Retry-After``). Faults (5xx,
 slow answers, dropped connections, truncated JSON) are drawn per ``/v1`` request; the token
-endpoint, kworb pages and ``/_stats`` are never faulted, so tests can always observe the server.
+endpoint, kworb pages and ``/_stats`` are never faulted, so tests can always observe the server;
+ReccoBeats has only its own rolling window, and neither the quota nor Spotify's window touch it.
 """
 
 from __future__ import annotations

@@ -44,7 +44,9 @@ def test_development_mode_objects_lack_removed_fields() -> None:
     artist = cat.artist(0, "x", "development")
     album = cat.album(0, "x", "development")
     track = cat.track(0, "x", "development")
-    assert "followers" not in artist and "popularity" not in artist
+    assert "followers" not in artist and "popularity" not in artist and "genres" not in artist  # 2026-08
+    assert "genres" in cat.artist(0, "x")
+    assert not {"available_markets", "album_group", "linked_from"} & (set(album) | set(track) | set(track["album"]))
     assert "label" not in album and "popularity" not in album
     assert "popularity" not in track and "external_ids" in track  # external_ids was reverted (2026-03)
     assert "popularity" in cat.track(0, "x") and "label" in cat.album(0, "x")
