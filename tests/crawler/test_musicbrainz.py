@@ -101,6 +101,7 @@ def test_never_faster_than_one_request_per_second(api) -> None:
     assert len(times) >= 10
     assert min(gaps(times)) >= 1.0  # measured at the server, from request arrivals
     assert not errors
+    assert shared.client.answers["genre/all"] == 1  # four threads, one genre list
 
 
 def test_user_agent_is_sent_and_a_generic_one_is_refused(api) -> None:
@@ -176,3 +177,20 @@ def test_artist_missing_from_the_search_index_is_looked_up(api) -> None:
     assert sorted(payload["genres"]) == catalog_genres(api, lagging)
     assert "genres" in payload["artist"]  # the artist/<MBID>?inc=genres object as received
     assert src.client.answers["artist/{mbid}"] == 1
+
+
+def test_genre_list_from_json_pages_when_the_text_form_is_refused(api, monkeypatch) -> None:
+    from crawler.sample_api import musicbrainz as service_module
+
+    genres = api.musicbrainz._genres
+
+    def json_only(query: dict):
+        if query.get("fmt") == ["txt"]:
+            return service_module._json(400, {"error": "Invalid format: txt", "help": ""})
+        return genres(query)
+
+    monkeypatch.setattr(api.musicbrainz, "_genres", json_only)
+    src = source(api, "pages-test/1.0 ( tests@example.org )")
+    assert src.genre_names() == frozenset(GENRES)
+    assert src.client.answers["genre/all"] == -(-len(GENRES) // 100)  # pages of 100
+    assert src.genre_names() is src.genre_names()  # fetched once
