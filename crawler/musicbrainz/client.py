@@ -31,9 +31,10 @@ from spotify_pipeline.settings import Settings
 
 log = logging.getLogger(__name__)
 
-# MusicBrainz allows one request per second; 50 ms more keeps network jitter from presenting two
-# requests less than a second apart at the server.
-MIN_INTERVAL_S = 1.05
+# MusicBrainz allows one request per second; 100 ms more keeps jitter (a thread descheduled between
+# the limiter and the socket, a new connection) from presenting two requests less than a second
+# apart at the server.
+MIN_INTERVAL_S = 1.1
 TIMEOUT_S = 30.0
 UNREACHABLE_AFTER = 3
 
@@ -81,6 +82,7 @@ class MusicBrainzClient:
         self.limiter = limiter or shared_limiter(self.base_url)
         self.pool = pool or SharedPool(max_connections=4)
         self.calls: Counter[str] = Counter()  # requests sent, by endpoint (retries included)
+        self.answers: Counter[str] = Counter()  # calls answered (retries not counted), by endpoint
         self.events: Counter[str] = Counter()  # 503s, retries, give-ups
         self._lock = threading.Lock()
         self._silent_give_ups = 0
@@ -121,13 +123,15 @@ class MusicBrainzClient:
                 status = resp.status_code
                 outcome = classify(status)
                 if outcome is Outcome.OK:
-                    if text:
-                        return resp.text
                     try:
-                        return resp.json()
+                        body = resp.text if text else resp.json()
                     except ValueError:
                         reason = "invalid JSON"
+                    else:
+                        self._count(self.answers, key)
+                        return body
                 elif status == 404 and missing_ok:
+                    self._count(self.answers, key)
                     return None
                 elif status in (429, 503):
                     # MusicBrainz's "slow down" (or "busy"): everyone waits, then this call retries.
@@ -149,7 +153,8 @@ class MusicBrainzClient:
                 self._count(self.events, "gave_up")
                 if resp is None:
                     self._note_silent_give_up(reason)
-                raise MusicBrainzError(None, key, f"gave up after {attempt} attempts ({reason})")
+                raise MusicBrainzError(None if resp is None else resp.status_code, key,
+                                       f"gave up after {attempt} attempts ({reason})")
             if resp is None or resp.status_code not in (429, 503):
                 delay = self.policy.backoff(attempt)
                 log.debug("musicbrainz %s: %s, retry %d in %.2fs", key, reason, attempt, delay)
