@@ -5,11 +5,13 @@ from __future__ import annotations
 import json
 from math import ceil
 
+from crawler.artists_file import ArtistEntry
 from crawler.crawl import CrawlOptions
 from crawler.factory import build_crawler
 from crawler.genre_stage import spotify_genres
 from crawler.landing.sqlite import SQLiteLandingStore
 from crawler.reccobeats import ReccoBeatsFeatures, match
+from crawler.sample_api.minimum_calls import minimum_calls
 from crawler.sample_api.reccobeats import STATS_KEY
 from crawler.sample_api.server import start_sample_api
 from tests.crawler.conftest import entries_for, spotify_calls
@@ -160,12 +162,15 @@ def test_a_killed_genre_batch_is_asked_again_and_nothing_else(make_settings) -> 
 
 
 def test_artists_credited_on_crawled_albums_are_landed_at_the_cheapest_calls(crawl, make_settings, tmp_path) -> None:
+    """The top 15 of the ranking (as `kworb --limit 15` gives): every credited artist lands, at the minimal calls."""
     for mode in ("extended", "development"):
         with start_sample_api(n_artists=40, seed=42, mode=mode) as api:
             settings = make_settings(api, data_dir=tmp_path / mode, genres_source="spotify",
                                      audio_features_source="none")
-            top = entries_for(api, 10)
+            cat = api.catalog
+            top = [ArtistEntry(cat.artist_name(i), cat.artist_id(i)) for i in cat.ranked_artists()[:15]]
             report = crawl(settings, top, workers=4)
+            minimum = minimum_calls(cat, mode, artists=15, ranked=True, credited_artists=True, features_source="none")
             artists, albums = _landed(settings, "artists_raw"), _landed(settings, "albums_raw")
             checkpoints = SQLiteLandingStore(settings.landing_sqlite_path)
             try:
@@ -174,11 +179,12 @@ def test_artists_credited_on_crawled_albums_are_landed_at_the_cheapest_calls(cra
                 checkpoints.close()
         credited = {ar["id"] for a in albums.values() for item in (a, *a["tracks"]["items"]) for ar in item["artists"]}
         outside = credited - {e.spotify_id for e in top}
-        assert outside, "the sample co-credits albums to artists outside the top 10"
+        assert outside, "the sample co-credits albums to artists outside the top 15"
         assert not report.failed and credited <= set(artists) and report.credited_artists == len(outside)
         assert done == {e.spotify_id for e in top}  # credited artists are not checkpointed as crawled
         calls = spotify_calls(report)
         if mode == "extended":
-            assert calls["artists"] == ceil(10 / 50) + ceil(len(outside) / 50)
+            assert calls == minimum and calls["artists"] == 2  # the crawled 15, then the credited ones
         else:
-            assert calls["artists/{id}"] == 10 + len(outside)
+            assert calls["artists/{id}"] == 15 + len(outside) == minimum["artists/{id}"]
+            assert sum(calls.values()) == sum(minimum.values()) + 2  # refused batch call and page size
