@@ -14,41 +14,62 @@ field by field (nulls left out); doubles inside its metrics may print differentl
 
 from __future__ import annotations
 
+import json
 import time
 from pathlib import Path
 
 import duckdb
+from pyspark.sql import types as T
 
 from lake.fs import LocalFS
 from lake.tables import current_path
+from spark_jobs import schemas as S
+from spark_jobs.silver import INTEGER_LIMITS, NO_ID, RECCOBEATS_HREF, has_integers
+from spotify_pipeline.vocabulary import FEATURE_NAMES, GENRE_SOURCES
 
 TS = "strptime(fetched_at, '%Y-%m-%dT%H:%M:%S.%fZ')"
-FEATURES = ("danceability", "energy", "key", "loudness", "mode", "speechiness", "acousticness",
-            "instrumentalness", "liveness", "valence", "tempo", "time_signature")
-INT_FEATURES = {"key", "mode", "time_signature"}
-SIMPLE_ARTISTS = '[{"id": "VARCHAR", "name": "VARCHAR"}]'
-SIMPLE_TRACK = ('{"id": "VARCHAR", "name": "VARCHAR", "artists": ' + SIMPLE_ARTISTS + ', "disc_number": "INTEGER", '
-                '"track_number": "INTEGER", "duration_ms": "BIGINT", "explicit": "BOOLEAN"}')
-PAYLOADS = {
-    "artists_raw": '{"id": "VARCHAR", "name": "VARCHAR", "genres": ["VARCHAR"], "followers": {"total": "BIGINT"}, '
-                   '"popularity": "INTEGER", "images": [{"url": "VARCHAR"}], "uri": "VARCHAR"}',
-    "albums_raw": '{"id": "VARCHAR", "name": "VARCHAR", "album_type": "VARCHAR", "total_tracks": "INTEGER", '
-                  '"release_date": "VARCHAR", "release_date_precision": "VARCHAR", "label": "VARCHAR", '
-                  '"popularity": "INTEGER", "artists": ' + SIMPLE_ARTISTS + ', "images": [{"url": "VARCHAR"}], '
-                  '"external_ids": {"upc": "VARCHAR"}, "tracks": {"items": [' + SIMPLE_TRACK + ']}}',
-    "tracks_raw": '{"id": "VARCHAR", "name": "VARCHAR", "artists": ' + SIMPLE_ARTISTS + ', '
-                  '"album": {"id": "VARCHAR"}, "disc_number": "INTEGER", "track_number": "INTEGER", '
-                  '"duration_ms": "BIGINT", "explicit": "BOOLEAN", "popularity": "INTEGER", '
-                  '"external_ids": {"isrc": "VARCHAR"}}',
-    "audio_features_raw": '{"id": "VARCHAR", ' + ", ".join(
-        f'"{c}": "{"INTEGER" if c in INT_FEATURES else "DOUBLE"}"' for c in FEATURES) + ', "duration_ms": "BIGINT"}',
-    "genres_raw": '{"id": "VARCHAR", "artist_id": "VARCHAR", "genres": ["VARCHAR"]}',
-}
-HISTORY_PAYLOADS = {
-    "kworb_raw": '{"scrape_date": "VARCHAR", "page": "VARCHAR", "artist_id": "VARCHAR", "artist_name": "VARCHAR", '
-                 '"rank": "INTEGER", "metrics": "MAP(VARCHAR, DOUBLE)", "error": "VARCHAR"}',
-    "unavailable_raw": '{"type": "VARCHAR", "id": "VARCHAR", "status": "INTEGER", "detected_at": "VARCHAR"}',
-}
+FEATURES = FEATURE_NAMES
+# Spark's payload schemas (spark_jobs.schemas), so both engines parse the same fields the same way.
+SPARK_PAYLOADS = {"artists_raw": S.ARTIST_PAYLOAD, "albums_raw": S.ALBUM_PAYLOAD, "tracks_raw": S.TRACK_PAYLOAD,
+                  "audio_features_raw": S.FEATURES_PAYLOAD, "genres_raw": S.GENRES_PAYLOAD}
+SPARK_HISTORY_PAYLOADS = {"kworb_raw": S.KWORB_PAYLOAD, "unavailable_raw": S.UNAVAILABLE_PAYLOAD}
+_DUCK_TYPES = {T.StringType: "VARCHAR", T.DoubleType: "DOUBLE", T.BooleanType: "BOOLEAN"}
+_DUCK_INTS = {T.IntegerType: "INTEGER", T.LongType: "BIGINT"}
+
+
+def wire_structure(dt: T.DataType) -> object:
+    """``json_transform``'s structure of a Spark payload type, integers read as text (silver.wire_type)."""
+    if isinstance(dt, T.StructType):
+        return {f.name: wire_structure(f.dataType) for f in dt.fields}
+    if isinstance(dt, T.ArrayType):
+        return [wire_structure(dt.elementType)]
+    if isinstance(dt, T.MapType):
+        return f"MAP({wire_structure(dt.keyType)}, {wire_structure(dt.valueType)})"
+    return "VARCHAR" if type(dt) in INTEGER_LIMITS else _DUCK_TYPES[type(dt)]
+
+
+def narrow_sql(expr: str, dt: T.DataType, path: str = "", depth: int = 0) -> tuple[str, list[tuple[str, str]]]:
+    """silver.narrow in SQL: (the value with integers converted back, [(field path, is-wrong condition)])."""
+    if not has_integers(dt):
+        return expr, []
+    if isinstance(dt, T.StructType):
+        parts = [(f.name, *narrow_sql(f"{expr}.{f.name}", f.dataType, f"{path}.{f.name}".lstrip("."), depth))
+                 for f in dt.fields]
+        packed = ", ".join(f"\"{name}\" := {value}" for name, value, _ in parts)
+        return f"CASE WHEN {expr} IS NOT NULL THEN struct_pack({packed}) END", [w for *_, ws in parts for w in ws]
+    if isinstance(dt, T.ArrayType):
+        x = f"x{depth}"
+        value, wrong = narrow_sql(x, dt.elementType, f"{path}[]", depth + 1)
+        return (f"list_transform({expr}, {x} -> {value})",
+                [(p, f"len(list_filter({expr}, {x} -> {c})) > 0") for p, c in wrong])
+    number = f"TRY_CAST({expr} AS DOUBLE)"
+    ok = f"({number} % 1 = 0 AND abs({number}) <= {INTEGER_LIMITS[type(dt)]})"
+    return (f"CASE WHEN {ok} THEN CAST({number} AS {_DUCK_INTS[type(dt)]}) END",
+            [(path, f"({expr} IS NOT NULL AND NOT coalesce({ok}, false))")])
+
+
+PAYLOADS = {c: json.dumps(wire_structure(t)) for c, t in SPARK_PAYLOADS.items()}
+HISTORY_PAYLOADS = {c: json.dumps(wire_structure(t)) for c, t in SPARK_HISTORY_PAYLOADS.items()}
 KWORB_METRICS = ("monthly_listeners", "streams_millions", "daily_streams_millions")
 ISO = "'%Y-%m-%dT%H:%M:%S.%fZ'"
 
@@ -61,15 +82,23 @@ def _bronze(bronze: Path, collection: str) -> str:
            "NULL::VARCHAR AS payload WHERE false)"
 
 
-def _fetches(collection: str, bronze: Path, payload: str, key: str = "p.id") -> str:
+def _fetches(collection: str, bronze: Path, schema: T.StructType, key: str = "p.id") -> str:
     """Every fetch of a collection parsed once (silver's latest-per-key and history's per-date tables
-    both derive from it); ``p`` is null where the payload is not JSON, ``key`` null where it has no id."""
+    both derive from it), integers read as text and converted like silver.parse_fetches; ``p`` is null
+    where the payload is not JSON, ``bad`` says why a row is quarantined, ``key`` is null for those
+    and where the payload has no id."""
+    value, wrong = narrow_sql("w", schema)
+    problems = "concat_ws('; ', " + ", ".join(
+        [f"CASE WHEN {c} THEN 'field {p} is not an integer' END" for p, c in wrong] or ["NULL"]) + ")"
     return f"""
     CREATE OR REPLACE TEMP TABLE {collection}_fetches AS
-    SELECT *, {key} AS key FROM (
-        SELECT _id, fetched_at, run_id, payload, coalesce(json_valid(payload), false) AS valid,
-               CASE WHEN json_valid(payload) THEN json_transform(payload, '{payload}') END AS p
-        FROM {_bronze(bronze, collection)})"""
+    SELECT *, CASE WHEN bad IS NULL THEN {key} END AS key FROM (
+        SELECT _id, fetched_at, run_id, payload, valid, CASE WHEN valid THEN {value} END AS p,
+               CASE WHEN NOT valid THEN 'payload is not valid JSON' WHEN {problems} <> '' THEN {problems} END AS bad
+        FROM (SELECT _id, fetched_at, run_id, payload, coalesce(json_valid(payload), false) AS valid,
+                     CASE WHEN json_valid(payload) THEN json_transform(payload, '{json.dumps(wire_structure(schema))}')
+                     END AS w
+              FROM {_bronze(bronze, collection)}))"""
 
 
 def _parsed(collection: str) -> str:
@@ -89,12 +118,14 @@ def _latest(collection: str) -> str:
 def silver_sql() -> dict[str, str]:
     ar, al, tr = _latest("artists_raw"), _latest("albums_raw"), _latest("tracks_raw")
     fe, ge = _latest("audio_features_raw"), _latest("genres_raw")
+    rank = ("CASE src " + " ".join(f"WHEN '{g}' THEN '{i}'" for i, g in enumerate(GENRE_SOURCES))
+            + f" ELSE '{len(GENRE_SOURCES)}' END")
     padded = ("CASE p.release_date_precision WHEN 'year' THEN p.release_date || '-01-01' "
               "WHEN 'month' THEN p.release_date || '-01' ELSE p.release_date END")
     return {
         "_quarantine": " UNION ALL ".join(
-            f"SELECT '{c}' AS source, _id, fetched_at, CASE WHEN p IS NULL THEN 'payload is not valid JSON' "
-            f"ELSE 'payload has no id' END AS reason, payload FROM {c}_parsed WHERE key IS NULL" for c in PAYLOADS),
+            f"SELECT '{c}' AS source, _id, fetched_at, coalesce(bad, '{NO_ID}') AS reason, payload "
+            f"FROM {c}_parsed WHERE key IS NULL" for c in PAYLOADS),
         "silver_artists": f"""SELECT p.id AS artist_id, p.name AS artist_name, p.followers.total AS followers,
             p.popularity, p.images[1].url AS image_url, p.uri, {TS} AS fetched_at FROM {ar}""",
         "silver_album": f"""SELECT p.id AS album_id, p.name AS album_name, p.album_type,
@@ -123,14 +154,19 @@ def silver_sql() -> dict[str, str]:
             SELECT track_id, artist_id, CAST(min(pos) AS INTEGER) AS artist_position FROM (
                 SELECT track_id, unnest(artist_ids) AS artist_id, unnest(range(1, len(artist_ids) + 1)) AS pos
                 FROM tracks_data) WHERE artist_id IS NOT NULL GROUP BY track_id, artist_id""",
-        "silver_feature_music": f"""SELECT p.id AS track_id, {", ".join(f"p.{c}" for c in FEATURES)},
+        "silver_feature_music": f"""SELECT key AS track_id, coalesce(p.source, CASE WHEN contains(p.href,
+                '{RECCOBEATS_HREF}') THEN 'reccobeats' END, 'spotify') AS features_source,
+            {", ".join(f"p.{c}" for c in FEATURES)},
             p.duration_ms, {TS} AS fetched_at FROM {fe}""",
         "silver_artists_genres": f"""
-            WITH g AS (SELECT key AS artist_id, p.genres FROM {ge}),
-            a AS (SELECT p.id AS artist_id, p.genres FROM {ar}),
-            both_ AS (SELECT * FROM g UNION ALL SELECT * FROM a WHERE artist_id NOT IN (SELECT artist_id FROM g))
-            SELECT DISTINCT artist_id, trim(genre) AS genre FROM (SELECT artist_id, unnest(genres) AS genre FROM both_)
-            WHERE genre IS NOT NULL AND length(trim(genre)) > 0""",
+            WITH g AS (SELECT key AS artist_id, p.genres, coalesce(p.source, 'spotify') AS src FROM {ge}),
+            a AS (SELECT p.id AS artist_id, p.genres, 'spotify' AS src FROM {ar}),
+            both_ AS (SELECT * FROM g UNION ALL SELECT * FROM a
+                      WHERE artist_id NOT IN (SELECT artist_id FROM g WHERE src = 'spotify')),
+            r AS (SELECT artist_id, trim(genre) AS genre, {rank} || src AS rk
+                  FROM (SELECT artist_id, unnest(genres) AS genre, src FROM both_))
+            SELECT artist_id, genre, substr(min(rk), 2) AS genre_source FROM r
+            WHERE genre IS NOT NULL AND length(genre) > 0 GROUP BY artist_id, genre""",
     }
 
 
@@ -152,7 +188,7 @@ def history_sql() -> dict[str, str]:
     def snapshots(collection: str) -> str:
         return f"(SELECT *, CAST(strptime(fetched_at, {ISO}) AS DATE) AS snapshot_date FROM {collection}_fetches)"
 
-    bad_parse = "CASE WHEN NOT valid THEN 'payload is not valid JSON' ELSE 'payload has no id' END"
+    bad_parse = f"coalesce(bad, '{NO_ID}')"
     kworb_dated = ("(SELECT *, CAST(try_strptime(p.scrape_date, '%Y-%m-%d') AS DATE) AS scrape_date, "
                    "p.error IS NOT NULL OR try_strptime(p.scrape_date, '%Y-%m-%d') IS NULL "
                    "OR p.artist_id IS NULL AS broken FROM kworb_raw_fetches WHERE valid AND key IS NOT NULL)")
@@ -233,7 +269,7 @@ WAREHOUSE = {
                CAST(floor(year(m.release_date) / 10) * 10 AS INTEGER) AS decade,
                ((m.duration_ms * 100 + 30000) // 60000) / 100.0 AS duration_min, m.explicit, m.popularity,
                m.genres, array_to_string(m.genres, ', ') AS genres_text, m.genres[1] AS primary_genre,
-               f.track_id IS NOT NULL AS has_features, {", ".join(f"f.{c}" for c in FEATURES)}
+               f.track_id IS NOT NULL AS has_features, f.features_source, {", ".join(f"f.{c}" for c in FEATURES)}
         FROM gold_track_metadata m LEFT JOIN silver_feature_music f ON f.track_id = m.track_id""",
     "warehouse_track_recommendation": """
         WITH s AS (SELECT {aggs} FROM gold_feature_matrix)
@@ -265,9 +301,9 @@ def build(bronze: Path, out_root: Path, threads: int = 2) -> dict:
     con.execute("SET TimeZone = 'UTC'")
     result: dict = {"seconds": {}, "rows": {}}
     t0 = time.monotonic()
-    keys = {"genres_raw": "coalesce(p.artist_id, p.id)", "kworb_raw": "_id"}
-    for collection, payload in {**PAYLOADS, **HISTORY_PAYLOADS}.items():
-        con.execute(_fetches(collection, bronze, payload, keys.get(collection, "p.id")))
+    keys = {"genres_raw": "coalesce(p.artist_id, p.id)", "kworb_raw": "_id", "audio_features_raw": "_id"}
+    for collection, schema in {**SPARK_PAYLOADS, **SPARK_HISTORY_PAYLOADS}.items():
+        con.execute(_fetches(collection, bronze, schema, keys.get(collection, "p.id")))
     for collection in PAYLOADS:
         con.execute(_parsed(collection))
     silver = {**silver_sql(), **history_sql()}

@@ -56,8 +56,14 @@ TRACK_PAYLOAD = _s(
     ("disc_number", INT), ("track_number", INT), ("duration_ms", LONG), ("explicit", BOOL), ("popularity", INT),
     ("external_ids", _s(("isrc", STR))), ("is_local", BOOL),
 )
-FEATURES_PAYLOAD = T.StructType([T.StructField("id", STR), *_feature_fields(), T.StructField("duration_ms", LONG)])
-GENRES_PAYLOAD = _s(("id", STR), ("artist_id", STR), ("genres", STR_ARRAY))
+# Spotify's audio-features object, ReccoBeats' (its own UUID as id, the Spotify track URL as href, no
+# time_signature/duration_ms) or a row of a features file ("source": "file"): docs/sources.md.
+FEATURES_PAYLOAD = T.StructType([
+    T.StructField("id", STR), *_feature_fields(), T.StructField("duration_ms", LONG), T.StructField("href", STR),
+    T.StructField("source", STR),
+])
+# {"id", "genres"} (Spotify) or {"artist_id", "source": "musicbrainz", "genres", ...} (MusicBrainz).
+GENRES_PAYLOAD = _s(("id", STR), ("artist_id", STR), ("genres", STR_ARRAY), ("source", STR))
 KWORB_PAYLOAD = _s(
     ("scrape_date", STR), ("page", STR), ("artist_id", STR), ("artist_name", STR), ("rank", INT),
     ("metrics", T.MapType(STR, DBL)), ("error", STR),
@@ -84,10 +90,10 @@ TRACKS_DATA = _s(
 )
 SILVER_TRACK_ARTISTS = _s(("track_id", STR), ("artist_id", STR), ("artist_position", INT))
 SILVER_FEATURE_MUSIC = T.StructType([
-    T.StructField("track_id", STR), *_feature_fields(), T.StructField("duration_ms", LONG),
+    T.StructField("track_id", STR), T.StructField("features_source", STR), *_feature_fields(), T.StructField("duration_ms", LONG),
     T.StructField("fetched_at", TS),
 ])
-SILVER_ARTISTS_GENRES = _s(("artist_id", STR), ("genre", STR))
+SILVER_ARTISTS_GENRES = _s(("artist_id", STR), ("genre", STR), ("genre_source", STR))
 GOLD_TRACK_METADATA = _s(
     ("track_id", STR), ("track_name", STR), ("album_id", STR), ("album_name", STR), ("album_type", STR),
     ("artist_id", STR), ("artist_name", STR), ("artist_ids", STR_ARRAY), ("release_date", DATE),
@@ -104,7 +110,8 @@ WAREHOUSE_TRACK_DASHBOARD = T.StructType([
     T.StructField("album_type", STR), T.StructField("release_date", DATE), T.StructField("release_year", INT),
     T.StructField("decade", INT), T.StructField("duration_min", DBL), T.StructField("explicit", BOOL),
     T.StructField("popularity", INT), T.StructField("genres", STR_ARRAY), T.StructField("genres_text", STR),
-    T.StructField("primary_genre", STR), T.StructField("has_features", BOOL), *_feature_fields(),
+    T.StructField("primary_genre", STR), T.StructField("has_features", BOOL), T.StructField("features_source", STR),
+    *_feature_fields(),
 ])
 # History (issue 14, spark_jobs/history.py): one row per key and date.
 SILVER_ARTIST_SNAPSHOTS = _s(
@@ -169,9 +176,9 @@ _SPECS = [
     TableSpec("silver_track_artists", "silver", "silver_layer/silver_track_artists", SILVER_TRACK_ARTISTS,
               ("track_id", "artist_id"), "bridge: every credited artist of a track"),
     TableSpec("silver_feature_music", "silver", "silver_layer/silver_feature_music", SILVER_FEATURE_MUSIC,
-              ("track_id",), "audio features per track"),
+              ("track_id",), "audio features per track; features_source: spotify, reccobeats or file"),
     TableSpec("silver_artists_genres", "silver", "silver_layer/silver_artists_genres", SILVER_ARTISTS_GENRES,
-              ("artist_id", "genre"), "one row per artist and genre"),
+              ("artist_id", "genre"), "one row per artist and genre; genre_source: spotify or musicbrainz"),
     TableSpec("gold_track_metadata", "gold", "gold_layer/gold_track_metadata", GOLD_TRACK_METADATA, ("track_id",),
               "every track with album, primary artist and the genres of all its artists"),
     TableSpec("gold_feature_matrix", "gold", "gold_layer/gold_feature_matrix", GOLD_FEATURE_MATRIX, ("track_id",),

@@ -6,7 +6,7 @@ quarantine frame with its reason instead of failing the run.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from functools import reduce
 
 from pyspark.sql import DataFrame, Window
@@ -15,34 +15,103 @@ from pyspark.sql import types as T
 
 from spark_jobs import schemas as S
 from spark_jobs.schemas import Persist
+from spotify_pipeline.vocabulary import GENRE_SOURCES
 
 TS_FORMAT = "yyyy-MM-dd'T'HH:mm:ss.SSSSSSX"
 
 
 CORRUPT = "_corrupt_record"
 INVALID_JSON, NO_ID = "payload is not valid JSON", "payload has no id"
+WRONG_TYPE = "payload does not match its schema"
+# Largest magnitude read as an integer: Java int, and 2^53 for longs (a double is exact up to there).
+INTEGER_LIMITS = {T.IntegerType: 2**31 - 1, T.LongType: 2**53}
+
+
+def wire_type(dt: T.DataType) -> T.DataType:
+    """``dt`` with every integer field read as text: Spotify has answered integers as floats
+    (``"duration_ms": 204053.0``), and a type mismatch in ``from_json`` fails the whole record."""
+    if isinstance(dt, T.StructType):
+        return T.StructType([T.StructField(f.name, wire_type(f.dataType)) for f in dt.fields])
+    if isinstance(dt, T.ArrayType):
+        return T.ArrayType(wire_type(dt.elementType))
+    return T.StringType() if type(dt) in INTEGER_LIMITS else dt
+
+
+def has_integers(dt: T.DataType) -> bool:
+    if isinstance(dt, T.StructType):
+        return any(has_integers(f.dataType) for f in dt.fields)
+    if isinstance(dt, T.ArrayType):
+        return has_integers(dt.elementType)
+    return type(dt) in INTEGER_LIMITS
+
+
+def narrow(col: F.Column, dt: T.DataType, path: str = "") -> tuple[F.Column, list[tuple[str, F.Column]]]:
+    """(``col`` read with :func:`wire_type` converted back to ``dt``, [(field path, is-wrong condition)]).
+
+    An integer field's text is that integer when it is an integral number within the type's range
+    (``204053.0`` -> 204053); anything else (``12.5``, ``"abc"``, ``true``) is a wrong value whose
+    path names it in the quarantine reason. Fields without integers inside are passed through.
+    """
+    if not has_integers(dt):
+        return col, []
+    if isinstance(dt, T.StructType):
+        parts = [(f, *narrow(col.getField(f.name), f.dataType, f"{path}.{f.name}".lstrip("."))) for f in dt.fields]
+        value = F.when(col.isNotNull(), F.struct(*[v.alias(f.name) for f, v, _ in parts]))
+        return value, [w for _, _, wrong in parts for w in wrong]
+    if isinstance(dt, T.ArrayType):
+        inner = f"{path}[]"
+        paths = [p for p, _ in narrow(F.lit(None), dt.elementType, inner)[1]]
+        wrong = [(p, F.exists(col, _nth_wrong(dt.elementType, inner, i))) for i, p in enumerate(paths)]
+        return F.transform(col, lambda x: narrow(x, dt.elementType, inner)[0]), wrong
+    number = col.try_cast("double")
+    ok = (number % 1 == 0) & (F.abs(number) <= INTEGER_LIMITS[type(dt)])
+    return F.when(ok, number.cast(dt)), [(path, col.isNotNull() & ~F.coalesce(ok, F.lit(False)))]
+
+
+def _nth_wrong(dt: T.DataType, path: str, i: int) -> Callable[[F.Column], F.Column]:
+    """The i-th is-wrong condition of :func:`narrow` on an array element (a one-argument lambda)."""
+    return lambda x: narrow(x, dt, path)[1][i][1]
+
+
+def _mismatch_reason(raw: F.Column, schema: T.StructType) -> F.Column:
+    """Why a JSON payload failed ``from_json``: the top-level fields left null that the payload has
+    (evaluated only for the rare failed rows)."""
+    named = F.concat_ws(", ", *[F.when(raw.getField(f.name).isNull()
+                                       & F.get_json_object("payload", f"$.{f.name}").isNotNull(), F.lit(f.name))
+                                for f in schema.fields])
+    return F.concat(F.lit(WRONG_TYPE), F.when(named != "", F.concat(F.lit(": wrong type in "), named))
+                    .otherwise(F.lit("")))
 
 
 def parse_fetches(bronze: DataFrame, schema: T.StructType, key: F.Column | None = None) -> DataFrame:
     """Parse each payload once, keeping every fetch: silver's latest-per-key tables and the history
     step's per-date tables both derive from this one frame.
 
-    One ``from_json`` per payload (a malformed one lands in ``_corrupt_record``, so no second
-    parse checks validity). Rows with a ``_reason`` are the quarantine; the others have a parsed
-    ``p`` and a non-null ``key`` (default: the payload's ``id``; null for a payload that is not
-    JSON). The raw payload is kept only for failed rows; its hash stands in for it as the last
-    tie-breaker of the latest-fetch order, so payloads are not shuffled.
+    One ``from_json`` per payload, integer fields read as text and converted (:func:`narrow`), so an
+    integral float is its integer and a wrong value names its field. A payload that fails the parse
+    lands in ``_corrupt_record``; only for those does a second look tell text that is not JSON from
+    JSON of the wrong shape. Rows with a ``_reason`` are the quarantine; the others have a parsed
+    ``p`` and a non-null ``key`` (default: the payload's ``id``). The raw payload is kept only for
+    failed rows; its hash stands in for it as the last tie-breaker of the latest-fetch order, so
+    payloads are not shuffled.
     """
-    with_corrupt = T.StructType([*schema.fields, T.StructField(CORRUPT, T.StringType())])
-    p = F.from_json("payload", with_corrupt, {"mode": "PERMISSIVE", "columnNameOfCorruptRecord": CORRUPT})
-    parsed = bronze.select("_id", "fetched_at", "run_id", "payload", p.alias("p"))
-    invalid = F.col("p").isNull() | F.col(f"p.{CORRUPT}").isNotNull()
-    # no key for a payload that is not JSON, also when the key is not the payload's (kworb_raw: _id)
-    key = F.when(~invalid, key if key is not None else F.col("p.id"))
-    reason = F.when(invalid, F.lit(INVALID_JSON)).otherwise(F.lit(NO_ID))
-    return (parsed.withColumn("key", key)
+    wire = T.StructType([*wire_type(schema).fields, T.StructField(CORRUPT, T.StringType())])
+    raw = F.from_json("payload", wire, {"mode": "PERMISSIVE", "columnNameOfCorruptRecord": CORRUPT})
+    parsed = bronze.select("_id", "fetched_at", "run_id", "payload", raw.alias("w"))
+    w = F.col("w")
+    failed = w.isNull() | w.getField(CORRUPT).isNotNull()
+    value, wrong = narrow(w.dropFields(CORRUPT), schema)
+    value_problems = F.concat_ws("; ", *[F.when(c, F.lit(f"field {p} is not an integer")) for p, c in wrong])
+    reason = (F.when(failed & F.try_parse_json("payload").isNull(), F.lit(INVALID_JSON))
+              .when(failed, _mismatch_reason(w, schema))
+              .when(value_problems != "", value_problems))
+    with_p = parsed.select("_id", "fetched_at", "run_id", "payload", reason.alias("_bad"),
+                           F.when(~failed, value).alias("p"))
+    # no key for a payload that failed, also when the key is not the payload's (kworb_raw: _id)
+    key = F.when(F.col("_bad").isNull(), key if key is not None else F.col("p.id"))
+    return (with_p.withColumn("key", key)
             .select("_id", "fetched_at", "run_id", "p", "key",
-                    F.when(F.col("key").isNull(), reason).alias("_reason"),
+                    F.when(F.col("key").isNull(), F.coalesce("_bad", F.lit(NO_ID))).alias("_reason"),
                     F.when(F.col("key").isNull(), F.col("payload")).alias("payload"),
                     F.xxhash64("payload").alias("_payload_hash")))
 
@@ -157,35 +226,63 @@ def silver_track_artists(tracks: DataFrame) -> DataFrame:
                     F.array_position("artist_ids", F.col("artist_id")).cast("int").alias("artist_position")))
 
 
+RECCOBEATS_HREF = "open.spotify.com/track/"  # ReccoBeats' href: the Spotify track URL
+
+
+def features_source() -> F.Column:
+    """Where a features payload came from: its explicit ``source`` (file rows), ReccoBeats by its
+    ``href`` (Spotify's object has none), else Spotify."""
+    return F.coalesce(F.col("p.source"), F.when(F.col("p.href").contains(RECCOBEATS_HREF), F.lit("reccobeats")),
+                      F.lit("spotify"))
+
+
 def silver_feature_music(features: DataFrame) -> DataFrame:
+    """Keyed by the landing id (the Spotify track id): a ReccoBeats payload's own ``id`` is its UUID."""
     return features.select(
-        F.col("p.id").alias("track_id"),
+        F.col("key").alias("track_id"),
+        features_source().alias("features_source"),
         *[F.col(f"p.{c}").alias(c) for c in S.FEATURE_COLUMNS],
         F.col("p.duration_ms").alias("duration_ms"),
         _ts().alias("fetched_at"),
     )
 
 
+def _source_rank(source: F.Column) -> F.Column:
+    """Orders sources by preference (GENRE_SOURCES order, then by name): '0spotify' < '1musicbrainz' < '2x'."""
+    rank = F.coalesce(*[F.when(source == s, F.lit(str(i))) for i, s in enumerate(GENRE_SOURCES)],
+                      F.lit(str(len(GENRE_SOURCES))))
+    return F.concat(rank, source)
+
+
 def silver_artists_genres(genres: DataFrame, artists: DataFrame) -> DataFrame:
-    """One row per (artist, genre): from genres_raw, or the artist object when genres_raw lacks it."""
-    from_genres = genres.select(F.col("key").alias("artist_id"), F.col("p.genres").alias("genres"))
-    from_artists = artists.select(F.col("p.id").alias("artist_id"), F.col("p.genres").alias("genres"))
-    missing = from_artists.join(from_genres.select("artist_id"), on="artist_id", how="left_anti")
+    """One row per (artist, genre) with its ``genre_source``.
+
+    An artist's genres: its genres_raw document (Spotify's ``{"id", "genres"}`` or MusicBrainz's,
+    ``source`` telling which), plus the Spotify artist object's genres unless that document is
+    Spotify's own copy of them. A genre given by two sources is kept once, from the preferred one
+    (Spotify before MusicBrainz), so (artist_id, genre) stays unique.
+    """
+    from_genres = genres.select(F.col("key").alias("artist_id"), F.col("p.genres").alias("genres"),
+                                F.coalesce(F.col("p.source"), F.lit("spotify")).alias("genre_source"))
+    from_artists = artists.select(F.col("p.id").alias("artist_id"), F.col("p.genres").alias("genres"),
+                                  F.lit("spotify").alias("genre_source"))
+    spotify_copy = from_genres.where(F.col("genre_source") == "spotify").select("artist_id")
+    missing = from_artists.join(spotify_copy, on="artist_id", how="left_anti")
     return (from_genres.unionByName(missing)
-            .select("artist_id", F.explode_outer("genres").alias("genre"))
-            .select("artist_id", F.trim("genre").alias("genre"))
+            .select("artist_id", F.explode_outer("genres").alias("genre"), "genre_source")
+            .select("artist_id", F.trim("genre").alias("genre"), _source_rank(F.col("genre_source")).alias("_rank"))
             .where(F.col("genre").isNotNull() & (F.length("genre") > 0))
-            .groupBy("artist_id", "genre").agg(F.count(F.lit(1)).alias("_n"))
-            .select("artist_id", "genre"))
+            .groupBy("artist_id", "genre").agg(F.min("_rank").alias("_rank"))
+            .select("artist_id", "genre", F.substring("_rank", 2, 1 << 16).alias("genre_source")))
 
 
 # Payload schema and key fields (first non-null wins) of each collection silver parses; genres_raw
-# is keyed by artist id and accepts {"id"|"artist_id", "genres"} or a whole artist object.
+# is keyed by artist id and accepts {"id"|"artist_id", "genres", "source"} or a whole artist object.
 PAYLOADS: dict[str, tuple[T.StructType, tuple[str, ...]]] = {
     "artists_raw": (S.ARTIST_PAYLOAD, ("p.id",)),
     "albums_raw": (S.ALBUM_PAYLOAD, ("p.id",)),
     "tracks_raw": (S.TRACK_PAYLOAD, ("p.id",)),
-    "audio_features_raw": (S.FEATURES_PAYLOAD, ("p.id",)),
+    "audio_features_raw": (S.FEATURES_PAYLOAD, ("_id",)),  # the Spotify id, whatever the source's own id
     "genres_raw": (S.GENRES_PAYLOAD, ("p.artist_id", "p.id")),
 }
 

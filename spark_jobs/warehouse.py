@@ -11,8 +11,8 @@ from spark_jobs.schemas import FEATURE_COLUMNS, Persist
 
 
 def warehouse_track_dashboard(metadata: DataFrame, features: DataFrame) -> DataFrame:
-    """One row per track; feature columns null where the track has none."""
-    feats = features.select("track_id", *FEATURE_COLUMNS, F.lit(True).alias("has_features"))
+    """One row per track; feature columns (and ``features_source``) null where the track has none."""
+    feats = features.select("track_id", "features_source", *FEATURE_COLUMNS, F.lit(True).alias("has_features"))
     year = F.year("release_date")
     return (metadata.join(feats, on="track_id", how="left")
             .select("track_id", "track_name", "artist_id", "artist_name", "album_id", "album_name", "album_type",
@@ -20,7 +20,8 @@ def warehouse_track_dashboard(metadata: DataFrame, features: DataFrame) -> DataF
                     F.round(F.col("duration_ms") / 60000.0, 2).alias("duration_min"), "explicit", "popularity",
                     "genres", F.array_join("genres", ", ").alias("genres_text"),
                     F.get(F.col("genres"), 0).alias("primary_genre"),
-                    F.coalesce("has_features", F.lit(False)).alias("has_features"), *FEATURE_COLUMNS))
+                    F.coalesce("has_features", F.lit(False)).alias("has_features"), "features_source",
+                    *FEATURE_COLUMNS))
 
 
 def warehouse_track_recommendation(matrix: DataFrame) -> DataFrame:
