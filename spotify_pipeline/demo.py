@@ -208,7 +208,7 @@ def run(args: argparse.Namespace, settings: Settings) -> int:
     with start_sample_api(n_artists=args.artists, seed=42, mode=mode) as api:
         demo = demo_settings(settings, api)
         timings.add("start the sample API", time.monotonic() - start)
-        print(f"demo: sample Spotify API at {api.base_url} as a {mode}-mode app ({api.catalog.n_artists} artists, "
+        print(f"demo: sample Spotify API at {api.base_url}, app mode: {mode} ({api.catalog.n_artists} artists, "
               f"{api.catalog.n_albums} albums, {api.catalog.n_tracks} tracks); data in {demo.data_dir}", flush=True)
         if mode == "development":
             print(f"demo: audio features from ReccoBeats at {api.reccobeats_url}, genres from MusicBrainz at "
