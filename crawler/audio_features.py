@@ -161,16 +161,21 @@ class FileFeatures:
         return out
 
 
-def make_source(settings: Settings, client: SpotifyClient, pool=None) -> FeatureSource:
-    """The source ``AUDIO_FEATURES_SOURCE`` names (ReccoBeats on ``pool``, with its own limiter)."""
+def make_source(spec: str, client: SpotifyClient, settings: Settings | None = None, pool=None) -> FeatureSource:
+    """The source ``AUDIO_FEATURES_SOURCE`` names; ReccoBeats (on ``pool``, with its own limiter) needs
+    ``settings``, and without them ``auto`` is Spotify's endpoint alone."""
     from crawler.reccobeats import ReccoBeatsFeatures
 
-    spec = (settings.audio_features_source or "auto").strip()
+    spec = (spec or "auto").strip()
     if spec == "auto":
+        if settings is None:
+            return ApiFeatures(client)
         return AutoFeatures(ApiFeatures(client), ReccoBeatsFeatures(settings, pool=pool))
     if spec == "spotify":
         return ApiFeatures(client)
     if spec == "reccobeats":
+        if settings is None:
+            raise PipelineError("AUDIO_FEATURES_SOURCE=reccobeats needs the settings naming its URL")
         return ReccoBeatsFeatures(settings, pool=pool)
     if spec == "none":
         return NoFeatures()

@@ -115,6 +115,7 @@ class CrawlReport:
     features_source: str = ""
     genres_source: str = ""
     credited_artists: int = 0  # artists fetched because a crawled album or track credits them
+    warnings: list[str] = field(default_factory=list)  # what is missing but fails no artist (a genre source down)
     mode: str = "continue"
 
 
@@ -487,8 +488,8 @@ class Crawler:
         if stream is None:
             return
         stream.close(abort=abort)
-        if stream.error and not abort:
-            self.report.failed[f"genres:{self.genre_source.name}"] = f"{stream.error} (asked again at the next run)"
+        if stream.error and not abort:  # the crawl's data landed; the genres are asked again at the next run
+            self.report.warnings.append(f"genres: {stream.error}; the artists not answered are asked at the next run")
 
     def _report_loop(self, stop: threading.Event, start: float) -> None:
         while not stop.wait(2.0):

@@ -44,5 +44,5 @@ def build_crawler(settings: Settings, store: LandingStore, options: CrawlOptions
     """
     pool = SharedPool(max_connections=max(options.workers, 4))
     client = SpotifyClient(settings, pool=pool)
-    return Crawler(client, store, make_source(settings, client, pool=pool), options, progress=progress,
+    return Crawler(client, store, make_source(settings.audio_features_source, client, settings, pool=pool), options, progress=progress,
                    genre_source=genre_source(settings, options.genres))

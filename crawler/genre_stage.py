@@ -66,7 +66,8 @@ class GenreStream:
 
     ``land(found, unknown)`` lands each answer as it returns. The first failure (the source is down,
     or refuses us) is kept in ``error`` and ends the asking for this run: the artists not answered
-    stay unanswered in the landing zone, and the next run asks them.
+    stay unanswered in the landing zone, and the next run asks them. It fails no artist: the
+    Spotify data is complete without genres, and an ingestion should not stop for them.
     """
 
     def __init__(self, source: GenreSource, land: Callable[[list[tuple[str, dict]], list[str]], None],

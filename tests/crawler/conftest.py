@@ -39,23 +39,6 @@ def crawl():
     return run
 
 
-def sample_enrichment(api) -> dict[str, str]:
-    """Settings pointing ReccoBeats and MusicBrainz at the sample API's services: tests never call the real ones."""
-    return {"reccobeats_api_base_url": api.reccobeats_url, "musicbrainz_api_base_url": api.musicbrainz_url}
-
-
-@pytest.fixture
-def make_settings(make_settings):
-    """The shared fixture, with the enrichment sources on the sample API too."""
-
-    def make(api=None, **changes: object):
-        if api is not None:
-            changes = {**sample_enrichment(api), **changes}
-        return make_settings(api, **changes)
-
-    return make
-
-
 ENRICHMENT_PREFIXES = ("reccobeats/", "musicbrainz/")
 
 

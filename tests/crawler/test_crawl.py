@@ -127,7 +127,8 @@ def test_unknown_artist_is_recorded_and_the_rest_continues(make_settings, tmp_pa
                                      ArtistEntry("No Such Artist Anywhere", None)])
         env = {"SPOTIFY_API_BASE_URL": api.api_url, "SPOTIFY_TOKEN_URL": api.token_url,
                "SPOTIFY_CLIENT_ID": api.client_id, "SPOTIFY_CLIENT_SECRET": api.client_secret,
-               "DATA_DIR": str(tmp_path / "data"), "SPOTIFY_REQUESTS_PER_SECOND": "500"}
+               "DATA_DIR": str(tmp_path / "data"), "SPOTIFY_REQUESTS_PER_SECOND": "500",
+               "RECCOBEATS_API_BASE_URL": api.reccobeats_url, "MUSICBRAINZ_API_BASE_URL": api.musicbrainz_url}
         from spotify_pipeline.settings import get_settings
 
         with pytest.MonkeyPatch.context() as mp:

@@ -47,6 +47,7 @@ def test_crawl_against_an_hour_long_retry_after_stays_bounded(tmp_path) -> None:
         env = {**os.environ, "SPOTIFY_API_BASE_URL": api.api_url, "SPOTIFY_TOKEN_URL": api.token_url,
                "SPOTIFY_CLIENT_ID": api.client_id, "SPOTIFY_CLIENT_SECRET": api.client_secret,
                "SPOTIFY_REQUESTS_PER_SECOND": "100", "SPOTIFY_MAX_RETRY_AFTER_S": "0.5",
+               "RECCOBEATS_API_BASE_URL": api.reccobeats_url, "MUSICBRAINZ_API_BASE_URL": api.musicbrainz_url,
                "DATA_DIR": str(tmp_path / "data")}
         start = time.monotonic()
         proc = subprocess.run([sys.executable, "-m", "spotify_pipeline", "crawl", "--artists", str(artists),
