@@ -37,6 +37,7 @@ def _sources(lake: Path) -> tuple[dict[str, int], dict[str, int]]:
 
 @pytest.mark.slow
 @pytest.mark.airflow
+@pytest.mark.timeout(1800)  # two demo runs; each subprocess has its own 900 s limit
 def test_demo_runs_both_dags_and_is_idempotent(tmp_path: Path) -> None:
     env = _demo_env(tmp_path)
     cmd = [sys.executable, "-m", "spotify_pipeline", "demo", "--artists", "8"]
@@ -75,6 +76,7 @@ def test_demo_runs_both_dags_and_is_idempotent(tmp_path: Path) -> None:
 
 @pytest.mark.slow
 @pytest.mark.airflow
+@pytest.mark.timeout(900)
 def test_demo_in_extended_mode_never_calls_reccobeats(tmp_path: Path) -> None:
     cmd = [sys.executable, "-m", "spotify_pipeline", "demo", "--artists", "8", "--mode", "extended"]
     run = subprocess.run(cmd, env=_demo_env(tmp_path), capture_output=True, text=True, timeout=900, cwd=tmp_path)
