@@ -84,7 +84,17 @@ def test_auto_uses_reccobeats_after_the_refusal_and_asks_misses_again_only_after
         assert features and misses and set(features) | misses == set(tracks) and not set(features) & misses
         assert all(doc == {"source": "reccobeats", "id": doc["id"], "asked_at": doc["asked_at"]}
                    for doc in lookups.values())
-        # A refresh asks nothing: features landed, misses recent.
+        # A resumed crawl (artists not checkpointed done) reads its albums back and asks nothing:
+        # every track has features landed or a recent miss.
+        store = SQLiteLandingStore(settings.landing_sqlite_path)
+        try:
+            for entry in entries_for(api):
+                store.set_checkpoint(entry.spotify_id, "failed", "killed", "test")
+        finally:
+            store.close()
+        resumed = crawl(settings, entries_for(api), workers=4)
+        assert resumed.done == 8 and resumed.calls[RECCOBEATS] == 0
+        # A refresh asks nothing either.
         api.reset_stats()
         refresh = crawl(settings, entries_for(api), workers=4, mode="refresh")
         assert refresh.calls[RECCOBEATS] == 0 and STATS_KEY not in api.stats()
