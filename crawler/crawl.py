@@ -5,8 +5,8 @@ to fetch each kind of object. Artists are processed in chunks (default 100). Wit
 stage fans out over one thread pool and batches across artists, so batch calls are full except
 the last of each stage:
 
-1. artist objects (``/artists?ids=`` by 50 where allowed, else per id) -> ``artists_raw`` and
-   ``genres_raw``;
+1. artist objects (``/artists?ids=`` by 50 where allowed, else per id) -> ``artists_raw``, and
+   Spotify's genres where the object carries any -> ``genres_raw`` (:mod:`crawler.genre_stage`);
 2. album listings per artist (largest page size the app may use);
 3. album details for albums not yet claimed in this run nor landed (``/albums?ids=`` by 20, else
    per id), then the remaining track pages of albums with more than 50 tracks. The landed album
@@ -15,8 +15,19 @@ the last of each stage:
 4. tracks: full objects (``/tracks?ids=`` by 50) where batch endpoints are allowed, because only
    full tracks carry popularity, ISRC and the album; in development mode full tracks would cost
    one call per track and add only the ISRC, so the simplified tracks from the album are landed;
-5. audio features by 100 from the configured source;
-6. the chunk's artists are checkpointed ``done``.
+5. audio features from the configured source (Spotify by 100, ReccoBeats by 40), for the tracks
+   with none landed and no recent miss of that source in ``lookups_raw``;
+6. credited artists: every artist credited on the chunk's albums and tracks that is neither an
+   artist of this run nor in ``artists_raw`` yet is fetched like step 1 (by 50 where batch
+   endpoints are allowed, else one call each) and landed with its genres, without listing its
+   albums or checkpointing it. Albums credited to several artists appear in each one's listing,
+   so without this a partial crawl would land tracks whose first artist is nowhere;
+7. the chunk's artists are checkpointed ``done``.
+
+Genres that Spotify does not give (development mode) are asked from the genre source (MusicBrainz)
+on a thread of its own, by 100 artists, while the chunks go on (:mod:`crawler.genre_stage`); the
+run ends when its last batch has landed. Which artists still need asking is read from the landing
+zone at the start of each run, so a kill loses at most the batch in flight.
 
 A kill loses at most the calls in flight: every listing, album batch, track batch and feature
 batch is landed as soon as it returns. A resumed crawl skips done artists, reuses landed listings,
@@ -44,8 +55,9 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 
 from crawler.artists_file import ArtistEntry
-from crawler.audio_features import FeatureSource
+from crawler.audio_features import Answers, FeatureSource
 from crawler.fetch import Collected, Fetcher
+from crawler.genre_stage import GENRE_MODES, GenreSource, GenreStream, spotify_genres, unanswered
 from crawler.landing.base import LandingDocument, LandingStore, utc_now_iso
 from crawler.spotify.client import ApiError, SpotifyClient
 from spotify_pipeline.vocabulary import OWN_ALBUM_GROUPS
@@ -78,10 +90,14 @@ class CrawlOptions:
     # A refresh lands few albums per artist: bigger chunks keep its album/track batches full.
     refresh_chunk_size: int = 1000
     clock: Callable[[], str] = utc_now_iso  # ``fetched_at`` of landed documents
+    genres: str = "auto"  # GENRES_SOURCE, one of GENRE_MODES
+    enrichment_retry_days: float = 30.0  # a miss of ReccoBeats/MusicBrainz is asked again after this
 
     def __post_init__(self) -> None:
         if self.mode not in MODES:
             raise ValueError(f"crawl mode must be one of {', '.join(MODES)}, not {self.mode!r}")
+        if self.genres not in GENRE_MODES:
+            raise ValueError(f"GENRES_SOURCE must be one of {', '.join(GENRE_MODES)}, not {self.genres!r}")
 
 
 @dataclass
@@ -97,19 +113,29 @@ class CrawlReport:
     elapsed_s: float = 0.0
     batch_endpoints: bool | None = None
     features_source: str = ""
+    genres_source: str = ""
+    credited_artists: int = 0  # artists fetched because a crawled album or track credits them
+    warnings: list[str] = field(default_factory=list)  # what is missing but fails no artist (a genre source down)
     mode: str = "continue"
 
 
 class Crawler:
     def __init__(self, client: SpotifyClient, store: LandingStore, features: FeatureSource,
-                 options: CrawlOptions, progress: Callable[[str], None] | None = None) -> None:
+                 options: CrawlOptions, progress: Callable[[str], None] | None = None,
+                 genre_source: GenreSource | None = None) -> None:
         self.client = client
         self.store = store
         self.features = features
+        self.genre_source = genre_source if options.genres in ("auto", "musicbrainz") else None
         self.opt = options
         self.fetch: Fetcher | None = None  # built per run, on the run's thread pool
-        self.report = CrawlReport(features_source=features.name, mode=options.mode)
+        self.genres: GenreStream | None = None  # built per run when a genre source is asked
+        self.report = CrawlReport(features_source=features.name, mode=options.mode,
+                                  genres_source=self._genres_label())
         self._claimed: set[str] = set()  # album ids handled in this run (albums are shared)
+        self._run_artists: set[str] = set()  # artist ids this run crawls
+        self._credited: set[str] = set()  # credited artist ids claimed by a chunk of this run
+        self._events: Counter = Counter()  # the crawl's own events, beside the client's
         self._aliases: dict[str, list[str]] = {}  # artist id -> "name:..." keys resolved to it
         self._lock = threading.Lock()
         self._progress = progress
@@ -117,6 +143,15 @@ class Crawler:
             (datetime.now(UTC) - timedelta(hours=options.ttl_hours)).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
             if options.ttl_hours else None
         )
+        # Misses recorded after this are not asked again (ENRICHMENT_RETRY_DAYS).
+        self._retry_cutoff = (datetime.now(UTC) - timedelta(days=options.enrichment_retry_days)
+                              ).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+
+    def _genres_label(self) -> str:
+        mode = self.opt.genres
+        if mode == "auto" and self.genre_source is not None:
+            return f"auto (spotify, else {self.genre_source.name})"
+        return mode
 
     # ------------------------------------------------------------------ landing
     def _land(self, collection: str, docs: Iterable[tuple[str, dict]]) -> None:
@@ -141,8 +176,72 @@ class Crawler:
             self.report.unavailable.update((key, now) for key, _ in docs)
 
     def _land_artists(self, objs: list[dict]) -> None:
+        """Artist objects, their Spotify genres where given; the others queued for the genre source."""
         self._land("artists_raw", ((o["id"], o) for o in objs))
-        self._land("genres_raw", ((o["id"], {"id": o["id"], "genres": o.get("genres") or []}) for o in objs))
+        land, ask = spotify_genres(self.opt.genres, objs)
+        self._land("genres_raw", land)
+        if self.genres is not None and ask:
+            self.genres.add(self._unanswered_genres(ask))
+
+    def _unanswered_genres(self, artist_ids: list[str]) -> list[str]:
+        if self.opt.mode == "full":
+            return artist_ids
+        return unanswered(self.store, self.genre_source.name, artist_ids, self._retry_cutoff)
+
+    def _land_genre_answers(self, found: list[tuple[str, dict]], unknown: list[str]) -> None:
+        self._land("genres_raw", found)
+        self._land_misses(self.genre_source.name, unknown)
+
+    def _land_misses(self, source: str | None, ids: list[str]) -> None:
+        """Ids ``source`` was asked about and did not know (``lookups_raw``), asked again after the retry interval."""
+        if source is None or not ids:
+            return
+        now = self.opt.clock()
+        self._land("lookups_raw", ((f"{source}:{i}", {"source": source, "id": i, "asked_at": now}) for i in ids))
+
+    def _not_missed(self, source: str | None, ids: list[str]) -> list[str]:
+        """``ids`` without a miss of ``source`` recorded within the retry interval (full mode asks again)."""
+        if source is None or self.opt.mode == "full" or not ids:
+            return ids
+        asked = self.store.existing_ids("lookups_raw", (f"{source}:{i}" for i in ids), fetched_after=self._retry_cutoff)
+        return [i for i in ids if f"{source}:{i}" not in asked]
+
+    def _land_features(self, answers: Answers) -> None:
+        self._land("audio_features_raw", answers.found)
+        self._land_misses(self.features.miss_source, answers.unknown)
+
+    def _land_credited(self, albums: list[dict], album_failed: Callable[[str, str], None]) -> None:
+        """Fetch the artists credited on ``albums`` (and their tracks) that nothing has landed: no listing, no checkpoint.
+
+        A credited artist Spotify answers 404 for is logged and counted (nothing to land); any other
+        failure fails the albums crediting it, so their artists are not checkpointed and a rerun retries.
+        """
+        albums_of: dict[str, set[str]] = {}
+        for album in albums:
+            for item in (album, *((album.get("tracks") or {}).get("items") or [])):
+                for artist in (item or {}).get("artists") or []:
+                    if artist and artist.get("id"):
+                        albums_of.setdefault(artist["id"], set()).add(album["id"])
+        with self._lock:
+            new = set(albums_of) - self._run_artists - self._credited
+            self._credited.update(new)
+        new -= self.store.existing_ids("artists_raw", new)
+        if not new:
+            return
+
+        def fail(artist_id: str, reason: str) -> None:
+            if reason == "artist not found":
+                log.warning("credited artist %s: not found on Spotify (credited on %s)", artist_id,
+                            ", ".join(sorted(albums_of[artist_id])))
+                with self._lock:
+                    self._events["credited_artist_not_found"] += 1
+                return
+            for album_id in albums_of[artist_id]:
+                album_failed(album_id, f"credited artist {artist_id}: {reason}")
+
+        self.fetch.artists(sorted(new), self._land_artists, fail)
+        with self._lock:
+            self.report.credited_artists += len(new)
 
     def _fail(self, key: str, reason: str) -> None:
         with self._lock:
@@ -266,9 +365,12 @@ class Crawler:
                      lambda objs: self._land("tracks_raw", ((o["id"], o) for o in objs)), track_failed)
         # Features for every track of these albums, not only the tracks fetched now: a resumed
         # crawl may have landed tracks whose features were still to come when it was killed.
+        # Tracks the source did not know recently (lookups_raw) are not asked again.
         landed_features = self._landed("audio_features_raw", track_album)
-        fetch.features([t for t in track_album if t not in landed_features],
-                       lambda objs: self._land("audio_features_raw", ((o["id"], o) for o in objs)), track_failed)
+        fetch.features(self._not_missed(self.features.miss_source,
+                                        [t for t in track_album if t not in landed_features]),
+                       self._land_features, track_failed)
+        self._land_credited(albums, bad_albums.__setitem__)
         if not early:
             self._land("albums_raw", ((a["id"], a) for a in albums if a["id"] not in bad_albums))
         for album_id, reason in bad_albums.items():
@@ -300,6 +402,7 @@ class Crawler:
             return self._cutoff is None or cp.updated_at > self._cutoff
 
         unique = list({e.key: e for e in entries}.values())
+        self._run_artists = {e.spotify_id for e in unique if e.spotify_id}
         self.report.total = len(unique)
         pending = [e for e in unique if not is_done(e.key)]
         self.report.skipped = len(unique) - len(pending)
@@ -322,6 +425,8 @@ class Crawler:
                         self._aliases.setdefault(artist_id, []).append(entry.key)
                     if artist_id not in ids:
                         ids.append(artist_id)
+                self._run_artists.update(ids)
+                self._start_genres()
                 # Two chunks in flight: while one waits on the last calls of a phase, the other
                 # keeps the workers (and the rate budget) busy. Albums shared between chunks are
                 # claimed once (self._claimed), so nothing is fetched twice. A fatal error stops
@@ -332,14 +437,59 @@ class Crawler:
                     list(chunks.map(lambda at: self._chunk(pool, ids[at:at + size]), range(0, len(ids), size)))
                 finally:
                     chunks.shutdown(wait=True, cancel_futures=True)
+                self._retry_feature_misses()
+            self._finish_genres(abort=False)
         finally:
+            self._finish_genres(abort=True)
             stop.set()
             reporter.join()
+            self.report.features_source = self.features.name
             self.report.elapsed_s = time.monotonic() - start
             self.report.calls = Counter(self.client.calls)
+            self.report.calls.update(getattr(self.features, "calls", None) or {})  # "reccobeats/..."
+            if self.genre_source is not None:
+                name = self.genre_source.name
+                calls = getattr(self.genre_source, "calls", None) or getattr(
+                    getattr(self.genre_source, "client", None), "calls", None) or {}
+                self.report.calls.update({k if k.startswith(name) else f"{name}/{k}": v for k, v in calls.items()})
             self.report.batch_endpoints = self.fetch.batch.allowed if self.fetch else None
-            self.report.events = Counter(self.client.events)
+            self.report.events = Counter(self.client.events) + self._events
         return self.report
+
+    def _retry_feature_misses(self) -> None:
+        """Ask the feature source again about the tracks it did not know before the retry interval.
+
+        The chunks ask only about tracks of albums fetched now; a refresh fetches no landed album,
+        so the older misses are found in ``lookups_raw`` (full mode asked every track already).
+        """
+        prefix = self.features.miss_source
+        if prefix is None or self.opt.mode == "full":
+            return
+        stale = [d.id.split(":", 1)[1] for d in self.store.iter_raw("lookups_raw")
+                 if d.id.startswith(f"{prefix}:") and d.fetched_at <= self._retry_cutoff]
+        stale = [t for t in stale if t not in self.store.existing_ids("audio_features_raw", stale)]
+        if stale:
+            def failed(track_id: str, reason: str) -> None:
+                log.warning("audio features of %s asked again: %s", track_id, reason)
+
+            self.fetch.features(stale, self._land_features, failed)
+
+    def _start_genres(self) -> None:
+        """The genre source's thread, first given the landed artists still unanswered (a killed run's batch)."""
+        if self.genre_source is None:
+            return
+        self.genres = GenreStream(self.genre_source, self._land_genre_answers)
+        landed = [d.id for d in self.store.iter_raw("artists_raw")]
+        # auto: an artist landed without genres_raw had none from Spotify; unanswered() drops the others.
+        self.genres.add(self._unanswered_genres(landed) if self.opt.mode != "full" else [])
+
+    def _finish_genres(self, abort: bool) -> None:
+        stream, self.genres = self.genres, None
+        if stream is None:
+            return
+        stream.close(abort=abort)
+        if stream.error and not abort:  # the crawl's data landed; the genres are asked again at the next run
+            self.report.warnings.append(f"genres: {stream.error}; the artists not answered are asked at the next run")
 
     def _report_loop(self, stop: threading.Event, start: float) -> None:
         while not stop.wait(2.0):

@@ -29,7 +29,7 @@ def format_report(report: CrawlReport, counts: dict[str, int]) -> str:
         f"crawl ({report.mode}) finished in {report.elapsed_s:.1f}s: {report.done} artists done, {report.skipped} already done, "
         f"{len(report.failed)} failed (of {report.total})",
         f"  mode: batch endpoints {'yes' if report.batch_endpoints else 'no' if report.batch_endpoints is False else 'not probed'}"
-        f"; audio features source: {report.features_source}",
+        f"; audio features source: {report.features_source}; genres source: {report.genres_source}",
         f"  API calls: {calls} ({calls / report.elapsed_s if report.elapsed_s else 0:.1f}/s); "
         f"429s {report.events.get('429', 0)}, retries {report.events.get('retry', 0)}, "
         f"token refreshes {report.events.get('token_refresh', 0)}",
@@ -42,6 +42,7 @@ def format_report(report: CrawlReport, counts: dict[str, int]) -> str:
                      + ", ".join(f"{k} {v}" for k, v in sorted(kinds.items())))
     lines.append("  landed this run: " + ", ".join(f"{k} {v}" for k, v in sorted(report.landed.items())))
     lines.append("  landing zone now: " + json.dumps(counts))
+    lines += [f"  WARNING {warning}" for warning in report.warnings]
     for key, reason in sorted(report.failed.items()):
         lines.append(f"  FAILED {key}: {reason}")
     return "\n".join(lines)

@@ -12,7 +12,7 @@ import threading
 from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
 
-from crawler.audio_features import FeatureSource
+from crawler.audio_features import Answers, FeatureSource
 from crawler.spotify import capabilities
 from crawler.spotify.capabilities import REFUSED, Capability
 from crawler.spotify.client import ApiError, SpotifyClient
@@ -160,17 +160,30 @@ class Fetcher:
 
         self._fan_out.run(ids, MAX_IDS["tracks"], batch, refused=lambda rest: sink([simplified[t] for t in rest]))
 
-    def features(self, track_ids: list[str], sink: Sink, fail: Failure) -> None:
-        def batch(chunk: list[str]) -> None:
+    def features(self, track_ids: list[str], sink: Callable[[Answers], None], fail: Failure) -> None:
+        """Features by the source's batch size (Spotify 100, ReccoBeats 40), each answer to ``sink``.
+
+        With ``auto`` the first batch probes Spotify's endpoint alone; the rest are cut to the size of
+        the source it chose (a development-mode run then asks ReccoBeats by 40).
+        """
+        source = self.features_source
+
+        def batch(chunk: list[str]) -> list[str]:
             try:
-                objs = self.features_source.fetch(chunk)
+                answers = source.fetch(chunk)
             except ApiError as exc:
                 for track_id in chunk:
                     fail(track_id, f"audio features: {exc}")
-                return
-            sink(objs)
+                return []
+            sink(answers)
+            return answers.deferred
 
-        list(self.pool.map(batch, chunked(track_ids, MAX_IDS["audio-features"])))
+        rest = list(track_ids)
+        if rest and source.name == "auto":  # not probed yet
+            probe, rest = rest[:source.batch_size], rest[source.batch_size:]
+            rest = batch(probe) + rest
+        while rest:  # deferred ids (a probe answered by another chunk meanwhile) go round again
+            rest = [i for deferred in self.pool.map(batch, chunked(rest, source.batch_size)) for i in deferred]
 
 
 class Collected:

@@ -163,6 +163,9 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--artists", type=_positive_int, default=40, help="synthetic catalog size")
     p.add_argument("--workers", type=_positive_int, default=8)
     p.add_argument("--no-airflow", action="store_true", help="run the steps directly, not through Airflow")
+    p.add_argument("--mode", choices=("development", "extended"), default="development",
+                   help="the app the sample API plays: development (what a new app gets: features from "
+                        "ReccoBeats, genres from MusicBrainz) or extended (Spotify gives both)")
     p.set_defaults(handler="spotify_pipeline.demo:run")
     return parser
 

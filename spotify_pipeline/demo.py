@@ -1,5 +1,12 @@
 """`spotify-pipeline demo`: the whole platform offline, through Airflow, against the sample API.
 
+By default the sample API plays what a new user's app gets, a development-mode app: no audio
+features, no artist genres, no batch endpoints. The crawl then takes features from ReccoBeats and
+genres from MusicBrainz, both served by the sample API on the same port (``/reccobeats/v1``,
+``/musicbrainz/ws/2``), so features, genres and recommendations come from those two services.
+``--mode extended`` plays an extended-quota app instead: Spotify gives features and genres, and
+ReccoBeats is never called.
+
 The sample API runs in this process on a free loopback port; both DAGs run with
 ``airflow dags test`` (a SQLite metadata DB under ``$DATA_DIR/demo/airflow``, copied from a template
 migrated once per installation), in child processes that inherit the environment built here,
@@ -42,7 +49,9 @@ def demo_settings(settings: Settings, api) -> Settings:
         trino_host=None, webhdfs_url=None, spark_master="local[*]",
         spotify_api_base_url=api.api_url, spotify_token_url=api.token_url, kworb_base_url=api.kworb_url,
         spotify_client_id=api.client_id, spotify_client_secret=api.client_secret,
-        spotify_requests_per_second=100.0, audio_features_source="auto",
+        spotify_requests_per_second=100.0, audio_features_source="auto", genres_source="auto",
+        reccobeats_api_base_url=api.reccobeats_url, reccobeats_requests_per_second=100.0,
+        musicbrainz_api_base_url=api.musicbrainz_url,
     )
 
 
@@ -185,16 +194,25 @@ def summary(settings: Settings) -> str:
     return "\n".join(lines)
 
 
+def _enrichment_calls(stats: dict[str, int], service: str) -> int:
+    """Requests the sample API's ReccoBeats or MusicBrainz service answered (its ``GET /<service>/...`` keys)."""
+    return sum(n for key, n in stats.items() if key.startswith(f"GET /{service}/"))
+
+
 def run(args: argparse.Namespace, settings: Settings) -> int:
     from crawler.sample_api.server import start_sample_api
 
     start = time.monotonic()
     timings = Timings()
-    with start_sample_api(n_artists=args.artists, seed=42) as api:
+    mode = getattr(args, "mode", "development")
+    with start_sample_api(n_artists=args.artists, seed=42, mode=mode) as api:
         demo = demo_settings(settings, api)
         timings.add("start the sample API", time.monotonic() - start)
-        print(f"demo: sample Spotify API at {api.base_url} ({api.catalog.n_artists} artists, "
+        print(f"demo: sample Spotify API at {api.base_url}, app mode: {mode} ({api.catalog.n_artists} artists, "
               f"{api.catalog.n_albums} albums, {api.catalog.n_tracks} tracks); data in {demo.data_dir}", flush=True)
+        if mode == "development":
+            print(f"demo: audio features from ReccoBeats at {api.reccobeats_url}, genres from MusicBrainz at "
+                  f"{api.musicbrainz_url} (both on the sample API)", flush=True)
         if args.no_airflow:
             t0 = time.monotonic()
             run_directly(demo, args.workers)
@@ -219,5 +237,7 @@ def run(args: argparse.Namespace, settings: Settings) -> int:
     data_calls = stats.get("requests", 0)
     print(f"\nsample API: {data_calls} Web API calls this run"
           f"{' (nothing new to fetch)' if data_calls == 0 else ''}")
+    print(f"sample API: {_enrichment_calls(stats, 'reccobeats')} ReccoBeats calls, "
+          f"{_enrichment_calls(stats, 'musicbrainz')} MusicBrainz calls this run")
     print(f"demo finished in {time.monotonic() - start:.0f}s")
     return 0

@@ -47,6 +47,7 @@ class Settings(BaseSettings):
     genres_source: str = "auto"  # auto | spotify | musicbrainz | none
     # Enrichment sources for what Spotify no longer gives development-mode apps (docs/sources.md)
     reccobeats_api_base_url: str = "https://api.reccobeats.com/v1"
+    reccobeats_requests_per_second: float = 5.0  # its own budget, never Spotify's
     musicbrainz_api_base_url: str = "https://musicbrainz.org/ws/2"
     # MusicBrainz blocks anonymous clients: complete it with your contact (e-mail or URL)
     musicbrainz_user_agent: str = "spotify-data-platform/0.1 ( https://github.com/spotify-data-platform )"

@@ -21,6 +21,8 @@ def make_settings(tmp_path: Path):
                 spotify_api_base_url=api.api_url, spotify_token_url=api.token_url, kworb_base_url=api.kworb_url,
                 spotify_client_id=api.client_id, spotify_client_secret=api.client_secret,
                 spotify_requests_per_second=1000.0,
+                # The sample's ReccoBeats and MusicBrainz: tests never call the real services.
+                reccobeats_api_base_url=api.reccobeats_url, musicbrainz_api_base_url=api.musicbrainz_url,
             )
         return settings.replace(**changes) if changes else settings
 

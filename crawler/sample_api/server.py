@@ -43,6 +43,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from urllib.parse import parse_qs, urlsplit
 
 from crawler.sample_api import quirks, reccobeats
+from crawler.sample_api.musicbrainz import MusicBrainzService
 from crawler.sample_api.synthetic_catalog import Catalog, generate_catalog, paging
 from spotify_pipeline.vocabulary import ALBUM_GROUPS, MAX_IDS, is_base62_id
 
@@ -327,6 +328,10 @@ class _Handler(BaseHTTPRequestHandler):
                 return self._kworb(url.path.removeprefix("/kworb/"))
             if url.path.startswith("/v1/"):
                 return self._api(method, url.path, parse_qs(url.query))
+            if url.path.startswith("/musicbrainz/"):  # MusicBrainz-like genre source (sample_api/musicbrainz.py)
+                mb = self.server.musicbrainz.handle(method, url.path.removeprefix("/musicbrainz"), parse_qs(url.query),
+                                                    self.headers.get("User-Agent"), self.client_address[0])
+                return self._send(mb.status, mb.body, mb.content_type, mb.headers)
             self._json(404, {"error": {"status": 404, "message": "Service not found"}})
         except (BrokenPipeError, ConnectionResetError):
             pass
@@ -486,6 +491,11 @@ class _Server(ThreadingHTTPServer):
         super().__init__(address, _Handler)
         self.state = state
         self.app = SpotifyApp(state)
+        self.musicbrainz = MusicBrainzService(state.catalog, count=self._count)
+
+    def _count(self, key: str) -> None:
+        with self.state.lock:
+            self.state.stats[key] += 1
 
 
 class SampleApi:
@@ -499,6 +509,7 @@ class SampleApi:
         self.token_url = f"{self.base_url}/api/token"
         self.kworb_url = f"{self.base_url}/kworb"
         self.reccobeats_url = f"{self.base_url}{reccobeats.PREFIX}"
+        self.musicbrainz_url = f"{self.base_url}/musicbrainz/ws/2"
         self.port = port
         self._thread = threading.Thread(target=server.serve_forever, name="sample-api", daemon=True)
 
@@ -509,6 +520,10 @@ class SampleApi:
     @property
     def catalog(self) -> Catalog:
         return self._server.state.catalog
+
+    @property
+    def musicbrainz(self) -> MusicBrainzService:
+        return self._server.musicbrainz
 
     @property
     def client_id(self) -> str:
@@ -632,6 +647,7 @@ def run(args: argparse.Namespace, settings) -> int:
     print(f"export SPOTIFY_TOKEN_URL={api.token_url}", flush=True)
     print(f"export KWORB_BASE_URL={api.kworb_url}", flush=True)
     print(f"export RECCOBEATS_API_BASE_URL={api.reccobeats_url}", flush=True)
+    print(f"export MUSICBRAINZ_API_BASE_URL={api.musicbrainz_url}", flush=True)
     print(f"export SPOTIFY_CLIENT_ID={api.client_id}", flush=True)
     print(f"export SPOTIFY_CLIENT_SECRET={api.client_secret}", flush=True)
     try:

@@ -65,6 +65,7 @@ def test_contract_commands_run_through_the_cli(spark, cli, tmp_path, monkeypatch
         env = {"SPOTIFY_API_BASE_URL": api.api_url, "SPOTIFY_TOKEN_URL": api.token_url,
                "KWORB_BASE_URL": api.kworb_url, "SPOTIFY_CLIENT_ID": api.client_id,
                "SPOTIFY_CLIENT_SECRET": api.client_secret, "SPOTIFY_REQUESTS_PER_SECOND": "500",
+               "RECCOBEATS_API_BASE_URL": api.reccobeats_url, "MUSICBRAINZ_API_BASE_URL": api.musicbrainz_url,
                "DATA_DIR": str(tmp_path / "data")}
         artists = tmp_path / "artists.txt"
         assert cli(env, "kworb", "--out", str(artists), "--limit", "3")[0] == 0

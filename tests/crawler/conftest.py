@@ -29,9 +29,19 @@ def crawl():
     def run(settings, entries, **options) -> CrawlReport:
         store = SQLiteLandingStore(settings.landing_sqlite_path)
         try:
+            options = {"genres": settings.genres_source, "enrichment_retry_days": settings.enrichment_retry_days,
+                       **options}
             crawler = build_crawler(settings, store, CrawlOptions(run_id=options.pop("run_id", "test"), **options))
             return crawler.run(entries)
         finally:
             store.close()
 
     return run
+
+
+ENRICHMENT_PREFIXES = ("reccobeats/", "musicbrainz/")
+
+
+def spotify_calls(report: CrawlReport) -> dict[str, int]:
+    """The crawl's Spotify Web API calls by endpoint (ReccoBeats and MusicBrainz calls left out)."""
+    return {k: v for k, v in report.calls.items() if not k.startswith(ENRICHMENT_PREFIXES)}

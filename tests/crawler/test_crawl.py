@@ -16,7 +16,7 @@ from crawler.crawl import normalize_name
 from crawler.sample_api.minimum_calls import minimum_calls
 from crawler.sample_api.server import start_sample_api
 from spotify_pipeline.cli import main
-from tests.crawler.conftest import entries_for, landing_snapshot
+from tests.crawler.conftest import entries_for, landing_snapshot, spotify_calls
 
 
 def test_extended_crawl_makes_exactly_the_minimum_calls(crawl, make_settings) -> None:
@@ -25,7 +25,7 @@ def test_extended_crawl_makes_exactly_the_minimum_calls(crawl, make_settings) ->
         report = crawl(settings, entries_for(api), workers=4)
         expected = minimum_calls(api.catalog, "extended")
     assert not report.failed and report.done == 20
-    assert dict(report.calls) == expected
+    assert spotify_calls(report) == expected
     snap = landing_snapshot(settings.landing_sqlite_path)
     assert len(snap["tracks_raw"]) == api.catalog.n_tracks
     assert len(snap["albums_raw"]) == api.catalog.n_albums
@@ -45,11 +45,16 @@ def test_development_mode_lands_the_same_ids_with_removed_fields_absent(crawl, m
                 assert report.batch_endpoints is False
                 minimum = minimum_calls(api.catalog, "development")
                 probes = 3  # one refused batch call, one refused page size, one refused audio-features call
-                assert sum(report.calls.values()) == sum(minimum.values()) + probes
+                assert sum(spotify_calls(report).values()) == sum(minimum.values()) + probes
     ext, dev = snaps["extended"], snaps["development"]
-    for collection in ("artists_raw", "albums_raw", "tracks_raw", "genres_raw"):
+    for collection in ("artists_raw", "albums_raw", "tracks_raw"):
         assert set(ext[collection]) == set(dev[collection]), collection
-    assert dev["audio_features_raw"] == {} and ext["audio_features_raw"]
+    # Development mode: features from ReccoBeats (its objects, keyed by the Spotify id of their href),
+    # genres from MusicBrainz only; extended mode: Spotify's features.
+    assert ext["audio_features_raw"] and set(dev["audio_features_raw"]) < set(ext["audio_features_raw"])
+    assert all(json.loads(p)["type"] == "audio_features" for p in ext["audio_features_raw"].values())
+    assert all(json.loads(p)["href"].endswith(f"/track/{t}") for t, p in dev["audio_features_raw"].items())
+    assert dev["genres_raw"] and all(json.loads(p)["source"] == "musicbrainz" for p in dev["genres_raw"].values())
     artist = json.loads(next(iter(dev["artists_raw"].values())))
     track = json.loads(next(iter(dev["tracks_raw"].values())))
     assert "popularity" not in artist and "followers" not in artist and "popularity" not in track
@@ -122,7 +127,8 @@ def test_unknown_artist_is_recorded_and_the_rest_continues(make_settings, tmp_pa
                                      ArtistEntry("No Such Artist Anywhere", None)])
         env = {"SPOTIFY_API_BASE_URL": api.api_url, "SPOTIFY_TOKEN_URL": api.token_url,
                "SPOTIFY_CLIENT_ID": api.client_id, "SPOTIFY_CLIENT_SECRET": api.client_secret,
-               "DATA_DIR": str(tmp_path / "data"), "SPOTIFY_REQUESTS_PER_SECOND": "500"}
+               "DATA_DIR": str(tmp_path / "data"), "SPOTIFY_REQUESTS_PER_SECOND": "500",
+               "RECCOBEATS_API_BASE_URL": api.reccobeats_url, "MUSICBRAINZ_API_BASE_URL": api.musicbrainz_url}
         from spotify_pipeline.settings import get_settings
 
         with pytest.MonkeyPatch.context() as mp:

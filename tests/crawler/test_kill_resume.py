@@ -1,7 +1,7 @@
 """A crawl SIGKILLed at any stage loses at most the batches in flight.
 
 For each stage (artists, album listings, albums, tracks, features; in development mode the
-stages that make calls), a `spotify-pipeline crawl` process is killed while that stage's calls
+stages that make calls, and ReccoBeats' features), a `spotify-pipeline crawl` process is killed while that stage's calls
 are under way, then run again: the calls of both runs stay within 1.1x an uninterrupted crawl,
 and the landing zone equals the uninterrupted crawl's.
 """
@@ -17,7 +17,8 @@ import time
 import pytest
 
 from crawler.artists_file import write_artists_file
-from crawler.sample_api.minimum_calls import minimum_calls
+from crawler.sample_api.minimum_calls import catalog_tracks, minimum_calls
+from crawler.sample_api.reccobeats import STATS_KEY as RECCOBEATS_KEY
 from crawler.sample_api.server import start_sample_api
 from tests.crawler.conftest import entries_for, landing_snapshot
 
@@ -26,7 +27,8 @@ RATE = {"extended": "60", "development": "150"}
 STAGES = {
     "extended": {"artists": "artists", "album listings": "artists/{id}/albums", "albums": "albums",
                  "tracks": "tracks", "features": "audio-features"},
-    "development": {"artists": "artists/{id}", "album listings": "artists/{id}/albums", "albums": "albums/{id}"},
+    "development": {"artists": "artists/{id}", "album listings": "artists/{id}/albums", "albums": "albums/{id}",
+                    "reccobeats features": "reccobeats"},
 }
 CASES = [(mode, stage) for mode, stages in STAGES.items() for stage in stages]
 
@@ -43,15 +45,20 @@ def _crawl_cmd(artists) -> list[str]:
 def _env(api, tmp, rate: str) -> dict[str, str]:
     return {**os.environ, "SPOTIFY_API_BASE_URL": api.api_url, "SPOTIFY_TOKEN_URL": api.token_url,
             "SPOTIFY_CLIENT_ID": api.client_id, "SPOTIFY_CLIENT_SECRET": api.client_secret,
-            "SPOTIFY_REQUESTS_PER_SECOND": rate, "DATA_DIR": str(tmp / "data")}
+            "SPOTIFY_REQUESTS_PER_SECOND": rate, "DATA_DIR": str(tmp / "data"),
+            "RECCOBEATS_API_BASE_URL": api.reccobeats_url, "MUSICBRAINZ_API_BASE_URL": api.musicbrainz_url,
+            "RECCOBEATS_REQUESTS_PER_SECOND": "20"}
 
 
 @pytest.mark.parametrize(("mode", "stage"), CASES, ids=[f"{m}-{s.replace(' ', '-')}" for m, s in CASES])
 def test_sigkill_during_a_stage_loses_at_most_the_batches_in_flight(mode, stage, tmp_path) -> None:
     with start_sample_api(n_artists=N_ARTISTS, seed=SEED, mode=mode) as api:
         endpoint = STAGES[mode][stage]
-        key = f"GET /v1/{endpoint}"
-        threshold = max(1, minimum_calls(api.catalog, mode)[endpoint] // 2)
+        if endpoint == "reccobeats":
+            key, threshold = RECCOBEATS_KEY, catalog_tracks(api.catalog) // 40 // 2
+        else:
+            key = f"GET /v1/{endpoint}"
+            threshold = max(1, minimum_calls(api.catalog, mode)[endpoint] // 2)
         artists = tmp_path / "artists.txt"
         write_artists_file(artists, entries_for(api))
         # The uninterrupted crawl, against the same server (payload hrefs carry its port).

@@ -68,4 +68,5 @@ def test_an_hour_long_retry_after_beyond_the_cap_stops_the_crawl_instead_of_hang
 def _env(api, tmp_path) -> dict[str, str]:
     return {**os.environ, "SPOTIFY_API_BASE_URL": api.api_url, "SPOTIFY_TOKEN_URL": api.token_url,
             "SPOTIFY_CLIENT_ID": api.client_id, "SPOTIFY_CLIENT_SECRET": api.client_secret,
-            "SPOTIFY_REQUESTS_PER_SECOND": "100", "DATA_DIR": str(tmp_path / "data")}
+            "SPOTIFY_REQUESTS_PER_SECOND": "100", "DATA_DIR": str(tmp_path / "data"),
+            "RECCOBEATS_API_BASE_URL": api.reccobeats_url, "MUSICBRAINZ_API_BASE_URL": api.musicbrainz_url}

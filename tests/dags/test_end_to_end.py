@@ -1,4 +1,8 @@
-"""Both DAGs through Airflow (`airflow dags test`) against the sample API, via the demo command."""
+"""Both DAGs through Airflow (`airflow dags test`) against the sample API, via the demo command.
+
+One demo run per mode: development (the default: features from the sample's ReccoBeats, genres
+from its MusicBrainz; run twice to show idempotency) and extended (Spotify gives both).
+"""
 
 from __future__ import annotations
 
@@ -14,13 +18,28 @@ import pytest
 from tests.lake_tables import parquet
 
 
-@pytest.mark.slow
-@pytest.mark.airflow
-def test_demo_runs_both_dags_and_is_idempotent(tmp_path: Path) -> None:
+def _demo_env(tmp_path: Path) -> dict[str, str]:
     env = {**os.environ, "DATA_DIR": str(tmp_path / "data")}
     for var in ("SPOTIFY_CLIENT_ID", "SPOTIFY_CLIENT_SECRET", "MONGO_URI", "TRINO_HOST", "HIVE_METASTORE_URI",
-                "LAKE_URI"):
+                "LAKE_URI", "AUDIO_FEATURES_SOURCE", "GENRES_SOURCE", "RECCOBEATS_API_BASE_URL",
+                "MUSICBRAINZ_API_BASE_URL"):
         env.pop(var, None)
+    return env
+
+
+def _sources(lake: Path) -> tuple[dict[str, int], dict[str, int]]:
+    """Rows per features_source of silver_feature_music and per genre_source of silver_artists_genres."""
+    features = parquet(lake, "silver_layer/silver_feature_music")
+    genres = parquet(lake, "silver_layer/silver_artists_genres")
+    return (dict(duckdb.sql(f"SELECT features_source, count(*) FROM {features} GROUP BY 1").fetchall()),
+            dict(duckdb.sql(f"SELECT genre_source, count(*) FROM {genres} GROUP BY 1").fetchall()))
+
+
+@pytest.mark.slow
+@pytest.mark.airflow
+@pytest.mark.timeout(1800)  # two demo runs; each subprocess has its own 900 s limit
+def test_demo_runs_both_dags_and_is_idempotent(tmp_path: Path) -> None:
+    env = _demo_env(tmp_path)
     cmd = [sys.executable, "-m", "spotify_pipeline", "demo", "--artists", "8"]
     first = subprocess.run(cmd, env=env, capture_output=True, text=True, timeout=900, cwd=tmp_path)
     assert first.returncode == 0, first.stdout[-3000:] + first.stderr[-3000:]
@@ -47,3 +66,23 @@ def test_demo_runs_both_dags_and_is_idempotent(tmp_path: Path) -> None:
     assert "sample API: 0 Web API calls this run" in second.stdout
     dashboard = parquet(demo / "lake", "warehouse_layer/warehouse_track_dashboard")  # the current version now
     assert duckdb.sql(f"SELECT * FROM {dashboard} ORDER BY ALL").fetchall() == before
+    # Development mode (the default): features from ReccoBeats, genres from MusicBrainz, nothing from Spotify.
+    features, genres = _sources(demo / "lake")
+    assert set(features) == {"reccobeats"} and features["reccobeats"] > 0
+    assert set(genres) == {"musicbrainz"} and genres["musicbrainz"] > 0
+    assert "app mode: development" in first.stdout
+    assert "sample API: 0 ReccoBeats calls, 0 MusicBrainz calls this run" in second.stdout
+
+
+@pytest.mark.slow
+@pytest.mark.airflow
+@pytest.mark.timeout(900)
+def test_demo_in_extended_mode_never_calls_reccobeats(tmp_path: Path) -> None:
+    cmd = [sys.executable, "-m", "spotify_pipeline", "demo", "--artists", "8", "--mode", "extended"]
+    run = subprocess.run(cmd, env=_demo_env(tmp_path), capture_output=True, text=True, timeout=900, cwd=tmp_path)
+    assert run.returncode == 0, run.stdout[-3000:] + run.stderr[-3000:]
+    assert "data quality: PASSED" in run.stdout and "app mode: extended" in run.stdout
+    assert "sample API: 0 ReccoBeats calls" in run.stdout
+    features, genres = _sources(tmp_path / "data" / "demo" / "lake")
+    assert set(features) == {"spotify"} and features["spotify"] > 0
+    assert genres.get("spotify", 0) > 0

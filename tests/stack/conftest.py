@@ -27,7 +27,8 @@ def stack_api() -> Iterator:
 def api_env(api) -> dict[str, str]:
     return {"SPOTIFY_API_BASE_URL": api.api_url, "SPOTIFY_TOKEN_URL": api.token_url, "KWORB_BASE_URL": api.kworb_url,
             "SPOTIFY_CLIENT_ID": api.client_id, "SPOTIFY_CLIENT_SECRET": api.client_secret,
-            "SPOTIFY_REQUESTS_PER_SECOND": "1000"}
+            "SPOTIFY_REQUESTS_PER_SECOND": "1000", "RECCOBEATS_API_BASE_URL": api.reccobeats_url,
+            "MUSICBRAINZ_API_BASE_URL": api.musicbrainz_url}
 
 
 def pipeline_env(stack, api) -> dict[str, str]:

@@ -1,0 +1,196 @@
+"""The MusicBrainz genre source against the sample MusicBrainz service, over real HTTP.
+
+The service enforces MusicBrainz's rules (one request per second per client, a meaningful
+User-Agent), so these tests run at MusicBrainz's pace: about one second per call.
+"""
+
+from __future__ import annotations
+
+import threading
+
+import pytest
+import requests
+
+from crawler.musicbrainz.client import MIN_INTERVAL_S, MusicBrainzClient, MusicBrainzError
+from crawler.musicbrainz.genres import MusicBrainzGenres
+from crawler.sample_api.musicbrainz import GENRES, NON_GENRE_TAGS, musicbrainz_minimum_calls, stats_key
+from crawler.sample_api.server import start_sample_api
+from crawler.spotify.rate_limit import RollingWindowLimiter
+from spotify_pipeline.settings import load_settings
+
+N_ARTISTS = 250
+
+
+@pytest.fixture(scope="module")
+def api():
+    with start_sample_api(n_artists=N_ARTISTS, seed=7) as srv:
+        yield srv
+
+
+def source(api, agent: str) -> MusicBrainzGenres:
+    return MusicBrainzGenres(MusicBrainzClient(api.musicbrainz_url, agent))
+
+
+def catalog_genres(api, spotify_id: str) -> list[str]:
+    """What the catalog says the artist plays (Spotify's genres): what MusicBrainz's tags were made from."""
+    return sorted(api.catalog.artist(api.catalog.artist_index(spotify_id), "", "extended")["genres"])
+
+
+def server_calls(api) -> dict[str, int]:
+    stats = api.stats()
+    return {k: stats[stats_key(k)] for k in ("url", "artist?query", "artist/{mbid}", "genre/all") if stats.get(stats_key(k))}
+
+
+def gaps(times: list[float]) -> list[float]:
+    times = sorted(times)
+    return [b - a for a, b in zip(times, times[1:], strict=False)]
+
+
+def test_genres_of_every_linked_artist_with_the_fewest_calls(api) -> None:
+    api.reset_stats()
+    ids = [aid for aid, _ in api.catalog.iter_artists()]
+    src = source(api, "genre-test/1.0 ( tests@example.org )")
+    result = src.fetch(ids + ids[:5])  # duplicates asked once
+    linked = [i for i in ids if api.musicbrainz.mbids(i)]
+    assert 0.78 * N_ARTISTS <= len(linked) <= 0.88 * N_ARTISTS
+    assert sorted(result.unknown) == sorted(set(ids) - set(linked))
+    found = dict(result.found)
+    assert sorted(found) == sorted(linked) and len(result.found) == len(linked)
+    for spotify_id, payload in found.items():
+        assert set(payload) == {"artist_id", "source", "mbid", "genres", "artist"}
+        assert payload["artist_id"] == spotify_id and payload["source"] == "musicbrainz"
+        assert sorted(payload["genres"]) == catalog_genres(api, spotify_id), spotify_id
+        assert not set(payload["genres"]) & set(NON_GENRE_TAGS)
+        assert payload["mbid"] == min(api.musicbrainz.mbids(spotify_id))  # several: the smallest, every run
+        assert payload["artist"]["id"] == payload["mbid"] and "tags" in payload["artist"] or not payload["genres"]
+    # the edge cases the catalog must contain for this test to mean something
+    assert any(len(api.musicbrainz.mbids(i)) > 1 for i in linked)
+    assert any(found[i]["genres"] == [] for i in linked)
+    assert any(set(t["name"] for t in found[i]["artist"].get("tags", [])) - set(GENRES) for i in linked)
+    # 3 url lookups (by 100) + 3 searches (207 linked, by 100) + the genre list once
+    expected = musicbrainz_minimum_calls(api.musicbrainz, ids)
+    assert expected == {"url": 3, "artist?query": 3, "genre/all": 1}
+    assert dict(src.client.answers) == expected
+    # what the server saw: the same calls, plus any a 503 made the client repeat
+    stats = api.stats()
+    assert stats["musicbrainz_requests"] - stats.get("musicbrainz_status_503", 0) == sum(expected.values())
+    assert dict(src.client.calls) == server_calls(api)
+
+
+def test_never_faster_than_one_request_per_second(api) -> None:
+    """Four threads share one source, and a second source in the same process: one limiter for all."""
+    agent = "rate-test/1.0 ( tests@example.org )"
+    ids = [aid for aid, _ in api.catalog.iter_artists()]
+    shared, other = source(api, agent), source(api, agent)
+    errors: list[BaseException] = []
+
+    def work(src: MusicBrainzGenres, part: list[str]) -> None:
+        try:
+            src.fetch(part)
+        except BaseException as exc:  # noqa: BLE001 - reported by the assertion below
+            errors.append(exc)
+
+    threads = [threading.Thread(target=work, args=(shared, ids[k * 40:(k + 1) * 40])) for k in range(4)]
+    threads.append(threading.Thread(target=work, args=(other, ids[160:200])))
+    api.reset_stats()
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    times = api.musicbrainz.request_times(agent)
+    assert len(times) >= 10
+    assert min(gaps(times)) >= 1.0  # measured at the server, from request arrivals
+    assert not errors
+    assert shared.client.answers["genre/all"] == 1  # four threads, one genre list
+
+
+def test_user_agent_is_sent_and_a_generic_one_is_refused(api) -> None:
+    agent = "ua-test/2.3 ( https://example.org/contact )"
+    assert source(api, agent).fetch([api.catalog.artist_id(0)]) is not None
+    assert api.musicbrainz.request_times(agent)  # the server saw exactly that User-Agent
+    api.reset_stats()
+    blocked = source(api, "python-requests/2.32.3")
+    with pytest.raises(MusicBrainzError) as err:
+        blocked.fetch([api.catalog.artist_id(0)])
+    assert err.value.status == 403
+    assert "MUSICBRAINZ_USER_AGENT" in str(err.value) and "\n" not in str(err.value)
+    with pytest.raises(MusicBrainzError):  # refused once, not asked again
+        blocked.fetch([api.catalog.artist_id(1)])
+    assert api.stats()["musicbrainz_requests"] == 1
+    bare = requests.get(f"{api.musicbrainz_url}/genre/all", params={"fmt": "txt"}, timeout=5,
+                        headers={"User-Agent": ""})
+    assert bare.status_code == 403
+
+
+def test_the_default_user_agent_is_accepted() -> None:
+    from crawler.sample_api.musicbrainz import meaningful_user_agent
+
+    assert meaningful_user_agent(load_settings({}).musicbrainz_user_agent)
+
+
+def test_503_is_retried(api) -> None:
+    ids = [aid for aid, _ in api.catalog.iter_artists()][:120]
+    agent = "retry-test/1.0 ( tests@example.org )"
+    # Another process on the same address with the same User-Agent just called: MusicBrainz's
+    # rate rule answers this process's first request 503 (the server counts per client address and
+    # User-Agent); this process starts with its own limiter, which knows nothing of the other one.
+    assert requests.get(f"{api.musicbrainz_url}/genre/all", params={"fmt": "txt"}, timeout=5,
+                        headers={"User-Agent": agent}).status_code == 200
+    src = MusicBrainzGenres(MusicBrainzClient(api.musicbrainz_url, agent,
+                                              limiter=RollingWindowLimiter(1, MIN_INTERVAL_S)))
+    api.reset_stats()
+    result = src.fetch(ids)
+    assert src.client.events["503"] >= 1 and api.stats()["musicbrainz_status_503"] >= 1
+    found = dict(result.found)
+    assert found and all(sorted(p["genres"]) == catalog_genres(api, i) for i, p in found.items())
+    assert sorted(result.unknown) == sorted(set(ids) - set(found))
+    before = src.client.events["503"]
+    api.musicbrainz.fail_next(2)  # a busy server, twice in a row
+    again = src.fetch(ids[:3])
+    assert src.client.events["503"] >= before + 2
+    assert dict(again.found) == {i: p for i, p in found.items() if i in ids[:3]}
+    assert sorted(again.unknown) == sorted(set(ids[:3]) - set(found))
+
+
+def test_single_resource_form_linked_and_unknown(api) -> None:
+    ids = [aid for aid, _ in api.catalog.iter_artists()]
+    linked = next(i for i in ids if api.musicbrainz.mbids(i))
+    unlinked = next(i for i in ids if not api.musicbrainz.mbids(i))
+    src = source(api, "single-test/1.0 ( tests@example.org )")
+    hit = src.fetch([linked])
+    assert [i for i, _ in hit.found] == [linked] and hit.unknown == []
+    miss = src.fetch([unlinked])  # a lone unknown URL answers 404
+    assert miss.found == [] and miss.unknown == [unlinked]
+    assert src.client.answers["genre/all"] == 1  # once per source, not per fetch
+
+
+def test_artist_missing_from_the_search_index_is_looked_up(api) -> None:
+    ids = [aid for aid, _ in api.catalog.iter_artists()]
+    lagging = next(i for i in ids if api.musicbrainz.mbids(i) and catalog_genres(api, i))
+    api.musicbrainz.unindexed.add(min(api.musicbrainz.mbids(lagging)))
+    try:
+        src = source(api, "lag-test/1.0 ( tests@example.org )")
+        result = src.fetch([lagging, ids[0]])
+    finally:
+        api.musicbrainz.unindexed.clear()
+    payload = dict(result.found)[lagging]
+    assert sorted(payload["genres"]) == catalog_genres(api, lagging)
+    assert "genres" in payload["artist"]  # the artist/<MBID>?inc=genres object as received
+    assert src.client.answers["artist/{mbid}"] == 1
+
+
+def test_genre_list_from_json_pages_when_the_text_form_is_refused(api, monkeypatch) -> None:
+    from crawler.sample_api import musicbrainz as service_module
+
+    genres = api.musicbrainz._genres
+
+    def json_only(query: dict):
+        if query.get("fmt") == ["txt"]:
+            return service_module._json(400, {"error": "Invalid format: txt", "help": ""})
+        return genres(query)
+
+    monkeypatch.setattr(api.musicbrainz, "_genres", json_only)
+    src = source(api, "pages-test/1.0 ( tests@example.org )")
+    assert src.genre_names() == frozenset(GENRES)
+    assert src.client.answers["genre/all"] == -(-len(GENRES) // 100)  # pages of 100
+    assert src.genre_names() is src.genre_names()  # fetched once
