@@ -586,9 +586,9 @@ def run(args: argparse.Namespace, settings) -> int:
     print(f"export SPOTIFY_API_BASE_URL={api.api_url}", flush=True)
     print(f"export SPOTIFY_TOKEN_URL={api.token_url}", flush=True)
     print(f"export KWORB_BASE_URL={api.kworb_url}", flush=True)
-    print(f"export MUSICBRAINZ_API_BASE_URL={api.musicbrainz_url}", flush=True)
     print(f"export SPOTIFY_CLIENT_ID={api.client_id}", flush=True)
     print(f"export SPOTIFY_CLIENT_SECRET={api.client_secret}", flush=True)
+    print(f"export MUSICBRAINZ_API_BASE_URL={api.musicbrainz_url}", flush=True)
     try:
         while not stop.wait(0.5):
             pass

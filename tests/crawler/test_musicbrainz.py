@@ -75,6 +75,8 @@ def test_genres_of_every_linked_artist_with_the_fewest_calls(api) -> None:
     stats = api.stats()
     assert stats["musicbrainz_requests"] - stats.get("musicbrainz_status_503", 0) == sum(expected.values())
     assert dict(src.client.calls) == server_calls(api)
+    for key, count in musicbrainz_minimum_calls(api.musicbrainz, ids, stats_keys=True).items():
+        assert stats[key] >= count
 
 
 def test_never_faster_than_one_request_per_second(api) -> None:
