@@ -35,7 +35,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 
-from crawler.musicbrainz.genres import minimum_calls
+from crawler.musicbrainz.calls import minimum_calls
 from crawler.sample_api.synthetic_catalog import Catalog, decode_id
 
 PREFIX = "/musicbrainz"

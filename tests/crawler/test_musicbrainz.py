@@ -196,3 +196,12 @@ def test_genre_list_from_json_pages_when_the_text_form_is_refused(api, monkeypat
     assert src.genre_names() == frozenset(GENRES)
     assert src.client.answers["genre/all"] == -(-len(GENRES) // 100)  # pages of 100
     assert src.genre_names() is src.genre_names()  # fetched once
+
+
+def test_source_from_settings(api, make_settings) -> None:
+    """MUSICBRAINZ_API_BASE_URL points the source at the sample service; the default User-Agent is sent."""
+    settings = make_settings(musicbrainz_api_base_url=api.musicbrainz_url)
+    linked = next(aid for aid, _ in api.catalog.iter_artists() if api.musicbrainz.mbids(aid))
+    result = MusicBrainzGenres.from_settings(settings).fetch([linked])
+    assert [i for i, _ in result.found] == [linked]
+    assert api.musicbrainz.request_times(settings.musicbrainz_user_agent)
