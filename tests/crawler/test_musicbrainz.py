@@ -11,6 +11,7 @@ import threading
 import pytest
 import requests
 
+from crawler.http.retry import RetryPolicy
 from crawler.musicbrainz.client import MIN_INTERVAL_S, MusicBrainzClient, MusicBrainzError
 from crawler.musicbrainz.genres import MusicBrainzGenres
 from crawler.sample_api.musicbrainz import GENRES, NON_GENRE_TAGS, musicbrainz_minimum_calls, stats_key
@@ -152,6 +153,38 @@ def test_503_is_retried(api) -> None:
     assert src.client.events["503"] >= before + 2
     assert dict(again.found) == {i: p for i, p in found.items() if i in ids[:3]}
     assert sorted(again.unknown) == sorted(set(ids[:3]) - set(found))
+    retries = src.client.events["retry"]
+    api.musicbrainz.fail_next(1, status=500)  # other 5xx: retried with backoff too
+    one = src.fetch(ids[:1])
+    assert one.unknown + [i for i, _ in one.found] == ids[:1]
+    assert src.client.events["retry"] == retries + 1
+
+
+def test_a_bad_request_fails_at_once_in_one_line(api) -> None:
+    client = MusicBrainzClient(api.musicbrainz_url, "bad-request-test/1.0 ( tests@example.org )")
+    with pytest.raises(MusicBrainzError) as err:
+        client.search_artists("arid:(x)", limit=101)
+    assert err.value.status == 400 and "\n" not in str(err.value)
+    assert str(err.value) == "musicbrainz artist?query: 400 Invalid limit: 101"
+    assert client.calls["artist?query"] == 1 and not client.events
+
+
+def test_a_dead_server_fails_later_calls_at_once() -> None:
+    import socket
+
+    with socket.socket() as sock:  # a port nothing listens on
+        sock.bind(("127.0.0.1", 0))
+        port = sock.getsockname()[1]
+    client = MusicBrainzClient(f"http://127.0.0.1:{port}/ws/2", "dead-test/1.0 ( tests@example.org )",
+                               policy=RetryPolicy(max_retries=1, base_delay_s=0.01),
+                               limiter=RollingWindowLimiter(1000, 1.0))
+    for _ in range(3):
+        with pytest.raises(MusicBrainzError, match="gave up after 2 attempts"):
+            client.genre_list_text()
+    assert client.calls["genre/all"] == 6
+    with pytest.raises(MusicBrainzError, match="unreachable"):
+        client.genre_list_text()
+    assert client.calls["genre/all"] == 6  # not asked again
 
 
 def test_single_resource_form_linked_and_unknown(api) -> None:
