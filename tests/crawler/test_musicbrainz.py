@@ -1,7 +1,9 @@
 """The MusicBrainz genre source against the sample MusicBrainz service, over real HTTP.
 
-The service enforces MusicBrainz's rules (one request per second per client, a meaningful
-User-Agent), so these tests run at MusicBrainz's pace: about one second per call.
+The sample service is a stand-in, labeled as such: the tests run offline, and they must provoke
+MusicBrainz's rules (503 beyond one request per second per client, 403 without a meaningful
+User-Agent) and know each artist's intended genres. It enforces those rules, so these tests run
+at MusicBrainz's pace: about one second per call.
 """
 
 from __future__ import annotations
