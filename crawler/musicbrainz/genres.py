@@ -12,6 +12,16 @@ An MBID missing from the search answer (the search index lags edits by minutes) 
 ``artist/<MBID>?inc=genres``. Ids MusicBrainz links to no artist are reported ``unknown``, for
 ``lookups_raw``; a linked artist without genre tags is found with ``genres: []``.
 Thread-safe: the crawl may call ``fetch`` from several threads; the client serializes requests.
+
+Use (one source per run, so the genre list is fetched once)::
+
+    source = MusicBrainzGenres.from_settings(settings)
+    lookup = source.fetch(artist_ids)  # raises MusicBrainzError, an ApiError, when a call fails for good
+    genres_raw:  lookup.found          # (Spotify artist id, payload)
+    lookups_raw: [miss_document(i, asked_at) for i in lookup.unknown]
+
+Pass all the ids at hand in one call: ``fetch`` batches them by 100 itself, and searches the
+linked artists of every url batch together.
 """
 
 from __future__ import annotations
