@@ -12,21 +12,31 @@ An MBID missing from the search answer (the search index lags edits by minutes) 
 ``artist/<MBID>?inc=genres``. Ids MusicBrainz links to no artist are reported ``unknown``, for
 ``lookups_raw``; a linked artist without genre tags is found with ``genres: []``.
 Thread-safe: the crawl may call ``fetch`` from several threads; the client serializes requests.
+
+Use (one source per run, so the genre list is fetched once)::
+
+    source = MusicBrainzGenres.from_settings(settings)
+    lookup = source.fetch(artist_ids)  # raises MusicBrainzError, an ApiError, when a call fails for good
+    genres_raw:  lookup.found          # (Spotify artist id, payload)
+    lookups_raw: [miss_document(i, asked_at) for i in lookup.unknown]
+
+Pass all the ids at hand in one call: ``fetch`` batches them by 100 itself, and searches the
+linked artists of every url batch together.
 """
 
 from __future__ import annotations
 
 import threading
 from dataclasses import dataclass, field
-from math import ceil
 
 from crawler.musicbrainz import parse
+from crawler.musicbrainz.calls import BATCH, minimum_calls
 from crawler.musicbrainz.client import MusicBrainzClient, MusicBrainzError
 from spotify_pipeline.settings import Settings
-from spotify_pipeline.vocabulary import MUSICBRAINZ_MAX_RESOURCES
+
+__all__ = ["GenreLookup", "MusicBrainzGenres", "genres_payload", "minimum_calls", "miss_document"]
 
 SOURCE = "musicbrainz"
-BATCH = MUSICBRAINZ_MAX_RESOURCES
 GENRE_PAGE = 100  # genre/all?fmt=json pages (only when the text form is unavailable)
 
 
@@ -46,17 +56,6 @@ def genres_payload(spotify_id: str, mbid: str, genres: list[str], artist: dict) 
 def miss_document(spotify_id: str, asked_at: str) -> tuple[str, dict]:
     """(``lookups_raw`` id, payload) of an id MusicBrainz does not know."""
     return f"{SOURCE}:{spotify_id}", {"source": SOURCE, "id": spotify_id, "asked_at": asked_at}
-
-
-def minimum_calls(asked: int, linked: int, genre_list_calls: int = 1) -> dict[str, int]:
-    """Fewest MusicBrainz calls for ``asked`` Spotify ids of which ``linked`` have an MBID.
-
-    Keys are :func:`crawler.musicbrainz.client.endpoint_key` names; zero counts left out.
-    ``genre_list_calls`` is 1 with ``genre/all?fmt=txt`` (pages of 100 otherwise).
-    """
-    calls = {"url": ceil(asked / BATCH), "artist?query": ceil(linked / BATCH),
-             "genre/all": genre_list_calls if linked else 0}
-    return {k: v for k, v in calls.items() if v}
 
 
 def _chunks(items: list[str], size: int) -> list[list[str]]:

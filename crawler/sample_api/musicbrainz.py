@@ -30,11 +30,12 @@ import re
 import threading
 import time
 import uuid
+from collections import deque
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 
-from crawler.musicbrainz.genres import minimum_calls
+from crawler.musicbrainz.calls import minimum_calls
 from crawler.sample_api.synthetic_catalog import Catalog, decode_id
 
 PREFIX = "/musicbrainz"
@@ -136,7 +137,7 @@ class MusicBrainzService:
         self._clock = clock
         self._lock = threading.Lock()
         self._last_admitted: dict[tuple[str, str], float] = {}
-        self._requests: list[tuple[str, float]] = []  # (User-Agent, arrival) of every request
+        self._requests: deque[tuple[str, float]] = deque(maxlen=200_000)  # (User-Agent, arrival) per request
         self._fail_next: list[int] = []
         self._by_mbid: dict[str, int] = {}
         self._indexed_artists = 0
@@ -353,7 +354,13 @@ class MusicBrainzService:
 _GENRE_SET = frozenset(GENRES)
 
 
-def musicbrainz_minimum_calls(service: MusicBrainzService, spotify_ids: list[str]) -> dict[str, int]:
-    """Fewest MusicBrainz calls (by client endpoint) to get the genres of ``spotify_ids`` from ``service``."""
+def musicbrainz_minimum_calls(service: MusicBrainzService, spotify_ids: list[str],
+                              stats_keys: bool = False) -> dict[str, int]:
+    """Fewest MusicBrainz calls to get the genres of ``spotify_ids`` from ``service``.
+
+    Keyed by client endpoint (``url``, ``artist?query``, ``genre/all``), or by the ``/_stats``
+    keys of those calls with ``stats_keys``.
+    """
     ids = list(dict.fromkeys(spotify_ids))
-    return minimum_calls(len(ids), sum(1 for i in ids if service.mbids(i)))
+    calls = minimum_calls(len(ids), sum(1 for i in ids if service.mbids(i)))
+    return {stats_key(k): v for k, v in calls.items()} if stats_keys else calls

@@ -1,4 +1,10 @@
-"""The sample MusicBrainz service against the shapes and rules of the real web service, over HTTP."""
+"""The sample MusicBrainz service (an offline stand-in) against the shapes and rules of the real web service.
+
+Shapes follow MusicBrainz's documented answers: the url lookup's two forms (one resource: the
+url object or 404; several: ``url-count``/``url-offset``/``urls`` with unknown URLs absent), the
+search's ``created``/``count``/``offset``/``artists`` with ``tags``, ``inc=genres`` objects, and
+``genre/all`` as JSON pages or plain text.
+"""
 
 from __future__ import annotations
 
