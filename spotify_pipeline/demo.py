@@ -184,6 +184,9 @@ def summary(settings: Settings) -> str:
         failed = [r for r in q["results"] if not r["passed"]]
         lines.append(f"== data quality: {'PASSED' if q['passed'] else 'FAILED'} "
                      f"({len(q['results']) - len(failed)}/{len(q['results'])} checks)")
+    from analytics import coverage
+
+    lines += coverage.summary_lines(settings)
     cols, rows = run_query(settings, "SELECT track_name, artist_name, album_name, release_year, genres_text, "
                                      "round(danceability, 2) AS danceability, round(energy, 2) AS energy "
                                      "FROM warehouse_track_dashboard ORDER BY popularity DESC NULLS LAST, track_id "

@@ -89,7 +89,11 @@ def _crawl_shard(path: str, shards: int, workers: int, run_id: str, mode: str,
 
     settings = settings or get_settings()
     concurrent = min(shards, MAX_PARALLEL_SHARDS)
-    settings = settings.replace(spotify_requests_per_second=settings.spotify_requests_per_second / concurrent)
+    # Each source's rate is one budget for all shards running at once, so each gets its share.
+    settings = settings.replace(
+        spotify_requests_per_second=settings.spotify_requests_per_second / concurrent,
+        reccobeats_requests_per_second=settings.reccobeats_requests_per_second / concurrent,
+        musicbrainz_min_interval_s=settings.musicbrainz_min_interval_s * concurrent)
     entries, _ = read_artists_file(Path(path))
     with open_store(settings) as store:
         crawler = build_crawler(settings, store, crawl_options(settings, run_id, workers=workers, mode=mode),

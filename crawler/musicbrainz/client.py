@@ -38,17 +38,21 @@ MIN_INTERVAL_S = 1.1
 TIMEOUT_S = 30.0
 UNREACHABLE_AFTER = 3
 
-_limiters: dict[str, RollingWindowLimiter] = {}
+_limiters: dict[tuple[str, float], RollingWindowLimiter] = {}
 _limiters_lock = threading.Lock()
 
 
-def shared_limiter(base_url: str) -> RollingWindowLimiter:
-    """The process-wide limiter of a MusicBrainz host (one request per ``MIN_INTERVAL_S``)."""
+def shared_limiter(base_url: str, interval_s: float = MIN_INTERVAL_S) -> RollingWindowLimiter:
+    """The process-wide limiter of a MusicBrainz host (one request per ``interval_s``).
+
+    Parallel crawl shards are separate processes: each gets ``interval_s`` times the number of
+    shards running at once (``spotify_pipeline.tasks``), so together they stay within the rate.
+    """
     host = urlsplit(base_url).netloc.lower()
     with _limiters_lock:
-        limiter = _limiters.get(host)
+        limiter = _limiters.get((host, interval_s))
         if limiter is None:
-            limiter = _limiters[host] = RollingWindowLimiter(1, MIN_INTERVAL_S)
+            limiter = _limiters[(host, interval_s)] = RollingWindowLimiter(1, interval_s)
         return limiter
 
 
@@ -90,7 +94,8 @@ class MusicBrainzClient:
 
     @classmethod
     def from_settings(cls, settings: Settings) -> MusicBrainzClient:
-        return cls(settings.musicbrainz_api_base_url, settings.musicbrainz_user_agent)
+        return cls(settings.musicbrainz_api_base_url, settings.musicbrainz_user_agent,
+                   limiter=shared_limiter(settings.musicbrainz_api_base_url, settings.musicbrainz_min_interval_s))
 
     def _count(self, counter: Counter[str], key: str) -> None:
         with self._lock:

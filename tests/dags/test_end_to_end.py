@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -71,6 +72,9 @@ def test_demo_runs_both_dags_and_is_idempotent(tmp_path: Path) -> None:
     assert set(features) == {"reccobeats"} and features["reccobeats"] > 0
     assert set(genres) == {"musicbrainz"} and genres["musicbrainz"] > 0
     assert "app mode: development" in first.stdout
+    coverage = first.stdout.split("== coverage by source\n", 1)[1]
+    assert re.search(r"audio features: \d+ % of tracks \(ReccoBeats \d+ %\)", coverage), coverage[:400]
+    assert re.search(r"genres: \d+ % of artists \(MusicBrainz \d+ %\)", coverage), coverage[:400]
     assert "sample API: 0 ReccoBeats calls, 0 MusicBrainz calls this run" in second.stdout
 
 
