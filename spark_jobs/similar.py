@@ -23,6 +23,7 @@ sample of at most ``FIT_SAMPLE`` tracks, and applied to every track in the execu
 from __future__ import annotations
 
 import math
+import uuid
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 
@@ -232,24 +233,29 @@ def search(index, catalog: Catalog, rows: np.ndarray, k: int, width: int = INDEX
     return found
 
 
-_LOADED: dict[int, tuple] = {}
+_LOADED: dict[str, tuple] = {}
 
 
-def _loaded(shipped: Broadcast) -> tuple:
-    """Index and catalog, deserialized once per Python worker (workers are reused across tasks)."""
-    if shipped.id not in _LOADED:
+def _loaded(shipped: Broadcast, key: str) -> tuple:
+    """Index and catalog, deserialized once per Python worker (workers are reused across tasks).
+
+    ``key`` names the broadcast (a Broadcast object carries no public id).
+    """
+    if key not in _LOADED:
         import faiss
 
         faiss.omp_set_num_threads(1)  # one task per core already
         blob, catalog = shipped.value
         _LOADED.clear()
-        _LOADED[shipped.id] = (faiss.deserialize_index(blob), catalog)
-    return _LOADED[shipped.id]
+        _LOADED[key] = (faiss.deserialize_index(blob), catalog)
+    return _LOADED[key]
 
 
 def _search_tasks(shipped: Broadcast, k: int):
+    key = uuid.uuid4().hex  # names this broadcast in the workers' cache
+
     def fn(batches: Iterator[pd.DataFrame]) -> Iterator[pd.DataFrame]:
-        index, catalog = _loaded(shipped)
+        index, catalog = _loaded(shipped, key)
         for pdf in batches:
             found = search(index, catalog, pdf["row"].to_numpy(dtype=np.int64), k)
             rows, cols = np.nonzero(found.index >= 0)
