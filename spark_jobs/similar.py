@@ -22,7 +22,9 @@ sample of at most ``FIT_SAMPLE`` tracks, and applied to every track in the execu
 
 from __future__ import annotations
 
+import logging
 import math
+import time
 import uuid
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
@@ -45,6 +47,8 @@ from analytics.similarity import (
     track_codes,
 )
 from spark_jobs.schemas import Persist
+
+log = logging.getLogger(__name__)
 
 SIMILAR_K = 10          # neighbours kept per track
 DISPLAY_CLUSTERS = 8    # clusters shown to people (dashboard, BI)
@@ -271,10 +275,15 @@ def warehouse_track_similar(numbered: DataFrame, k: int = SIMILAR_K) -> DataFram
     """Top k per track by the exact rule over the index's candidates (driver builds, tasks search)."""
     import faiss
 
+    start = time.monotonic()
     catalog = collect_catalog(numbered)
+    collected = time.monotonic()
     index = build_index(catalog.vectors)
+    built = time.monotonic()
     shipped = numbered.sparkSession.sparkContext.broadcast((faiss.serialize_index(index), catalog))
     del index
+    log.info("similar: %d tracks collected in %.1fs, index built in %.1fs, broadcast in %.1fs", len(catalog),
+             collected - start, built - collected, time.monotonic() - built)
     pairs = numbered.select("row", "track_id").mapInPandas(_search_tasks(shipped, k), _PAIR_SCHEMA)
     ids = numbered.select(F.col("row").alias("similar_row"), F.col("track_id").alias("similar_track_id"))
     return (pairs.join(ids, on="similar_row")
