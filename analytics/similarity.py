@@ -185,12 +185,24 @@ def _hash(values: Sequence) -> np.ndarray:
 
 
 def track_codes(df: pd.DataFrame) -> pd.DataFrame:
-    """Per track, the codes :class:`Catalog` holds: isrc_code, has_isrc, dup_key_code, genre_codes (distinct, sorted)."""
-    t = Tracks.from_frame(df)
-    has_isrc = np.array([i is not None for i in t.isrcs], dtype=bool)
-    genres = [np.unique(_hash(g)) if g else np.zeros(0, dtype=np.int64) for g in t.genres]
-    return pd.DataFrame({"isrc_code": _hash(np.where(has_isrc, t.isrcs, "")), "has_isrc": has_isrc,
-                         "dup_key_code": _hash(t.dup_keys), "genre_codes": genres})
+    """Per track, the codes :class:`Catalog` holds: isrc_code, has_isrc, dup_key_code, genre_codes (distinct, sorted).
+
+    Vectorized (pandas string methods, one hash call per column): it runs over the whole catalog.
+    """
+    isrc = df["isrc"].astype(object)
+    has_isrc = isrc.notna().to_numpy() & (isrc.fillna("") != "").to_numpy()
+    keys = (df["track_name"].fillna("").astype(str).str.strip().str.casefold() + "\x1f"
+            + df["artist_name"].fillna("").astype(str).str.strip().str.casefold())
+    genres = pd.Series([g if g is not None and not (isinstance(g, float) and np.isnan(g)) else []
+                        for g in df["genres"]], index=range(len(df)), dtype=object).explode().dropna()
+    pairs = pd.DataFrame({"owner": genres.index.to_numpy(dtype=np.int64),
+                          "code": _hash(genres.astype(str).to_numpy())}).drop_duplicates()
+    pairs = pairs.sort_values(["owner", "code"], kind="stable")
+    bounds = np.searchsorted(pairs["owner"].to_numpy(), np.arange(len(df) + 1))
+    codes = pairs["code"].to_numpy()
+    return pd.DataFrame({"isrc_code": _hash(np.where(has_isrc, isrc.fillna("").astype(str).to_numpy(), "")),
+                         "has_isrc": has_isrc, "dup_key_code": _hash(keys.to_numpy()),
+                         "genre_codes": [codes[a:b] for a, b in zip(bounds[:-1], bounds[1:], strict=True)]})
 
 
 @dataclass(frozen=True)
