@@ -1,4 +1,10 @@
-"""Similar-tracks job at scale: wall time, recall@10 against exact neighbours, genre overlap@10.
+"""Similar-tracks job at scale beside FAISS on the driver: wall time, peak memory, recall@10 against the exact rule.
+
+At each size, one run of the `similar` step (Spark, local[2]) and one run of the baseline: the same
+answer computed by FAISS alone in one Python process (read the two inputs with pyarrow, HNSW index
+with the job's parameters, every track a query, the same re-ranking, write Parquet). Peak memory is
+the largest summed RSS of the process tree (Spark: driver JVM, Python driver and workers), sampled.
+Recall@10 of both is measured against `recommend`'s exact rule on the same 1,000 seeds.
 
 The input is a synthetic warehouse with structure a real catalog has (and the sample API's uniform
 features lack): each track belongs to one of ``STYLES`` styles; a style is a Gaussian in feature
@@ -15,12 +21,14 @@ import os
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 from pathlib import Path
 
 import duckdb
 import numpy as np
 import pandas as pd
+import psutil
 import pyarrow as pa
 import pyarrow.parquet as pq
 
@@ -33,6 +41,7 @@ STYLES = 60
 GENRES = 150
 SAMPLE_SEEDS = 1000
 K = 10
+SIZES = (300_000, 1_000_000)
 
 
 def synthetic_warehouse(n: int, seed: int = 7) -> pd.DataFrame:
@@ -68,27 +77,84 @@ def write_lake(frame: pd.DataFrame, lake: Path) -> None:
                                         preserve_index=False), meta / "part-00000.parquet")
 
 
+def _measured(cmd: list[str], env: dict) -> dict:
+    """Run cmd to the end; wall time and peak summed RSS of its process tree (sampled every 0.2 s)."""
+    load_before = [round(v, 1) for v in os.getloadavg()]
+    start = time.monotonic()
+    proc = subprocess.Popen(cmd, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    peak, done = [0], threading.Event()
+
+    def sample() -> None:
+        root = psutil.Process(proc.pid)
+        while not done.is_set():
+            try:
+                procs = [root, *root.children(recursive=True)]
+                peak[0] = max(peak[0], sum(p.memory_info().rss for p in procs if p.is_running()))
+            except psutil.Error:
+                pass
+            done.wait(0.2)
+
+    sampler = threading.Thread(target=sample, daemon=True)
+    sampler.start()
+    out, err = proc.communicate()
+    wall = time.monotonic() - start
+    done.set()
+    sampler.join()
+    if proc.returncode != 0:
+        raise RuntimeError(err[-3000:])
+    return {"wall_s": round(wall, 1), "peak_rss_mb": round(peak[0] / 2**20), "load_average_before": load_before,
+            "stdout": out.strip().splitlines()[-5:]}
+
+
 def run_job(data_dir: Path) -> dict:
     """`spotify-pipeline transform --layer similar` in a child process on 2 cores (local[2])."""
-    load_before = [round(v, 1) for v in os.getloadavg()]
     env = {**os.environ, "DATA_DIR": str(data_dir), "SPARK_MASTER": "local[2]", "SPARK_DRIVER_MEMORY": "3g",
            "PYSPARK_PYTHON": sys.executable}
-    start = time.monotonic()
-    proc = subprocess.run([sys.executable, "-m", "spotify_pipeline", "transform", "--layer", "similar"],
-                          env=env, capture_output=True, text=True)
-    wall = time.monotonic() - start
-    if proc.returncode != 0:
-        raise RuntimeError(proc.stderr[-3000:])
-    return {"wall_s": round(wall, 1), "load_average_before": load_before, "stdout": proc.stdout.strip().splitlines()}
+    return _measured([sys.executable, "-m", "spotify_pipeline", "transform", "--layer", "similar"], env)
 
 
-def evaluate(frame: pd.DataFrame, lake: Path, seed: int = 11) -> dict:
+def run_baseline(lake: Path, out: Path) -> dict:
+    """The same table by FAISS alone on the driver (:func:`faiss_on_the_driver`), in a child process."""
+    return _measured([sys.executable, "-m", "bench.similar_bench", "--baseline", str(lake), str(out)], dict(os.environ))
+
+
+def faiss_on_the_driver(lake: Path, out: Path) -> None:
+    """Read the inputs, index with FAISS (all threads), query every track, re-rank with the rule, write Parquet."""
+    import faiss
+
+    from analytics.similarity import Catalog
+    from spark_jobs.similar import HNSW_EF_CONSTRUCTION, HNSW_EF_SEARCH, HNSW_M, search
+
+    fs = LocalFS(lake)
+    rec = pq.read_table(lake / current_path(fs, "warehouse_layer/warehouse_track_recommendation")).to_pandas()
+    meta = pq.read_table(lake / current_path(fs, "gold_layer/gold_track_metadata"),
+                         columns=["track_id", "isrc", "genres"]).to_pandas()
+    frame = rec.merge(meta, on="track_id", how="left").sort_values("track_id", kind="stable").reset_index(drop=True)
+    frame[list(FEATURES)] = frame[list(FEATURES)].astype(float).fillna(0.0)
+    catalog = Catalog.from_frame(frame)
+    index = faiss.IndexHNSWFlat(len(FEATURES), HNSW_M)
+    index.hnsw.efConstruction, index.hnsw.efSearch = HNSW_EF_CONSTRUCTION, HNSW_EF_SEARCH
+    index.add(np.ascontiguousarray(catalog.vectors, dtype=np.float32))
+    found = search(index, catalog, np.arange(len(frame)), K)
+    rows, cols = np.nonzero(found.index >= 0)
+    ids = frame["track_id"].to_numpy()
+    pq.write_table(pa.table({"track_id": ids[rows], "rank": (cols + 1).astype("int32"),
+                             "similar_track_id": ids[found.index[rows, cols]],
+                             "score": np.round(found.score[rows, cols], 6)}), out)
+
+
+def _table(path: Path) -> dict:
+    approx = duckdb.sql(f"SELECT track_id, similar_track_id FROM read_parquet('{path}') ORDER BY track_id, rank").df()
+    return approx.groupby("track_id")["similar_track_id"].apply(list).to_dict()
+
+
+def evaluate(frame: pd.DataFrame, lake: Path, baseline: Path, seed: int = 11) -> dict:
     rng = np.random.default_rng(seed)
     seeds = np.sort(rng.choice(len(frame), size=min(SAMPLE_SEEDS, len(frame)), replace=False))
     similar = current_path(LocalFS(lake), "warehouse_layer/warehouse_track_similar")  # Spark's current version
-    approx = duckdb.sql(f"""SELECT track_id, similar_track_id FROM
-        read_parquet('{lake}/{similar}/*.parquet') ORDER BY track_id, rank""").df()
-    approx = approx.groupby("track_id")["similar_track_id"].apply(list).to_dict()
+    approx = _table(lake / similar / "*.parquet")
+    library = _table(baseline)
+    base_recalls = []
     everything = Tracks.from_frame(frame)
     genres = dict(zip(frame["track_id"], frame["genres"], strict=True))
     recalls, g_approx, g_exact, g_random = [], [], [], []
@@ -100,6 +166,7 @@ def evaluate(frame: pd.DataFrame, lake: Path, seed: int = 11) -> dict:
             exact = [frame["track_id"].iat[j] for j in found.index[row] if j >= 0]
             got = approx.get(tid, [])
             recalls.append(len(set(exact) & set(got)) / max(len(exact), 1))
+            base_recalls.append(len(set(exact) & set(library.get(tid, []))) / max(len(exact), 1))
             if genres[tid]:
                 g_exact.append(np.mean([jaccard(genres[tid], genres[t]) for t in exact]))
                 g_approx.append(np.mean([jaccard(genres[tid], genres[t]) for t in got]) if got else 0.0)
@@ -107,38 +174,56 @@ def evaluate(frame: pd.DataFrame, lake: Path, seed: int = 11) -> dict:
                 g_random.append(np.mean([jaccard(genres[tid], frame["genres"].iat[j]) for j in rand]))
     return {"seeds": len(seeds), "recall_at_10": round(float(np.mean(recalls)), 4),
             "recall_at_10_min": round(float(np.min(recalls)), 4),
+            "baseline_recall_at_10": round(float(np.mean(base_recalls)), 4),
             "genre_overlap_at_10": {"approximate": round(float(np.mean(g_approx)), 4),
                                     "exact": round(float(np.mean(g_exact)), 4),
                                     "random_baseline": round(float(np.mean(g_random)), 4),
                                     "measure": "mean Jaccard of seed and neighbour genres, seeds with genres"}}
 
 
-def main(results_dir: Path, quick: bool = False, tracks: int | None = None) -> dict:
-    tracks = tracks or (20_000 if quick else 300_000)
+def one_size(tracks: int) -> dict:
     with tempfile.TemporaryDirectory(prefix="similar-bench-") as tmp:
         data_dir = Path(tmp)
         frame = synthetic_warehouse(tracks)
         write_lake(frame, data_dir / "lake")
         job = run_job(data_dir)
-        quality = evaluate(frame, data_dir / "lake")
-    report = {"benchmark": "similar_tracks", "tracks": tracks, "cores": 2, "spark_master": "local[2]",
-              "k": K, "job": job, **quality,
+        baseline = run_baseline(data_dir / "lake", data_dir / "baseline.parquet")
+        quality = evaluate(frame, data_dir / "lake", data_dir / "baseline.parquet")
+    return {"tracks": tracks, "job": job, "faiss_on_the_driver": baseline,
+            "time_ratio": round(job["wall_s"] / max(baseline["wall_s"], 0.1), 2), **quality,
+            "load_average_1_5_15_at_end": [round(v, 1) for v in os.getloadavg()]}
+
+
+def main(results_dir: Path, quick: bool = False, sizes: tuple[int, ...] | None = None) -> dict:
+    sizes = sizes or ((20_000,) if quick else SIZES)
+    runs = [one_size(n) for n in sizes]
+    report = {"benchmark": "similar_tracks", "cores": 2, "spark_master": "local[2]", "k": K, "runs": runs,
               "input": f"synthetic warehouse: {STYLES} styles (Gaussians in feature space, 4 genres each), "
                        f"0-3 genres per track", "cpu_count": os.cpu_count(),
-              "load_average_1_5_15_at_end": [round(v, 1) for v in os.getloadavg()],
-              "note": "the machine is shared; a load average well above 2 inflates job.wall_s"}
+              "note": "the machine is shared; a load average well above 2 inflates both wall times"}
     out = results_dir / "similar_bench.json"
     out.write_text(json.dumps(report, indent=2))
     return report
 
 
 def summary(r: dict) -> list[str]:
-    g = r["genre_overlap_at_10"]
-    return [f"similar tracks, {r['tracks']:,} tracks on 2 cores: job {r['job']['wall_s']} s (incl. Spark start; "
-            f"load average before {r['job']['load_average_before'][0]}), recall@10 {r['recall_at_10']} vs exact "
-            f"on {r['seeds']} seeds, genre overlap@10 {g['approximate']} (exact {g['exact']}, random {g['random_baseline']})"]
+    lines = []
+    for run in r["runs"]:
+        job, base, g = run["job"], run["faiss_on_the_driver"], run["genre_overlap_at_10"]
+        lines.append(
+            f"similar tracks, {run['tracks']:,} tracks on 2 cores: step {job['wall_s']} s (incl. Spark start; peak "
+            f"{job['peak_rss_mb']} MB) vs FAISS on the driver {base['wall_s']} s (peak {base['peak_rss_mb']} MB): "
+            f"x{run['time_ratio']}; recall@10 vs the exact rule {run['recall_at_10']} (FAISS alone "
+            f"{run['baseline_recall_at_10']}) on {run['seeds']} seeds; genre overlap@10 {g['approximate']} "
+            f"(exact {g['exact']}); load average before {job['load_average_before'][0]}/"
+            f"{base['load_average_before'][0]}")
+    return lines
 
 
 if __name__ == "__main__":
-    report = main(Path(__file__).resolve().parent / "results", tracks=int(sys.argv[1]) if len(sys.argv) > 1 else None)
+    if sys.argv[1:2] == ["--baseline"]:
+        faiss_on_the_driver(Path(sys.argv[2]), Path(sys.argv[3]))
+        sys.exit(0)
+    sizes = tuple(int(a) for a in sys.argv[1:]) or None
+    report = main(Path(__file__).resolve().parent / "results", sizes=sizes)
     print("\n".join(summary(report)))
