@@ -74,7 +74,8 @@ def test_contract_commands_run_through_the_cli(spark, cli, tmp_path, monkeypatch
         assert rc == 0, out
         rc, out = cli(env, "landing-stats")
         counts = json.loads(out)
-        assert rc == 0 and counts["artists_raw"] == 3 and counts["tracks_raw"] > 0
+        # the 3 crawled artists, plus any credited on their albums (collaborations) outside the 3
+        assert rc == 0 and counts["artists_raw"] >= 3 and counts["tracks_raw"] > 0
     assert cli(env, "export")[0] == 0
     assert (tmp_path / "data" / "lake" / "bronze_layer" / "tracks_raw").is_dir()
     assert cli(env, "transform", "--layer", "all")[0] == 0

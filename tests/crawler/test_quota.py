@@ -72,7 +72,9 @@ def _refused(api) -> int:
 def _env(api, data_dir) -> dict[str, str]:
     return {**os.environ, "SPOTIFY_API_BASE_URL": api.api_url, "SPOTIFY_TOKEN_URL": api.token_url,
             "SPOTIFY_CLIENT_ID": api.client_id, "SPOTIFY_CLIENT_SECRET": api.client_secret,
-            "SPOTIFY_REQUESTS_PER_SECOND": "200", "DATA_DIR": str(data_dir)}
+            "SPOTIFY_REQUESTS_PER_SECOND": "200", "DATA_DIR": str(data_dir),
+            # the sample's ReccoBeats and MusicBrainz: tests never call the real services
+            "RECCOBEATS_API_BASE_URL": api.reccobeats_url, "MUSICBRAINZ_API_BASE_URL": api.musicbrainz_url}
 
 
 def _run_ids(path) -> dict[str, dict[str, str]]:
