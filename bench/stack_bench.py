@@ -73,7 +73,7 @@ class StackRss:
 
 def _cli(env: dict[str, str], *args: str, timeout: float = 1200) -> tuple[float, str]:
     start = time.monotonic()
-    proc = subprocess.run([sys.executable, "-m", "spotify_pipeline.cli", "stack", *args], env=env,
+    proc = subprocess.run([sys.executable, "-m", "spotify_pipeline.cli", "stack", *args, "--local"], env=env,
                           capture_output=True, text=True, timeout=timeout, check=False)
     if proc.returncode != 0:
         raise RuntimeError(f"stack {' '.join(args)} failed: {proc.stderr.strip().splitlines()[-1:]}")
@@ -104,7 +104,7 @@ def main(results: Path, quick: bool = False) -> dict:
             "peak_rss_mb_per_service": {k: round(v / 2**20, 1) for k, v in sorted(rss.per_service.items())},
         })
     finally:
-        subprocess.run([sys.executable, "-m", "spotify_pipeline.cli", "stack", "down"], env=env,
+        subprocess.run([sys.executable, "-m", "spotify_pipeline.cli", "stack", "down", "--local"], env=env,
                        capture_output=True, timeout=300, check=False)
         shutil.rmtree(root, ignore_errors=True)
     (results / "stack.json").write_text(json.dumps(report, indent=2) + "\n")
