@@ -22,7 +22,15 @@ REPO = Path(__file__).resolve().parents[2]
 PROJECT = "spotify-platform"
 MONGO_IMAGE = "mongo:7.0.15"
 FERRETDB_FILE = "docker-compose.ferretdb.yml"
-TRINO_PORT = 8081   # the compose file's default STACK_TRINO_PORT
+# The compose file's host-port variables and their defaults (a second stack moves them all at once).
+HOST_PORTS: Mapping[str, int] = {
+    "STACK_AIRFLOW_PORT": 8080, "STACK_TRINO_PORT": 8081, "STACK_SPARK_UI_PORT": 8082,
+    "STACK_SPARK_MASTER_PORT": 7077, "STACK_SPARK_WORKER_UI_PORT": 8084, "STACK_NAMENODE_HTTP_PORT": 9870,
+    "STACK_NAMENODE_RPC_PORT": 8020, "STACK_DATANODE_HTTP_PORT": 9864, "STACK_DATANODE_DATA_PORT": 9866,
+    "STACK_DATANODE_IPC_PORT": 9867, "STACK_METASTORE_PORT": 9083, "STACK_MONGO_PORT": 27017,
+    "STACK_POSTGRES_PORT": 5433, "STACK_JUPYTER_PORT": 8888, "STACK_DASHBOARD_PORT": 8501,
+}
+TRINO_PORT = HOST_PORTS["STACK_TRINO_PORT"]
 ONESHOTS = frozenset({"hdfs-init", "hive-metastore-init", "airflow-init"})
 
 
@@ -72,6 +80,11 @@ LOGINS: Mapping[str, str] = {
     "spark-master": "no login",
     "dashboard": "no login",
 }
+
+
+def ports_env(offset: int) -> dict[str, str]:
+    """Every host-port variable moved by ``offset``."""
+    return {var: str(port + offset) for var, port in HOST_PORTS.items()}
 
 
 def docker() -> str:
