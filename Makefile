@@ -4,7 +4,8 @@ VENV ?= .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
 
-.PHONY: install demo test test-fast bench lint ddl clean stack stack-down stack-prereqs dashboard
+.PHONY: install demo test test-fast bench lint ddl clean stack stack-down stack-clean stack-prereqs docker-prereqs \
+	stack-local stack-local-down airflow-standalone dashboard
 
 $(STAMP): pyproject.toml requirements.lock scripts/bootstrap.sh
 	bash scripts/bootstrap.sh $(VENV)
@@ -37,16 +38,43 @@ lint: $(STAMP)
 ddl: $(STAMP)
 	$(VENV)/bin/spotify-pipeline ddl --out hive/ddl
 
-# The platform's real services as local processes (docs/stack.md). PROFILE=light: Airflow only;
-# FOREGROUND=1: stay attached, Ctrl-C stops everything.
+# The platform in Docker Compose (docs/stack.md): docker-prereqs installs the engine, starts the daemon,
+# builds the Compose plugin and the Debian base images where none can be pulled (idempotent).
+docker-prereqs:
+	bash scripts/docker-prereqs.sh
+
+stack: $(STAMP)
+	$(VENV)/bin/spotify-pipeline stack up
+
+# Stops and removes the containers; the data volumes stay (the next `make stack` finds the same lake).
+stack-down: $(STAMP)
+	$(VENV)/bin/spotify-pipeline stack down
+
+# Also deletes the data volumes: the next `make stack` starts from nothing.
+stack-clean: $(STAMP)
+	$(VENV)/bin/spotify-pipeline stack down --volumes
+
+# No Docker: the Airflow UI over the embedded defaults (SQLite landing, file lake, Spark local[*]), in
+# Airflow's own standalone mode; the login is AIRFLOW_ADMIN_USER / AIRFLOW_ADMIN_PASSWORD (admin / admin).
+airflow-standalone: $(STAMP)
+	mkdir -p data/airflow-standalone
+	AIRFLOW_HOME=$(CURDIR)/data/airflow-standalone AIRFLOW__CORE__DAGS_FOLDER=$(CURDIR)/dags \
+	AIRFLOW__CORE__LOAD_EXAMPLES=false AIRFLOW__API__HOST=127.0.0.1 \
+	AIRFLOW__CORE__AUTH_MANAGER=airflow.api_fastapi.auth.managers.simple.simple_auth_manager.SimpleAuthManager \
+	AIRFLOW__CORE__SIMPLE_AUTH_MANAGER_USERS=$${AIRFLOW_ADMIN_USER:-admin}:admin \
+	AIRFLOW__CORE__SIMPLE_AUTH_MANAGER_PASSWORDS_FILE=$(CURDIR)/data/airflow-standalone/passwords.json \
+	bash -c 'umask 077; printf "{\"%s\": \"%s\"}\n" "$${AIRFLOW_ADMIN_USER:-admin}" "$${AIRFLOW_ADMIN_PASSWORD:-admin}" \
+	  > data/airflow-standalone/passwords.json; exec $(VENV)/bin/airflow standalone'
+
+# The former local-process stack (being retired): PROFILE=light, FOREGROUND=1.
 stack-prereqs:
 	bash scripts/stack-prereqs.sh
 
-stack: $(STAMP) stack-prereqs
-	$(VENV)/bin/spotify-pipeline stack up --profile $(or $(PROFILE),full) $(if $(FOREGROUND),--foreground)
+stack-local: $(STAMP) stack-prereqs
+	$(VENV)/bin/spotify-pipeline stack up --local --profile $(or $(PROFILE),full) $(if $(FOREGROUND),--foreground)
 
-stack-down: $(STAMP)
-	$(VENV)/bin/spotify-pipeline stack down --profile $(or $(PROFILE),full)
+stack-local-down: $(STAMP)
+	$(VENV)/bin/spotify-pipeline stack down --local --profile $(or $(PROFILE),full)
 
 clean:
 	rm -rf data .pytest_cache bench/results/*.tmp

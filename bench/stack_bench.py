@@ -1,10 +1,14 @@
-"""Cold and warm `make stack` start times and the running stack's peak memory.
+"""`make bench ONLY=stack`: the Compose stack's build and start times, image sizes and memory.
 
-Cold: a fresh state folder (initdb, HDFS format, metastore schema, Airflow migration) with the
-download cache already filled (a first-ever run adds the downloads and the FerretDB build, measured
-once by hand: see docs/stack.md). Warm: `stack down`, then `stack up` again on the same state.
-Memory: the summed RSS of every process in the stack's process groups, sampled while the warm
-stack starts and for a while once it is ready. Runs at its own port offset, state in a temp folder.
+Its own project (``spotify-platform-bench``, host ports +2000) so it runs beside a developer's stack:
+  * build: `docker compose build` with the image cache as it is (warm: seconds when nothing changed);
+    ``BENCH_STACK_COLD=1`` first deletes the project's images and BuildKit's cache (the Debian bases
+    stay), which measures the cold build (tens of minutes on 2 cores);
+  * fresh start: `up -d --wait` from empty volumes until every service is healthy;
+  * warm start: `down` (volumes kept) then `up -d --wait` again, as `make stack` on the next day;
+  * memory: the sum of the containers' memory (`docker stats`), sampled through both starts and for a
+    settle period after, peak and per service; image sizes from `docker image inspect`.
+Written to ``bench/results/stack.json`` beside the figures of the local-process stack it replaced.
 """
 
 from __future__ import annotations
@@ -12,57 +16,57 @@ from __future__ import annotations
 import json
 import os
 import re
-import shutil
 import subprocess
-import sys
-import tempfile
 import threading
 import time
 from pathlib import Path
 
-import psutil
+from spotify_pipeline.stack import compose
 
+PROJECT = "spotify-platform-bench"
 OFFSET = 2000
-SETTLE_S = 30.0
+SETTLE_S = 30
+# `make bench` of the local-process stack (same machine, 2 cores, load ~50), kept for comparison.
+LOCAL_PROCESS_STACK = {"cold_start_s": 363.6, "warm_start_s": 293.8, "peak_rss_mb": 3598.9,
+                       "note": "local processes under the retired supervisor; cache filled, fresh state"}
+_UNITS = {"B": 1, "KiB": 2**10, "MiB": 2**20, "GiB": 2**30, "kB": 1e3, "MB": 1e6, "GB": 1e9}
 
 
-class StackRss:
-    """Peak summed RSS of the processes in the stack's process groups (read from its pid files)."""
+def _bytes(text: str) -> float:
+    m = re.match(r"([\d.]+)\s*([A-Za-z]+)", text.strip())
+    return float(m[1]) * _UNITS.get(m[2], 1) if m else 0.0
 
-    def __init__(self, run_dir: Path, interval: float = 0.5) -> None:
-        self.run_dir, self.interval = run_dir, interval
-        self.peak, self.per_service = 0, {}
+
+class StatsSampler:
+    """Peak total and per-container memory of the project's containers while the block runs."""
+
+    def __init__(self, interval_s: float = 3.0) -> None:
+        self.interval_s = interval_s
+        self.peak_total = 0.0
+        self.per_service: dict[str, float] = {}
         self._stop = threading.Event()
         self._thread = threading.Thread(target=self._run, daemon=True)
 
-    def _groups(self) -> dict[str, int]:
-        out = {}
-        for pid_file in self.run_dir.glob("*.pid"):
-            try:
-                out[pid_file.stem] = int(json.loads(pid_file.read_text())["pid"])
-            except (OSError, ValueError, KeyError):
+    def _sample(self) -> None:
+        proc = subprocess.run(["docker", "stats", "--no-stream", "--format", "{{.Name}}\t{{.MemUsage}}"],
+                              capture_output=True, text=True, timeout=60, check=False)
+        total = 0.0
+        for line in proc.stdout.splitlines():
+            name, _, usage = line.partition("\t")
+            if not name.startswith(f"{PROJECT}-"):
                 continue
-        return out
-
-    def sample(self) -> None:
-        """Each service's leader and all its descendants (PostgreSQL's workers leave the group)."""
-        sizes: dict[str, int] = {}
-        for name, pid in self._groups().items():
-            try:
-                root = psutil.Process(pid)
-                sizes[name] = sum(p.memory_info().rss for p in [root, *root.children(recursive=True)])
-            except psutil.Error:
-                continue
-        total = sum(sizes.values())
-        if total > self.peak:
-            self.peak, self.per_service = total, sizes
+            used = _bytes(usage.split("/")[0])
+            service = name.removeprefix(f"{PROJECT}-").rsplit("-", 1)[0]
+            self.per_service[service] = max(self.per_service.get(service, 0.0), used)
+            total += used
+        self.peak_total = max(self.peak_total, total)
 
     def _run(self) -> None:
         while not self._stop.is_set():
-            self.sample()
-            self._stop.wait(self.interval)
+            self._sample()
+            self._stop.wait(self.interval_s)
 
-    def __enter__(self) -> StackRss:
+    def __enter__(self) -> StatsSampler:
         self._thread.start()
         return self
 
@@ -71,46 +75,65 @@ class StackRss:
         self._thread.join()
 
 
-def _cli(env: dict[str, str], *args: str, timeout: float = 1200) -> tuple[float, str]:
+def _timed(cmd: list[str], env: dict[str, str], timeout: float = 7200) -> float:
     start = time.monotonic()
-    proc = subprocess.run([sys.executable, "-m", "spotify_pipeline.cli", "stack", *args], env=env,
-                          capture_output=True, text=True, timeout=timeout, check=False)
+    proc = subprocess.run(cmd, env=env, cwd=compose.REPO, capture_output=True, text=True, timeout=timeout,
+                          check=False)
     if proc.returncode != 0:
-        raise RuntimeError(f"stack {' '.join(args)} failed: {proc.stderr.strip().splitlines()[-1:]}")
-    return time.monotonic() - start, proc.stderr
+        raise RuntimeError(f"{' '.join(cmd[-3:])} failed: {proc.stderr.strip().splitlines()[-3:]}")
+    return time.monotonic() - start
 
 
-def _per_service(log: str) -> dict[str, float]:
-    return {m.group(1): float(m.group(3)) for m in re.finditer(r"^\s+(\S+): (ready|done) in ([\d.]+) s", log, re.M)}
+def image_sizes(files: list[Path]) -> dict[str, float]:
+    """MB of every image the stack runs (the Debian bases apart)."""
+    proc = subprocess.run([*compose.compose_cmd(files, PROJECT), "config", "--images"], capture_output=True,
+                          text=True, env=compose.compose_env(), cwd=compose.REPO, check=True)
+    sizes = {}
+    for image in sorted(set(proc.stdout.split())):
+        out = subprocess.run(["docker", "image", "inspect", "-f", "{{.Size}}", image], capture_output=True,
+                             text=True, check=False).stdout.strip()
+        if out:
+            sizes[image] = round(int(out) / 1e6, 1)
+    return sizes
 
 
 def main(results: Path, quick: bool = False) -> dict:
-    root = Path(tempfile.mkdtemp(prefix="spotify-stack-bench-"))
-    root.chmod(0o755)  # postgres runs as its own user when we are root
-    env = {**os.environ, "DATA_DIR": str(root / "data"), "STACK_STATE_DIR": str(root / "stack"),
-           "STACK_PORT_OFFSET": str(OFFSET)}
-    # The load average says how busy the shared machine was: start times scale with it.
-    report: dict = {"port_offset": OFFSET, "cpus": os.cpu_count(), "load_avg_1m_before": os.getloadavg()[0]}
+    subprocess.run(["bash", str(compose.REPO / "scripts" / "docker-prereqs.sh")], check=True)
+    files = compose.compose_files()
+    env = compose.compose_env({**compose.ports_env(OFFSET), "COMPOSE_PROJECT_NAME": PROJECT})
+    cmd = compose.compose_cmd(files, PROJECT)
+    report: dict = {"cpus": os.cpu_count(), "load_avg_1m_before": os.getloadavg()[0],
+                    "compose_files": [f.name for f in files]}
+    cold = os.environ.get("BENCH_STACK_COLD") == "1"
     try:
-        cold_s, cold_log = _cli(env, "up")
-        _cli(env, "down")
-        with StackRss(root / "stack" / "run") as rss:
-            warm_s, warm_log = _cli(env, "up")
+        if cold:
+            images = subprocess.run([*cmd, "config", "--images"], capture_output=True, text=True, env=env,
+                                    cwd=compose.REPO, check=True).stdout.split()
+            subprocess.run(["docker", "image", "rm", "-f", *[i for i in images if i.startswith("spotify-platform/")]],
+                           capture_output=True, check=False)
+            subprocess.run(["docker", "builder", "prune", "-af"], capture_output=True, check=False)
+        report["build_s"] = round(_timed([*cmd, "build"], env), 1)
+        report["build_was_cold"] = cold
+        _timed([*cmd, "down", "--volumes", "--remove-orphans"], env)
+        with StatsSampler() as stats:
+            report["fresh_start_s"] = round(_timed([*cmd, "up", "-d", "--wait"], env), 1)
+            _timed([*cmd, "down"], env)
+            report["warm_start_s"] = round(_timed([*cmd, "up", "-d", "--wait"], env), 1)
             time.sleep(SETTLE_S)
-        report.update({
-            "cold_start_s": round(cold_s, 1), "warm_start_s": round(warm_s, 1),
-            "cold_per_service_s": _per_service(cold_log), "warm_per_service_s": _per_service(warm_log),
-            "peak_rss_mb": round(rss.peak / 2**20, 1),
-            "peak_rss_mb_per_service": {k: round(v / 2**20, 1) for k, v in sorted(rss.per_service.items())},
-        })
+        report["peak_memory_mb"] = round(stats.peak_total / 2**20, 1)
+        report["peak_memory_mb_per_service"] = {k: round(v / 2**20, 1) for k, v in sorted(stats.per_service.items())}
+        report["image_size_mb"] = image_sizes(files)
     finally:
-        subprocess.run([sys.executable, "-m", "spotify_pipeline.cli", "stack", "down"], env=env,
-                       capture_output=True, timeout=300, check=False)
-        shutil.rmtree(root, ignore_errors=True)
+        subprocess.run([*cmd, "down", "--volumes", "--remove-orphans"], env=env, cwd=compose.REPO,
+                       capture_output=True, timeout=600, check=False)
+    report["local_process_stack"] = LOCAL_PROCESS_STACK
     (results / "stack.json").write_text(json.dumps(report, indent=2) + "\n")
     return report
 
 
 def summary(report: dict) -> list[str]:
-    return [f"stack: cold start {report['cold_start_s']}s, warm start {report['warm_start_s']}s, "
-            f"peak RSS {report['peak_rss_mb']} MB"]
+    return [f"stack (compose): build {report['build_s']}s ({'cold' if report['build_was_cold'] else 'cache as is'}), "
+            f"fresh start {report['fresh_start_s']}s, warm start {report['warm_start_s']}s, "
+            f"peak memory {report['peak_memory_mb']} MB; images {sum(report['image_size_mb'].values()):.0f} MB",
+            f"  local-process stack it replaced: warm start {LOCAL_PROCESS_STACK['warm_start_s']}s, "
+            f"peak RSS {LOCAL_PROCESS_STACK['peak_rss_mb']} MB"]

@@ -143,14 +143,17 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--reccobeats-rate-window", type=float, help="ReccoBeats rolling window in seconds")
     p.set_defaults(handler="crawler.sample_api.server:run")
 
-    p = sub.add_parser("stack", help="the platform's real services as local processes (make stack)")
+    p = sub.add_parser("stack", help="the platform's services in Docker Compose (make stack)")
     p.add_argument("action", choices=("up", "down", "status", "env", "jdbc"),
                    help="jdbc: the Trino JDBC driver and URL for Tableau/Metabase/Superset")
-    p.add_argument("--profile", choices=("full", "light"), default="full",
-                   help="light: Airflow on the embedded defaults only (little memory)")
     p.add_argument("--json", action="store_true", help="status as JSON")
-    p.add_argument("--foreground", action="store_true", help="up: stay attached; Ctrl-C stops the stack")
-    p.set_defaults(handler="spotify_pipeline.stack.cli:run")
+    p.add_argument("--volumes", action="store_true", help="down: also delete the stack's data volumes")
+    p.add_argument("--local", action="store_true",
+                   help="the former local-process stack instead of Compose (being retired)")
+    p.add_argument("--profile", choices=("full", "light"), default="full",
+                   help="--local only; light: Airflow on the embedded defaults only")
+    p.add_argument("--foreground", action="store_true", help="--local up only: stay attached")
+    p.set_defaults(handler="spotify_pipeline.stack.compose_cli:run")
 
     p = sub.add_parser("doctor", help="what these credentials may call, which source fills each gap, and "
                                       "whether each source, the landing zone, the lake and the stack answer",

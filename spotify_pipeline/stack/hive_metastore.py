@@ -100,7 +100,8 @@ def _x(text: str | None) -> str:
 def core_site(ctx: StackContext) -> str:
     """``docker/hadoop/core-site.xml`` with the local NameNode (clients reach the DataNode as ``localhost``)."""
     template = (ctx.repo / "docker" / "hadoop" / "core-site.xml").read_text()
-    return render_site(template, {"fs.defaultFS": fs_root(ctx)},
+    # here every client is on the host and reaches the DataNode by its name (localhost)
+    return render_site(template, {"fs.defaultFS": fs_root(ctx), "dfs.client.use.datanode.hostname": "true"},
                        "rendered by `make stack` from docker/hadoop/core-site.xml")
 
 

@@ -25,15 +25,24 @@ def driver_jar(ctx: StackContext) -> Path:
 
 
 def jdbc_url(ctx: StackContext, schema: str = BI_SCHEMA, host: str = "localhost") -> str:
-    return f"jdbc:trino://{host}:{ctx.port('trino')}/{CATALOG}/{schema}"
+    return url_at(host, ctx.port("trino"), schema)
+
+
+def url_at(host: str, port: int, schema: str = BI_SCHEMA) -> str:
+    return f"jdbc:trino://{host}:{port}/{CATALOG}/{schema}"
 
 
 def describe(ctx: StackContext) -> str:
     """The lines a person needs to connect a BI tool (printed by ``stack jdbc``)."""
+    return describe_at(ctx.cache, "localhost", ctx.port("trino"))
+
+
+def describe_at(cache: Path, host: str, port: int) -> str:
+    """The BI lines for a Trino at ``host:port``; the driver jar is verified into ``cache``."""
     return "\n".join([
-        f"driver jar:   {driver_jar(ctx)}",
+        f"driver jar:   {maven_artifact(cache, f'io.trino:trino-jdbc:{TRINO_VERSION}')}",
         f"driver class: {DRIVER_CLASS}",
-        f"JDBC URL:     {jdbc_url(ctx)}",
+        f"JDBC URL:     {url_at(host, port)}",
         f"catalog:      {CATALOG}    schemas: bronze, silver, gold, {BI_SCHEMA}",
         "user:         any name (e.g. tableau); no password, no SSL (plain http)",
     ])

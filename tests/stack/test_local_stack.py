@@ -68,7 +68,7 @@ def test_spark_writes_and_reads_hdfs_through_the_standalone_cluster(stack) -> No
 def test_status_json_and_env_let_scripts_find_the_services(stack) -> None:
     stack.up("mongo", "hdfs-init")
     env = stack_cli_env(stack)
-    proc = subprocess.run([*CLI, "stack", "status", "--json"], env=env, cwd=REPO, capture_output=True, text=True,
+    proc = subprocess.run([*CLI, "stack", "status", "--local", "--json"], env=env, cwd=REPO, capture_output=True, text=True,
                           timeout=120, check=True)
     services = json.loads(proc.stdout)["services"]
     for name in ("mongo", "namenode", "datanode", "hdfs-init"):
@@ -76,7 +76,7 @@ def test_status_json_and_env_let_scripts_find_the_services(stack) -> None:
         assert services[name]["version"] and services[name]["url"]
     assert services["namenode"]["url"] == f"http://localhost:{9870 + TEST_PORT_OFFSET}/explorer.html"
     assert services["trino"]["healthy"] is False or "trino" in stack.started
-    out = subprocess.run([*CLI, "stack", "env"], env=env, cwd=REPO, capture_output=True, text=True, timeout=60,
+    out = subprocess.run([*CLI, "stack", "env", "--local"], env=env, cwd=REPO, capture_output=True, text=True, timeout=60,
                          check=True).stdout
     exported = dict(line.removeprefix("export ").split("=", 1) for line in out.splitlines())
     assert exported["LAKE_URI"] == f"hdfs://localhost:{8020 + TEST_PORT_OFFSET}"
@@ -102,10 +102,10 @@ def test_port_in_use_is_one_clear_line(tmp_path: Path) -> None:
         squatter.bind(("127.0.0.1", 5433 + offset))
         squatter.listen()
         try:
-            proc = subprocess.run([*CLI, "stack", "up"], env=env, cwd=REPO, capture_output=True, text=True,
+            proc = subprocess.run([*CLI, "stack", "up", "--local"], env=env, cwd=REPO, capture_output=True, text=True,
                                   timeout=300, check=False)
         finally:
-            subprocess.run([*CLI, "stack", "down"], env=env, cwd=REPO, capture_output=True, timeout=120, check=False)
+            subprocess.run([*CLI, "stack", "down", "--local"], env=env, cwd=REPO, capture_output=True, timeout=120, check=False)
     assert proc.returncode == 1
     last = proc.stderr.strip().splitlines()[-1]
     assert f"postgres: port {5433 + offset} is already in use" in last and "Traceback" not in proc.stderr

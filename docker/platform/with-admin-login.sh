@@ -13,4 +13,4 @@ with os.fdopen(fd, "w") as fh:
     json.dump(login, fh)
 os.replace(path + ".tmp", path)
 PY
-exec /entrypoint "$@"
+exec "$@"
