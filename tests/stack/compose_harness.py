@@ -1,7 +1,7 @@
 """Test harness (never imported by production code): the Compose stack of one test session.
 
 Its own project (``spotify-platform-test``) and host ports (the defaults + ``COMPOSE_TEST_PORT_OFFSET``,
-1000), so it runs beside a developer's ``make stack``; its volumes are deleted before and after, so
+3000), so it runs beside a developer's ``make stack``; its volumes are deleted before and after, so
 every session starts from an empty state. The images are the ones ``make stack`` builds (the image
 cache is reused). Under ``CI=true`` a machine where Docker cannot be had fails the session; elsewhere
 the stack tests are skipped with one line.
@@ -20,7 +20,8 @@ from spotify_pipeline.stack import compose
 
 REPO = Path(__file__).resolve().parents[2]
 PROJECT = "spotify-platform-test"
-OFFSET = int(os.environ.get("COMPOSE_TEST_PORT_OFFSET", "1000"))
+# 3000: away from the local-process session stack (+1000), its second stacks (+1500..1800) and the benches (+2000)
+OFFSET = int(os.environ.get("COMPOSE_TEST_PORT_OFFSET", "3000"))
 PORT_VARS = compose.HOST_PORTS
 UP_TIMEOUT_S = 3600   # a cold build of every image on a busy 2-core machine
 
