@@ -9,7 +9,6 @@ a user on the host opens, in the contract ``{"services": {NAME: {"url", "healthy
 from __future__ import annotations
 
 import json
-import os
 import shutil
 import subprocess
 from collections.abc import Mapping, Sequence
@@ -17,6 +16,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from spotify_pipeline.errors import PipelineError
+from spotify_pipeline.settings import inherited_environment
 
 REPO = Path(__file__).resolve().parents[2]
 PROJECT = "spotify-platform"
@@ -96,7 +96,7 @@ def docker() -> str:
 
 def compose_env(extra: Mapping[str, str] | None = None) -> dict[str, str]:
     """The environment of `docker compose`: no Bake (no buildx here), BuildKit through Compose itself."""
-    return {**os.environ, "COMPOSE_BAKE": "false", **(extra or {})}
+    return {**inherited_environment(), "COMPOSE_BAKE": "false", **(extra or {})}
 
 
 def mongo_available(timeout_s: float = 60.0) -> bool:
@@ -117,7 +117,7 @@ def compose_files(repo: Path = REPO, mongo: str | None = None) -> list[Path]:
 
     ``mongo``: "mongo" or "ferretdb" to decide (STACK_MONGO), else it is probed.
     """
-    choice = mongo or os.environ.get("STACK_MONGO") or ("mongo" if mongo_available() else "ferretdb")
+    choice = mongo or inherited_environment().get("STACK_MONGO") or ("mongo" if mongo_available() else "ferretdb")
     files = [repo / "docker-compose.yml"]
     if choice == "ferretdb":
         files.append(repo / FERRETDB_FILE)
@@ -133,7 +133,7 @@ def compose_cmd(files: Sequence[Path], project: str | None = None) -> list[str]:
 
 def project_name() -> str:
     """``COMPOSE_PROJECT_NAME`` when set (a second stack beside the first), else the compose file's name."""
-    return os.environ.get("COMPOSE_PROJECT_NAME") or PROJECT
+    return inherited_environment().get("COMPOSE_PROJECT_NAME") or PROJECT
 
 
 def ps(project: str | None = None) -> list[dict]:

@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
 import shlex
 import subprocess
 import sys
@@ -76,6 +75,6 @@ def _jdbc(settings: Settings) -> int:
         env = compose.pipeline_env(compose.ps())
     except (PipelineError, OSError):
         env = {}
-    port = int(env.get("TRINO_PORT") or os.environ.get("STACK_TRINO_PORT") or compose.TRINO_PORT)
+    port = int(env.get("TRINO_PORT") or compose.compose_env().get("STACK_TRINO_PORT") or compose.TRINO_PORT)
     print(describe_at(settings.stack_cache_dir, env.get("TRINO_HOST", "localhost"), port))
     return 0
