@@ -59,7 +59,18 @@ def test_trino_killed_during_a_query_is_one_error_then_the_same_query_answers(st
     message = str(err.value)
     assert "\n" not in message.strip() and message  # one line a BI tool can show
     print(f"client saw after {error_after_s:.0f} s: {message}")
-    answer = bi.query(sql)
+    # A restarted coordinator can still answer "No nodes available to run query" for a few seconds
+    # after its readiness probe passes (its node set refreshes on a timer): seen in fresh-clone runs.
+    # A BI user retries; so does this test, for that one message and a bounded time only.
+    deadline = time.monotonic() + 60
+    while True:
+        try:
+            answer = bi.query(sql)
+            break
+        except JdbcError as exc:
+            if "No nodes available to run query" not in str(exc) or time.monotonic() > deadline:
+                raise
+            time.sleep(2)
     assert int(answer["rows"][0][0]) == rows ** 3
     print(f"Trino back in {restart_s:.0f} s; the same query answered {rows}^3")
 
