@@ -467,7 +467,8 @@ class Crawler:
             return
         stale = [d.id.split(":", 1)[1] for d in self.store.iter_raw("lookups_raw")
                  if d.id.startswith(f"{prefix}:") and d.fetched_at <= self._retry_cutoff]
-        stale = [t for t in stale if t not in self.store.existing_ids("audio_features_raw", stale)]
+        answered = self.store.existing_ids("audio_features_raw", stale)
+        stale = [t for t in stale if t not in answered]
         if stale:
             def failed(track_id: str, reason: str) -> None:
                 log.warning("audio features of %s asked again: %s", track_id, reason)
