@@ -54,6 +54,7 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 
+from crawler import lookups
 from crawler.artists_file import ArtistEntry
 from crawler.audio_features import Answers, FeatureSource
 from crawler.fetch import Collected, Fetcher
@@ -197,14 +198,14 @@ class Crawler:
         if source is None or not ids:
             return
         now = self.opt.clock()
-        self._land("lookups_raw", ((f"{source}:{i}", {"source": source, "id": i, "asked_at": now}) for i in ids))
+        self._land(lookups.COLLECTION, (lookups.miss_document(source, i, now) for i in ids))
 
     def _not_missed(self, source: str | None, ids: list[str]) -> list[str]:
         """``ids`` without a miss of ``source`` recorded within the retry interval (full mode asks again)."""
         if source is None or self.opt.mode == "full" or not ids:
             return ids
-        asked = self.store.existing_ids("lookups_raw", (f"{source}:{i}" for i in ids), fetched_after=self._retry_cutoff)
-        return [i for i in ids if f"{source}:{i}" not in asked]
+        asked = lookups.recent_misses(self.store, source, ids, self._retry_cutoff)
+        return [i for i in ids if i not in asked]
 
     def _land_features(self, answers: Answers) -> None:
         self._land("audio_features_raw", answers.found)

@@ -22,6 +22,7 @@ import threading
 from collections.abc import Callable, Iterable
 from typing import Any, Protocol
 
+from crawler import lookups
 from crawler.landing.base import LandingStore
 
 log = logging.getLogger(__name__)
@@ -56,8 +57,7 @@ def unanswered(store: LandingStore, source: str, artist_ids: Iterable[str], retr
     if not ids:
         return []
     answered = store.existing_ids("genres_raw", ids)
-    asked = {key.split(":", 1)[1] for key in store.existing_ids(
-        "lookups_raw", (f"{source}:{i}" for i in ids), fetched_after=retry_cutoff)}
+    asked = lookups.recent_misses(store, source, ids, retry_cutoff)
     return [i for i in ids if i not in answered and i not in asked]
 
 

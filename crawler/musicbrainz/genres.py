@@ -29,6 +29,7 @@ from __future__ import annotations
 import threading
 from dataclasses import dataclass, field
 
+from crawler import lookups
 from crawler.musicbrainz import parse
 from crawler.musicbrainz.calls import BATCH, minimum_calls
 from crawler.musicbrainz.client import MusicBrainzClient, MusicBrainzError
@@ -55,7 +56,7 @@ def genres_payload(spotify_id: str, mbid: str, genres: list[str], artist: dict) 
 
 def miss_document(spotify_id: str, asked_at: str) -> tuple[str, dict]:
     """(``lookups_raw`` id, payload) of an id MusicBrainz does not know."""
-    return f"{SOURCE}:{spotify_id}", {"source": SOURCE, "id": spotify_id, "asked_at": asked_at}
+    return lookups.miss_document(SOURCE, spotify_id, asked_at)
 
 
 def _chunks(items: list[str], size: int) -> list[list[str]]:
