@@ -120,6 +120,42 @@ class CrawlReport:
     mode: str = "continue"
 
 
+@dataclass
+class _Chunk:
+    """What one chunk's streams hand each other: the artists, their listings, albums and failures."""
+
+    artist_ids: list[str]
+    fail: Callable[[str, str], None]  # (checkpoint key, reason): the crawl's record of a failed artist
+    failed: set[str] = field(default_factory=set)  # artists failed in this chunk
+    gone: set[str] = field(default_factory=set)  # artists landed before and 404 now
+    groups: str = ""  # the include_groups of the listings
+    previous: dict[str, dict] = field(default_factory=dict)  # landed listings, by artist
+    listings: dict[str, list[str]] = field(default_factory=dict)  # album ids, by artist
+    owners: dict[str, set[str]] = field(default_factory=dict)  # artists listing each album
+    albums: list[dict] = field(default_factory=list)  # complete album objects
+    track_album: dict[str, str] = field(default_factory=dict)  # track id -> album id
+    bad_albums: dict[str, str] = field(default_factory=dict)  # album id -> why it failed
+    lock: threading.Lock = field(default_factory=threading.Lock)
+
+    def artist_failed(self, artist_id: str, reason: str) -> None:
+        with self.lock:
+            self.failed.add(artist_id)
+        self.fail(artist_id, reason)
+
+    def live(self) -> list[str]:
+        return [a for a in self.artist_ids if a not in self.failed and a not in self.gone]
+
+    def listed(self, artist_id: str, album_ids: list[str]) -> None:
+        with self.lock:
+            self.listings[artist_id] = album_ids
+            for album_id in album_ids:
+                self.owners.setdefault(album_id, set()).add(artist_id)
+
+    def track_failed(self, track_id: str, reason: str) -> None:
+        """A failed track fails its album (and so the album's artists)."""
+        self.bad_albums[self.track_album[track_id]] = reason
+
+
 class Crawler:
     def __init__(self, client: SpotifyClient, store: LandingStore, features: FeatureSource,
                  options: CrawlOptions, progress: Callable[[str], None] | None = None,
@@ -269,24 +305,87 @@ class Crawler:
                         entry.name, len(hits), hits[0]["id"])
         return hits[0]["id"]
 
-    def _fetch_artists(self, artist_ids: list[str], artist_failed: Callable[[str, str], None]) -> set[str]:
-        """Land artist objects; returns the ids landed before that are gone now (404)."""
-        landed = set() if self.opt.mode != "continue" else self._landed("artists_raw", artist_ids)
+    # ------------------------------------------------------------------ one chunk, one stream per entity
+    def _chunk(self, artist_ids: list[str]) -> None:
+        """A chunk of artists through the streams in order; each stream lands what it fetches as it returns."""
+        chunk = _Chunk(artist_ids, self._fail)
+        self._artist_stream(chunk)
+        self._listing_stream(chunk)
+        self._album_stream(chunk)
+        self._track_stream(chunk)
+        self._feature_stream(chunk)
+        self._land_credited(chunk.albums, chunk.bad_albums.__setitem__)  # enrichment: credited artists
+        self._settle(chunk)
+
+    def _artist_stream(self, chunk: _Chunk) -> None:
+        """Artist objects (and their genres); the ids landed before that are gone now (404) are marked gone."""
+        landed = set() if self.opt.mode != "continue" else self._landed("artists_raw", chunk.artist_ids)
         missing: set[str] = set()
 
         def fail(artist_id: str, reason: str) -> None:
             if reason == "artist not found":
-                with self._lock:
+                with chunk.lock:
                     missing.add(artist_id)
             else:
-                artist_failed(artist_id, reason)
+                chunk.artist_failed(artist_id, reason)
 
-        self.fetch.artists([i for i in artist_ids if i not in landed], self._land_artists, fail)
-        gone = self.store.existing_ids("artists_raw", missing) if missing else set()
-        self._unavailable("artist", sorted(gone))
-        for artist_id in sorted(missing - gone):
-            artist_failed(artist_id, "artist not found")
-        return gone
+        self.fetch.artists([i for i in chunk.artist_ids if i not in landed], self._land_artists, fail)
+        chunk.gone = self.store.existing_ids("artists_raw", missing) if missing else set()
+        self._unavailable("artist", sorted(chunk.gone))
+        for artist_id in sorted(missing - chunk.gone):
+            chunk.artist_failed(artist_id, "artist not found")
+
+    def _listing_stream(self, chunk: _Chunk) -> None:
+        """Each live artist's album ids, landed in ``listings_raw`` as fetched.
+
+        A resumed crawl (continue mode) reuses the landed listings of the same album groups instead
+        of listing again; refresh and full modes list every artist again.
+        """
+        live = chunk.live()
+        chunk.groups = ",".join(self.fetch.album_groups)
+        chunk.previous = self.store.get_payloads("listings_raw", live)
+        reusable = set() if self.opt.mode != "continue" else self._landed("listings_raw", live)
+
+        def listing(artist_id: str) -> None:
+            before = chunk.previous.get(artist_id)
+            if artist_id in reusable and before and before.get("include_groups") == chunk.groups:
+                ids = list(before.get("album_ids") or [])
+            else:
+                try:
+                    ids = self.fetch.album_ids(artist_id)
+                except ApiError as exc:
+                    chunk.artist_failed(artist_id, f"album listing: {exc}")
+                    return
+                self._land("listings_raw", [(artist_id, {"artist_id": artist_id, "include_groups": chunk.groups,
+                                                         "album_ids": ids})])
+            chunk.listed(artist_id, ids)
+
+        list(self.fetch.pool.map(listing, live))
+
+    def _album_stream(self, chunk: _Chunk) -> None:
+        """Albums listed and not claimed by another chunk, with complete track lists; and vanished ones.
+
+        Continue mode lands each album batch as soon as its track pages are joined, so a kill loses at
+        most the batches in flight; the landed albums of these (unfinished) artists are read back, and
+        their tracks and features completed where the killed run stopped. Refresh and full modes land
+        albums last (:meth:`_settle`): a landed album then means a complete one.
+        """
+        with self._lock:
+            fresh = [a for a in chunk.owners if a not in self._claimed]
+            self._claimed.update(fresh)
+        landed = self._landed("albums_raw", fresh)
+        vanished = self._vanished(chunk.previous, chunk.listings, chunk.groups)
+        early = self.opt.mode == "continue"
+        fetched = Collected(land=(lambda objs: self._land("albums_raw", ((a["id"], a) for a in objs)))
+                            if early else None)
+        self.fetch.albums([a for a in fresh if a not in landed] + vanished, fetched, chunk.bad_albums.__setitem__)
+        if early and landed:
+            fetched(list(self.store.get_payloads("albums_raw", landed).values()), land=False)
+        chunk.albums = fetched.items
+        self._unavailable("album", [a for a in vanished if chunk.bad_albums.get(a) == "album not found"])
+        for album_id in vanished:  # an unlisted album that fails otherwise is no artist's failure
+            chunk.bad_albums.pop(album_id, None)
+        chunk.track_album = {t["id"]: a["id"] for a in chunk.albums for t in a["tracks"]["items"] if t and t.get("id")}
 
     def _vanished(self, previous: dict[str, dict], listings: dict[str, list[str]], groups: str) -> list[str]:
         """Albums an artist listed at its previous crawl (same groups) and no longer lists."""
@@ -298,94 +397,40 @@ class Crawler:
             self._claimed.update(gone)
         return sorted(gone)
 
-    def _chunk(self, pool: ThreadPoolExecutor, artist_ids: list[str]) -> None:
-        fetch = self.fetch
-        failed_artists: set[str] = set()
+    def _track_stream(self, chunk: _Chunk) -> None:
+        """The chunk's tracks not landed yet: full objects where batches are allowed, else the album's simplified ones."""
+        simplified = {t["id"]: t for a in chunk.albums for t in a["tracks"]["items"] if t and t.get("id")}
+        landed = self._landed("tracks_raw", simplified)
+        self.fetch.tracks([t for t in simplified if t not in landed], simplified,
+                          lambda objs: self._land("tracks_raw", ((o["id"], o) for o in objs)), chunk.track_failed)
 
-        def artist_failed(artist_id: str, reason: str) -> None:
-            with self._lock:
-                failed_artists.add(artist_id)
-            self._fail(artist_id, reason)
+    def _feature_stream(self, chunk: _Chunk) -> None:
+        """Features for every track of the chunk's albums, not only the tracks fetched now.
 
-        gone_artists = self._fetch_artists(artist_ids, artist_failed)
-        live = [a for a in artist_ids if a not in failed_artists and a not in gone_artists]
-        owners: dict[str, set[str]] = {}
-        listings: dict[str, list[str]] = {}
-        groups = ",".join(fetch.album_groups)
-        # Listings are landed as soon as they are fetched; a resumed crawl (continue mode) reuses
-        # them instead of listing again. Refresh and full modes list every artist again.
-        previous = self.store.get_payloads("listings_raw", live)
-        reusable = set() if self.opt.mode != "continue" else self._landed("listings_raw", live)
+        A resumed crawl may have landed tracks whose features were still to come when it was killed.
+        Tracks the source did not know recently (``lookups_raw``) are not asked again.
+        """
+        landed = self._landed("audio_features_raw", chunk.track_album)
+        self.fetch.features(self._not_missed(self.features.miss_source,
+                                             [t for t in chunk.track_album if t not in landed]),
+                            self._land_features, chunk.track_failed)
 
-        def listing(artist_id: str) -> None:
-            before = previous.get(artist_id)
-            if artist_id in reusable and before and before.get("include_groups") == groups:
-                ids = list(before.get("album_ids") or [])
-            else:
-                try:
-                    ids = fetch.album_ids(artist_id)
-                except ApiError as exc:
-                    artist_failed(artist_id, f"album listing: {exc}")
-                    return
-                self._land("listings_raw", [(artist_id, {"artist_id": artist_id, "include_groups": groups,
-                                                         "album_ids": ids})])
-            with self._lock:
-                listings[artist_id] = ids
-                for album_id in ids:
-                    owners.setdefault(album_id, set()).add(artist_id)
+    def _settle(self, chunk: _Chunk) -> None:
+        """Land the complete albums (refresh, full), fail the artists of failed albums, checkpoint the rest."""
+        if self.opt.mode != "continue":
+            self._land("albums_raw", ((a["id"], a) for a in chunk.albums if a["id"] not in chunk.bad_albums))
+        for album_id, reason in chunk.bad_albums.items():
+            for artist_id in chunk.owners.get(album_id, ()):
+                chunk.artist_failed(artist_id, reason)
+        self._checkpoint(chunk)
 
-        list(pool.map(listing, live))
-        with self._lock:
-            fresh = [a for a in owners if a not in self._claimed]
-            self._claimed.update(fresh)
-        landed = self._landed("albums_raw", fresh)
-        vanished = self._vanished(previous, listings, groups)
-        bad_albums: dict[str, str] = {}
-        # Continue mode lands each album batch as soon as its track pages are joined, so a kill
-        # loses at most the batches in flight; the landed albums of these (unfinished) artists are
-        # read back, and their tracks and features completed where the killed run stopped.
-        # Refresh and full modes land albums last: a landed album then means a complete one.
-        early = self.opt.mode == "continue"
-        fetched = Collected(land=(lambda objs: self._land("albums_raw", ((a["id"], a) for a in objs)))
-                            if early else None)
-        fetch.albums([a for a in fresh if a not in landed] + vanished, fetched, bad_albums.__setitem__)
-        if early and landed:
-            fetched(list(self.store.get_payloads("albums_raw", landed).values()), land=False)
-        albums = fetched.items
-        self._unavailable("album", [a for a in vanished if bad_albums.get(a) == "album not found"])
-        for album_id in vanished:  # an unlisted album that fails otherwise is no artist's failure
-            bad_albums.pop(album_id, None)
-        track_album = {t["id"]: a["id"] for a in albums for t in a["tracks"]["items"] if t and t.get("id")}
-        simplified = {t["id"]: t for a in albums for t in a["tracks"]["items"] if t and t.get("id")}
-
-        def track_failed(track_id: str, reason: str) -> None:
-            bad_albums[track_album[track_id]] = reason
-
-        landed_tracks = self._landed("tracks_raw", simplified)
-        fetch.tracks([t for t in simplified if t not in landed_tracks], simplified,
-                     lambda objs: self._land("tracks_raw", ((o["id"], o) for o in objs)), track_failed)
-        # Features for every track of these albums, not only the tracks fetched now: a resumed
-        # crawl may have landed tracks whose features were still to come when it was killed.
-        # Tracks the source did not know recently (lookups_raw) are not asked again.
-        landed_features = self._landed("audio_features_raw", track_album)
-        fetch.features(self._not_missed(self.features.miss_source,
-                                        [t for t in track_album if t not in landed_features]),
-                       self._land_features, track_failed)
-        self._land_credited(albums, bad_albums.__setitem__)
-        if not early:
-            self._land("albums_raw", ((a["id"], a) for a in albums if a["id"] not in bad_albums))
-        for album_id, reason in bad_albums.items():
-            for artist_id in owners.get(album_id, ()):
-                artist_failed(artist_id, reason)
-        self._checkpoint(artist_ids, failed_artists, gone_artists)
-
-    def _checkpoint(self, artist_ids: list[str], failed_artists: set[str], gone_artists: set[str]) -> None:
-        for artist_id in artist_ids:
-            if artist_id in failed_artists:
+    def _checkpoint(self, chunk: _Chunk) -> None:
+        for artist_id in chunk.artist_ids:
+            if artist_id in chunk.failed:
                 for alias in self._aliases.get(artist_id, ()):
                     self._fail(alias, self.report.failed.get(artist_id, "failed"))
                 continue
-            status, reason = ("unavailable", "404 on refresh") if artist_id in gone_artists else ("done", None)
+            status, reason = ("unavailable", "404 on refresh") if artist_id in chunk.gone else ("done", None)
             for key in (artist_id, *self._aliases.get(artist_id, ())):
                 self.store.set_checkpoint(key, status, reason, self.opt.run_id)
             with self._lock:
@@ -435,7 +480,7 @@ class Crawler:
                 size = self.opt.refresh_chunk_size if self.opt.mode == "refresh" else self.opt.chunk_size
                 chunks = ThreadPoolExecutor(max_workers=CHUNKS_IN_FLIGHT, thread_name_prefix="chunk")
                 try:
-                    list(chunks.map(lambda at: self._chunk(pool, ids[at:at + size]), range(0, len(ids), size)))
+                    list(chunks.map(lambda at: self._chunk(ids[at:at + size]), range(0, len(ids), size)))
                 finally:
                     chunks.shutdown(wait=True, cancel_futures=True)
                 self._retry_feature_misses()

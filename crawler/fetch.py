@@ -16,7 +16,7 @@ from crawler.audio_features import Answers, FeatureSource
 from crawler.spotify import capabilities
 from crawler.spotify.capabilities import REFUSED, Capability
 from crawler.spotify.client import ApiError, SpotifyClient
-from crawler.spotify.paging import Paginator
+from crawler.spotify.paging import Paginator, items
 from spotify_pipeline.vocabulary import DEVELOPMENT_ALBUM_PAGE, MAX_IDS, MAX_PAGE
 
 Sink = Callable[[list[dict]], None]
@@ -75,21 +75,15 @@ class Fetcher:
         page = self.client.get("search", {"q": name, "type": "artist", "limit": 10})
         return [a for a in (page.get("artists") or {}).get("items") or [] if a]
 
-    def _by_ids(self, kind: str, sink: Sink, fail: Failure, complete: Callable[[dict], dict] | None = None
-                ) -> tuple[Callable[[list[str]], bool], Callable[[str], None]]:
-        """The batch call and the per-id call of ``kind`` (artists, albums), for :class:`BatchOrSingle`.
+    def _batch(self, kind: str, sink: Sink, fail: Failure, complete: Callable[[dict], dict] | None = None,
+               missing_fails: bool = True) -> Callable[[list[str]], bool]:
+        """The batch call of ``kind`` for :class:`BatchOrSingle`: False when these credentials may not batch.
 
-        A 404 (or null in a batch) fails with exactly "<kind> not found"; ``complete`` finishes each object
-        (an album's track pages) before it goes to ``sink``.
+        An id the batch answers null for fails with exactly "<kind> not found" (``missing_fails``; else it is
+        dropped); ``complete`` finishes each object (an album's track pages) before it goes to ``sink``.
         """
         noun = kind[:-1]
         finish = complete or (lambda obj: obj)
-
-        def one(item_id: str) -> None:
-            try:
-                sink([finish(self.client.get(f"{kind}/{item_id}"))])
-            except ApiError as exc:
-                fail(item_id, f"{noun} not found" if exc.status == 404 else f"{noun}: {exc}")
 
         def batch(chunk: list[str]) -> bool:
             try:
@@ -101,8 +95,9 @@ class Fetcher:
             if objs is None:
                 return False
             found = [o for o in objs if o]
-            for missing in sorted(set(chunk) - {o["id"] for o in found}):
-                fail(missing, f"{noun} not found")
+            if missing_fails:
+                for missing in sorted(set(chunk) - {o["id"] for o in found}):
+                    fail(missing, f"{noun} not found")
             try:
                 sink([finish(o) for o in found])
             except ApiError as exc:
@@ -110,27 +105,41 @@ class Fetcher:
                     fail(item_id, f"{noun}: {exc}")
             return True
 
-        return batch, one
+        return batch
+
+    def _one(self, kind: str, sink: Sink, fail: Failure, complete: Callable[[dict], dict] | None = None
+             ) -> Callable[[str], None]:
+        """The per-id call of ``kind``: a 404 fails with exactly "<kind> not found"."""
+        noun = kind[:-1]
+        finish = complete or (lambda obj: obj)
+
+        def one(item_id: str) -> None:
+            try:
+                sink([finish(self.client.get(f"{kind}/{item_id}"))])
+            except ApiError as exc:
+                fail(item_id, f"{noun} not found" if exc.status == 404 else f"{noun}: {exc}")
+
+        return one
 
     def artists(self, ids: list[str], sink: Sink, fail: Failure) -> None:
-        batch, one = self._by_ids("artists", sink, fail)
-        self._fan_out.run(ids, MAX_IDS["artists"], batch, single=one)
+        self._fan_out.run(ids, MAX_IDS["artists"], self._batch("artists", sink, fail),
+                          single=self._one("artists", sink, fail))
 
     # -- albums ----------------------------------------------------------------------------
     def album_ids(self, artist_id: str) -> list[str]:
         """Ids of the artist's albums, with the largest page size the app may use (raises ApiError)."""
         path = f"artists/{artist_id}/albums"
         params = {"include_groups": ",".join(self.album_groups)}
-        items = self.album_page.call(lambda: self.paginator.all(path, {**params, "limit": MAX_PAGE}))
-        if items is REFUSED:
-            items = self.paginator.all(path, {**params, "limit": DEVELOPMENT_ALBUM_PAGE})
-        return [a["id"] for a in items if a]
+        albums = self.album_page.call(lambda: items(self.paginator.pages(path, {**params, "limit": MAX_PAGE})))
+        if albums is REFUSED:
+            albums = items(self.paginator.pages(path, {**params, "limit": DEVELOPMENT_ALBUM_PAGE}))
+        return [a["id"] for a in albums if a]
 
     def complete_tracks(self, album: dict) -> dict:
         """The album with every track page joined into ``tracks.items`` (``next`` null)."""
         tracks = album.get("tracks") or {}
-        items = self.paginator.rest(tracks)
-        album["tracks"] = {**tracks, "items": items, "next": None, "limit": max(len(items), tracks.get("limit", 0)),
+        joined = items(self.paginator.rest(tracks))
+        album["tracks"] = {**tracks, "items": joined, "next": None, "limit": max(len(joined), tracks.get("limit", 0)),
                            "offset": 0}
         return album
 
@@ -139,26 +148,15 @@ class Fetcher:
 
         The reason of an album Spotify answered 404 (or null in a batch) is exactly "album not found".
         """
-        batch, one = self._by_ids("albums", sink, fail, complete=self.complete_tracks)
-        self._fan_out.run(ids, MAX_IDS["albums"], batch, single=one)
+        self._fan_out.run(ids, MAX_IDS["albums"], self._batch("albums", sink, fail, self.complete_tracks),
+                          single=self._one("albums", sink, fail, self.complete_tracks))
 
     # -- tracks and features ---------------------------------------------------------------
     def tracks(self, ids: list[str], simplified: dict[str, dict], sink: Sink, fail: Failure) -> None:
         """Full track objects where batch endpoints are allowed; else the album's simplified tracks
         (full ones would cost one call per track and add only the ISRC)."""
-        def batch(chunk: list[str]) -> bool:
-            try:
-                objs = self.several("tracks", chunk)
-            except ApiError as exc:
-                for track_id in chunk:
-                    fail(track_id, f"tracks: {exc}")
-                return True
-            if objs is None:
-                return False
-            sink([o for o in objs if o])
-            return True
-
-        self._fan_out.run(ids, MAX_IDS["tracks"], batch, refused=lambda rest: sink([simplified[t] for t in rest]))
+        self._fan_out.run(ids, MAX_IDS["tracks"], self._batch("tracks", sink, fail, missing_fails=False),
+                          refused=lambda rest: sink([simplified[t] for t in rest]))
 
     def features(self, track_ids: list[str], sink: Callable[[Answers], None], fail: Failure) -> None:
         """Features by the source's batch size (Spotify 100, ReccoBeats 40), each answer to ``sink``.

@@ -8,29 +8,28 @@ ReccoBeats' own UUID; the Spotify id is the last segment of ``href``
 under the Spotify id; tracks absent from the answer are misses (``lookups_raw``), asked again only
 after ``ENRICHMENT_RETRY_DAYS``.
 
-The service has its own limiter (it never spends Spotify's budget) and the crawler's retry policy
-(:mod:`crawler.http.retry`): 429 waits the capped ``Retry-After`` and pauses every thread, 5xx and
+The service has its own limiter (it never spends Spotify's budget) and the crawler's one retrying
+GET (:mod:`crawler.http.get`): 429 waits the capped ``Retry-After`` and pauses every thread, 5xx and
 transport errors are retried with backoff, other 4xx raise :class:`ApiError`.
 """
 
 from __future__ import annotations
 
-import logging
-import threading
-import time
 from collections import Counter
 from typing import Any
 from urllib.parse import urlsplit
 
+import requests
+
 from crawler.audio_features import Answers
+from crawler.http.get import RetryingGet
 from crawler.http.pool import SharedPool
-from crawler.http.retry import TRANSPORT_ERRORS, Outcome, RetryPolicy, classify
+from crawler.http.retry import RetryPolicy
 from crawler.spotify.client import ApiError
 from crawler.spotify.rate_limit import RollingWindowLimiter
 from spotify_pipeline.settings import Settings
 from spotify_pipeline.vocabulary import RECCOBEATS_MAX_IDS
 
-log = logging.getLogger(__name__)
 ENDPOINT = "audio-features"
 MAX_429S = 1_000  # a service that never lets us through
 
@@ -68,64 +67,27 @@ class ReccoBeatsFeatures:
     def __init__(self, settings: Settings, pool: SharedPool | None = None,
                  limiter: RollingWindowLimiter | None = None) -> None:
         self.url = f"{settings.reccobeats_api_base_url.rstrip('/')}/{ENDPOINT}"
-        self.timeout = settings.spotify_timeout_s
-        self.policy = RetryPolicy(max_retries=settings.spotify_max_retries,
-                                  max_retry_after_s=settings.spotify_max_retry_after_s)
         self.limiter = limiter or RollingWindowLimiter.per_second(settings.reccobeats_requests_per_second)
-        self.pool = pool or SharedPool()
-        self.calls: Counter[str] = Counter()
-        self.events: Counter[str] = Counter()
-        self._lock = threading.Lock()
-
-    def _count(self, counter: Counter[str], key: str) -> None:
-        with self._lock:
-            counter[key] += 1
+        self.http = RetryingGet(self.limiter, RetryPolicy(max_retries=settings.spotify_max_retries,
+                                                          max_retry_after_s=settings.spotify_max_retry_after_s),
+                                settings.spotify_timeout_s, ApiError, pool=pool or SharedPool(), max_429s=MAX_429S)
+        self.calls: Counter[str] = self.http.calls
+        self.events: Counter[str] = self.http.events
 
     def fetch(self, track_ids: list[str]) -> Answers:
         answers = Answers()
         for start in range(0, len(track_ids), self.batch_size):
             chunk = track_ids[start:start + self.batch_size]
-            got = match(chunk, self._get({"ids": ",".join(chunk)}).get("content") or [])
+            data = self.http.get(self.url, f"reccobeats/{ENDPOINT}", {"ids": ",".join(chunk)},
+                                 {"Accept": "application/json"}, parse=_json_object)
+            got = match(chunk, data.get("content") or [])
             answers.found += got.found
             answers.unknown += got.unknown
         return answers
 
-    def _get(self, params: dict[str, str]) -> dict:
-        key = f"reccobeats/{ENDPOINT}"
-        attempt = 0
-        while True:
-            self.limiter.acquire()
-            self._count(self.calls, key)
-            resp = None
-            try:
-                resp = self.pool.session().get(self.url, params=params, timeout=self.timeout,
-                                               headers={"Accept": "application/json"})
-            except TRANSPORT_ERRORS as exc:
-                reason = type(exc).__name__
-            if resp is not None:
-                outcome = classify(resp.status_code)
-                if outcome is Outcome.OK:
-                    try:
-                        data = resp.json()
-                    except ValueError:
-                        data = None
-                    if isinstance(data, dict):
-                        return data
-                    reason = "invalid JSON"
-                elif outcome is Outcome.RATE_LIMITED:
-                    self._count(self.events, "429")
-                    self.limiter.pause_for(self.policy.rate_limit_wait(resp))
-                    if self.events["429"] > MAX_429S:
-                        raise ApiError(429, key, "rate limited without end")
-                    continue  # the limiter's business, not a failed attempt
-                elif outcome is Outcome.RETRIABLE:
-                    reason = f"HTTP {resp.status_code}"
-                else:
-                    raise ApiError(resp.status_code, key, resp.text[:120])
-            attempt += 1
-            self._count(self.events, "retry")
-            if self.policy.gives_up(attempt):
-                raise ApiError(None, key, f"gave up after {attempt} attempts ({reason})")
-            delay = self.policy.backoff(attempt)
-            log.debug("%s: %s, retry %d in %.2fs", key, reason, attempt, delay)
-            time.sleep(delay)
+
+def _json_object(resp: requests.Response) -> dict:
+    data = resp.json()
+    if not isinstance(data, dict):
+        raise ValueError("not a JSON object")
+    return data

@@ -7,7 +7,8 @@ without a User-Agent naming the application and a contact (``app/version ( conta
   process (:func:`shared_limiter`): request starts are at least ``MIN_INTERVAL_S`` apart;
 * every request carries ``MUSICBRAINZ_USER_AGENT``;
 * 503/429 pause all threads for the capped ``Retry-After`` (else a backoff); other 5xx,
-  timeouts and dropped connections are retried with backoff (:mod:`crawler.http.retry`); other
+  timeouts and dropped connections are retried with backoff (the crawler's one retrying GET,
+  :mod:`crawler.http.get`); other
   4xx fail at once. Every failure is one line (:class:`MusicBrainzError`, an ``ApiError``, so
   a crawl treats it like any failed API call: that batch's genres stay missing, the run goes on);
 * a 403 (User-Agent refused) or a dead server (``UNREACHABLE_AFTER`` calls in a row without any
@@ -16,27 +17,25 @@ without a User-Agent naming the application and a contact (``app/version ( conta
 
 from __future__ import annotations
 
-import logging
 import threading
-import time
 from collections import Counter
 from typing import Any
 from urllib.parse import urlsplit
 
+import requests
+
+from crawler.http.get import RetryingGet, json_body
 from crawler.http.pool import SharedPool
-from crawler.http.retry import TRANSPORT_ERRORS, Outcome, RetryPolicy, classify
+from crawler.http.retry import RetryPolicy
 from crawler.spotify.client import ApiError
 from crawler.spotify.rate_limit import RollingWindowLimiter
 from spotify_pipeline.settings import Settings
-
-log = logging.getLogger(__name__)
 
 # MusicBrainz allows one request per second; 100 ms more keeps jitter (a thread descheduled between
 # the limiter and the socket, a new connection) from presenting two requests less than a second
 # apart at the server.
 MIN_INTERVAL_S = 1.1
 TIMEOUT_S = 30.0
-UNREACHABLE_AFTER = 3
 
 _limiters: dict[tuple[str, float], RollingWindowLimiter] = {}
 _limiters_lock = threading.Lock()
@@ -81,96 +80,50 @@ class MusicBrainzClient:
                  pool: SharedPool | None = None) -> None:
         self.base_url = base_url.rstrip("/")
         self.user_agent = user_agent.strip()
-        self.timeout = timeout_s
         self.policy = policy or RetryPolicy(max_retries=6, max_retry_after_s=60.0)
         self.limiter = limiter or shared_limiter(self.base_url)
-        self.pool = pool or SharedPool(max_connections=4)
-        self.calls: Counter[str] = Counter()  # requests sent, by endpoint (retries included)
-        self.answers: Counter[str] = Counter()  # calls answered (retries not counted), by endpoint
-        self.events: Counter[str] = Counter()  # 503s, retries, give-ups
-        self._lock = threading.Lock()
-        self._silent_give_ups = 0
         self._broken: MusicBrainzError | None = None
+        self.http = RetryingGet(self.limiter, self.policy, timeout_s, MusicBrainzError,
+                                pool=pool or SharedPool(max_connections=4), slow_down=frozenset({429, 503}),
+                                guard=self._raise_if_broken, on_fatal=self._refused,
+                                on_unreachable=self._unreachable, give_up_status=True)
+        self.pool = self.http.pool
+        self.calls: Counter[str] = self.http.calls  # requests sent, by endpoint (retries included)
+        self.answers: Counter[str] = self.http.answers  # calls answered (retries not counted), by endpoint
+        self.events: Counter[str] = self.http.events  # 503s, retries, give-ups
 
     @classmethod
     def from_settings(cls, settings: Settings) -> MusicBrainzClient:
         return cls(settings.musicbrainz_api_base_url, settings.musicbrainz_user_agent,
                    limiter=shared_limiter(settings.musicbrainz_api_base_url, settings.musicbrainz_min_interval_s))
 
-    def _count(self, counter: Counter[str], key: str) -> None:
-        with self._lock:
-            counter[key] += 1
-
     def total_calls(self) -> int:
-        with self._lock:
-            return sum(self.calls.values())
+        return self.http.total_calls()
 
     def get(self, path: str, params: list[tuple[str, str]] | dict[str, str], *, text: bool = False,
             missing_ok: bool = False) -> Any:
         """GET ``{base}/{path}``: parsed JSON (or the body text), None for a 404 when ``missing_ok``."""
-        url = f"{self.base_url}/{path.lstrip('/')}"
-        key = endpoint_key(path)
         headers = {"User-Agent": self.user_agent, "Accept": "text/plain" if text else "application/json"}
-        attempt = 0
-        while True:
-            if self._broken is not None:
-                raise self._broken
-            self.limiter.acquire()
-            self._count(self.calls, key)
-            resp = None
-            try:
-                resp = self.pool.session().get(url, params=params, headers=headers, timeout=self.timeout)
-            except TRANSPORT_ERRORS as exc:
-                reason = type(exc).__name__
-            if resp is not None:
-                with self._lock:
-                    self._silent_give_ups = 0
-                status = resp.status_code
-                outcome = classify(status)
-                if outcome is Outcome.OK:
-                    try:
-                        body = resp.text if text else resp.json()
-                    except ValueError:
-                        reason = "invalid JSON"
-                    else:
-                        self._count(self.answers, key)
-                        return body
-                elif status == 404 and missing_ok:
-                    self._count(self.answers, key)
-                    return None
-                elif status in (429, 503):
-                    # MusicBrainz's "slow down" (or "busy"): everyone waits, then this call retries.
-                    self._count(self.events, str(status))
-                    self.limiter.pause_for(self.policy.rate_limit_wait(resp, default=self.policy.backoff(attempt + 1)))
-                    reason = f"HTTP {status}"
-                elif outcome is Outcome.RETRIABLE:
-                    reason = f"HTTP {status}"
-                else:
-                    error = MusicBrainzError(status, key, _error_message(resp))
-                    if status == 403:
-                        error = MusicBrainzError(403, key, f"refused the User-Agent {self.user_agent!r} "
-                                                 "(set MUSICBRAINZ_USER_AGENT to 'app/version ( contact )')")
-                        self._broken = error
-                    raise error
-            attempt += 1
-            self._count(self.events, "retry")
-            if self.policy.gives_up(attempt):
-                self._count(self.events, "gave_up")
-                if resp is None:
-                    self._note_silent_give_up(reason)
-                raise MusicBrainzError(None if resp is None else resp.status_code, key,
-                                       f"gave up after {attempt} attempts ({reason})")
-            if resp is None or resp.status_code not in (429, 503):
-                delay = self.policy.backoff(attempt)
-                log.debug("musicbrainz %s: %s, retry %d in %.2fs", key, reason, attempt, delay)
-                time.sleep(delay)
+        return self.http.get(f"{self.base_url}/{path.lstrip('/')}", endpoint_key(path), params, headers,
+                             parse=_text if text else json_body, missing_ok=missing_ok)
 
-    def _note_silent_give_up(self, reason: str) -> None:
-        with self._lock:
-            self._silent_give_ups += 1
-            if self._silent_give_ups >= UNREACHABLE_AFTER and self._broken is None:
-                self._broken = MusicBrainzError(None, "service", f"unreachable at {self.base_url}: "
-                                                f"{self._silent_give_ups} calls in a row got no answer ({reason})")
+    def _raise_if_broken(self) -> None:
+        if self._broken is not None:
+            raise self._broken
+
+    def _refused(self, resp: requests.Response, error: Exception) -> Exception:
+        """A 403 is MusicBrainz refusing the User-Agent: every later call would be refused too."""
+        if resp.status_code != 403:
+            return error
+        self._broken = MusicBrainzError(403, getattr(error, "endpoint", "").removeprefix("musicbrainz "),
+                                        f"refused the User-Agent {self.user_agent!r} "
+                                        "(set MUSICBRAINZ_USER_AGENT to 'app/version ( contact )')")
+        return self._broken
+
+    def _unreachable(self, reason: str, in_a_row: int) -> None:
+        if self._broken is None:
+            self._broken = MusicBrainzError(None, "service", f"unreachable at {self.base_url}: "
+                                            f"{in_a_row} calls in a row got no answer ({reason})")
 
     # -- the calls the genre source makes -----------------------------------------------------
     def lookup_urls(self, resources: list[str]) -> Any:
@@ -192,10 +145,5 @@ class MusicBrainzClient:
         return self.get("genre/all", {"limit": str(limit), "offset": str(offset), "fmt": "json"})
 
 
-def _error_message(resp: Any) -> str:
-    try:
-        body = resp.json()
-    except ValueError:
-        return " ".join(resp.text.split())[:160]
-    err = body.get("error") if isinstance(body, dict) else None
-    return " ".join(str(err or "").split())[:160]
+def _text(resp: requests.Response) -> str:
+    return resp.text

@@ -1,9 +1,10 @@
 """Thread-safe Spotify Web API client: shared token, limiter and connection pool; one retry policy.
 
-spotipy handles the token exchange; data calls go through ``requests`` directly because the
-crawler must own retry policy: spotipy's urllib3 retry waits out any ``Retry-After`` (a 3600 s
-header hangs it) and its JSON decoding turns a truncated body into ``None``. Each answer is
-classified by :mod:`crawler.http.retry`:
+spotipy handles the token exchange (:class:`~crawler.spotify.token.ClientCredentialsAuth`, the
+requests auth object); data calls go through ``requests`` directly because the crawler must own
+retry policy: spotipy's urllib3 retry waits out any ``Retry-After`` (a 3600 s header hangs it) and
+its JSON decoding turns a truncated body into ``None``. Calls go through the crawler's one retrying
+GET (:mod:`crawler.http.get`), which classifies each answer:
 
 * retriable: 5xx, timeouts, connection errors, invalid JSON on a 200 — retried with exponential
   backoff and jitter up to a cap;
@@ -23,21 +24,22 @@ from __future__ import annotations
 
 import logging
 import threading
-import time
 from collections import Counter
 from typing import Any
 from urllib.parse import urlsplit
 
+import requests
+
+from crawler.http.get import RetryingGet
 from crawler.http.pool import SharedPool
-from crawler.http.retry import TRANSPORT_ERRORS, Outcome, RetryPolicy, classify
+from crawler.http.retry import RetryPolicy
 from crawler.spotify.quota import QuotaExhausted, quota_spent
 from crawler.spotify.rate_limit import RollingWindowLimiter
-from crawler.spotify.token import TokenManager
+from crawler.spotify.token import ClientCredentialsAuth
 from spotify_pipeline.errors import PipelineError
 from spotify_pipeline.settings import Settings
 
 log = logging.getLogger(__name__)
-UNREACHABLE_AFTER = 3
 MAX_429S = 10_000  # a server that never lets us through
 
 
@@ -63,82 +65,30 @@ class SpotifyClient:
             raise PipelineError("SPOTIFY_CLIENT_ID and SPOTIFY_CLIENT_SECRET must be set to crawl")
         logging.getLogger("spotipy").setLevel(logging.WARNING)  # its debug log prints auth headers
         self.base_url = settings.spotify_api_base_url.rstrip("/")
-        self.timeout = settings.spotify_timeout_s
         self.policy = RetryPolicy(max_retries=settings.spotify_max_retries,
                                   max_retry_after_s=settings.spotify_max_retry_after_s)
         secret = settings.spotify_client_secret
-        self.tokens = TokenManager(settings.spotify_client_id or "", secret.get_secret_value() if secret else "",
-                                   settings.spotify_token_url, settings.spotify_timeout_s)
+        self.tokens = ClientCredentialsAuth(settings.spotify_client_id or "", secret.get_secret_value() if secret else "",
+                                            settings.spotify_token_url, settings.spotify_timeout_s)
         self.limiter = limiter or RollingWindowLimiter.per_second(settings.spotify_requests_per_second)
-        self.pool = pool or SharedPool()
         self._lock = threading.Lock()
-        self.calls: Counter[str] = Counter()
-        self.events: Counter[str] = Counter()  # 429s, retries, refreshes, failures
-        self._silent_give_ups = 0  # calls in a row that gave up without any HTTP answer
         self._unreachable: str | None = None
         self.quota: QuotaExhausted | None = None  # set by the first answer saying the quota is spent
-
-    def _count(self, counter: Counter[str], key: str) -> None:
-        with self._lock:
-            counter[key] += 1
+        self.http = RetryingGet(self.limiter, self.policy, settings.spotify_timeout_s, ApiError,
+                                pool=pool or SharedPool(), auth=self.tokens, max_429s=MAX_429S,
+                                guard=self._raise_if_stopped, on_429=self._stop_if_quota_spent,
+                                on_unreachable=self._stop_unreachable)
+        self.pool = self.http.pool
+        self.calls: Counter[str] = self.http.calls
+        self.events: Counter[str] = self.http.events  # 429s, retries, refreshes, failures
 
     def total_calls(self) -> int:
-        with self._lock:
-            return sum(self.calls.values())
+        return self.http.total_calls()
 
     def get(self, path_or_url: str, params: dict[str, Any] | None = None) -> Any:
         """GET an API path (``artists/{id}``) or an absolute ``next`` URL; returns parsed JSON."""
         url = path_or_url if path_or_url.startswith("http") else f"{self.base_url}/{path_or_url.lstrip('/')}"
-        key = endpoint_key(url)
-        attempt = 0
-        refreshed = 0
-        while True:
-            self._raise_if_stopped()
-            token = self.tokens.token()
-            self.limiter.acquire()
-            self._raise_if_stopped()  # another thread may have stopped the run while this one waited
-            self._count(self.calls, key)
-            resp = None
-            try:
-                resp = self.pool.session().get(url, params=params, timeout=self.timeout,
-                                               headers={"Authorization": f"Bearer {token}"})
-            except TRANSPORT_ERRORS as exc:
-                reason = type(exc).__name__
-            if resp is not None:
-                with self._lock:
-                    self._silent_give_ups = 0
-                outcome = classify(resp.status_code)
-                if outcome is Outcome.OK:
-                    try:
-                        return resp.json()
-                    except ValueError:
-                        reason = "invalid JSON"
-                elif outcome is Outcome.RATE_LIMITED:
-                    self._count(self.events, "429")
-                    self._stop_if_quota_spent(resp)
-                    self.limiter.pause_for(self.policy.rate_limit_wait(resp))
-                    if self.events["429"] > MAX_429S:
-                        raise ApiError(429, key, "rate limited without end")
-                    continue  # a 429 is the limiter's business, not a failed attempt
-                elif outcome is Outcome.UNAUTHORIZED and refreshed < 2:
-                    refreshed += 1
-                    self._count(self.events, "token_refresh")
-                    self.tokens.invalidate(token)
-                    continue
-                elif outcome is Outcome.RETRIABLE:
-                    reason = f"HTTP {resp.status_code}"
-                else:
-                    raise ApiError(resp.status_code, key, _error_message(resp))
-            attempt += 1
-            self._count(self.events, "retry")
-            if self.policy.gives_up(attempt):
-                self._count(self.events, "gave_up")
-                if resp is None:
-                    self._note_silent_give_up(reason)
-                raise ApiError(None, key, f"gave up after {attempt} attempts ({reason})")
-            delay = self.policy.backoff(attempt)
-            log.debug("%s: %s, retry %d in %.2fs", key, reason, attempt, delay)
-            time.sleep(delay)
+        return self.http.get(url, endpoint_key(url), params)
 
     def _raise_if_stopped(self) -> None:
         if self.quota is not None:
@@ -146,7 +96,7 @@ class SpotifyClient:
         if self._unreachable:
             raise PipelineError(self._unreachable)
 
-    def _stop_if_quota_spent(self, resp: Any) -> None:
+    def _stop_if_quota_spent(self, resp: requests.Response) -> None:
         """Stop every thread when this 429 says the quota is spent (the first such answer wins)."""
         try:
             body = resp.json()
@@ -158,30 +108,18 @@ class SpotifyClient:
         with self._lock:
             if self.quota is None:
                 self.quota = spent
-                self.events["quota_exceeded"] += 1
+                self.http.count(self.events, "quota_exceeded")
                 log.debug("%s", spent)  # the caller reports it once
         self._raise_if_stopped()
 
-    def _note_silent_give_up(self, reason: str) -> None:
+    def _stop_unreachable(self, reason: str, in_a_row: int) -> None:
         with self._lock:
-            self._silent_give_ups += 1
-            if self._silent_give_ups >= UNREACHABLE_AFTER and not self._unreachable:
-                self._unreachable = (f"Spotify API unreachable at {self.base_url}: {self._silent_give_ups} calls "
+            if not self._unreachable:
+                self._unreachable = (f"Spotify API unreachable at {self.base_url}: {in_a_row} calls "
                                      f"in a row got no answer ({reason}); landed data is kept, run again to resume")
-        if self._unreachable:
-            raise PipelineError(self._unreachable)
+        raise PipelineError(self._unreachable)
 
     def several(self, kind: str, ids: list[str]) -> list[dict | None]:
         """``/artists?ids=`` style batch; the response key equals ``kind`` (audio-features -> audio_features)."""
         data = self.get(kind, {"ids": ",".join(ids)})
         return list(data.get(kind.replace("-", "_")) or [])
-
-
-def _error_message(resp: Any) -> str:
-    try:
-        err = resp.json().get("error")
-    except ValueError:
-        return resp.text[:120]
-    if isinstance(err, dict):
-        return str(err.get("message") or "")
-    return str(err or "")

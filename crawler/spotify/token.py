@@ -1,6 +1,8 @@
 """Client-credentials token shared by all threads, refreshed before expiry and after a 401.
 
-spotipy's ``SpotifyClientCredentials`` does the token exchange (with an in-memory cache handler:
+The token is a ``requests`` auth object: each request gets the current ``Authorization: Bearer``
+header when it is sent, and a 401 drops exactly the token that request carried
+(:class:`crawler.http.get.RetryingGet` then sends the call again). spotipy's ``SpotifyClientCredentials`` does the token exchange (with an in-memory cache handler:
 its default file cache would put a token on disk and keep a stale one across servers). A lock
 makes sure a burst of 401s from many threads triggers one refresh, not one per thread.
 """
@@ -13,10 +15,11 @@ import requests
 from spotipy.cache_handler import MemoryCacheHandler
 from spotipy.oauth2 import SpotifyClientCredentials, SpotifyOauthError
 
+from crawler.http.get import RefreshingAuth
 from spotify_pipeline.errors import PipelineError
 
 
-class TokenManager:
+class ClientCredentialsAuth(RefreshingAuth):
     def __init__(self, client_id: str, client_secret: str, token_url: str, timeout: float) -> None:
         self._cache = MemoryCacheHandler()
         self._auth = SpotifyClientCredentials(
@@ -40,6 +43,14 @@ class TokenManager:
             if had is None or had.get("access_token") != token:
                 self.refreshes += 1
             return token
+
+    def __call__(self, request: requests.PreparedRequest) -> requests.PreparedRequest:
+        request.headers["Authorization"] = f"Bearer {self.token()}"
+        return request
+
+    def expired(self, request: requests.PreparedRequest) -> None:
+        """A 401 answered ``request``: its token is no longer valid."""
+        self.invalidate(str(request.headers.get("Authorization", "")).removeprefix("Bearer "))
 
     def invalidate(self, token: str) -> None:
         """Drop ``token`` if it is still the current one (a 401 said it is no longer valid)."""
