@@ -70,7 +70,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.set_defaults(handler="crawler.crawl_command:run")
 
     p = sub.add_parser("landing-stats", help="JSON: document count per landing collection")
-    p.set_defaults(handler="crawler.landing:cli_stats")
+    p.set_defaults(handler="crawler.landing_command:run")
 
     p = sub.add_parser("export", help="landing zone -> /bronze_layer (incremental, atomic)")
     p.add_argument("--full", action="store_true", help="ignore the watermark and re-export everything")

@@ -2,13 +2,10 @@
 
 from __future__ import annotations
 
-import argparse
-import json
-
 from crawler.landing.base import COLLECTIONS, LandingDocument, LandingStore, RawDocument, utc_now_iso
 from spotify_pipeline.settings import Settings
 
-__all__ = ["COLLECTIONS", "LandingDocument", "LandingStore", "RawDocument", "open_store", "utc_now_iso"]
+__all__ = ["COLLECTIONS", "LandingDocument", "LandingStore", "RawDocument", "open_store", "stats", "utc_now_iso"]
 
 
 def open_store(settings: Settings) -> LandingStore:
@@ -21,12 +18,11 @@ def open_store(settings: Settings) -> LandingStore:
     return SQLiteLandingStore(settings.landing_sqlite_path)
 
 
-def cli_stats(args: argparse.Namespace, settings: Settings) -> int:
-    with open_store(settings) as store:
-        counts: dict[str, object] = dict(store.counts())
-        statuses: dict[str, int] = {}
-        for cp in store.checkpoints().values():
-            statuses[cp.status] = statuses.get(cp.status, 0) + 1
-        counts["_checkpoints"] = statuses
-    print(json.dumps(counts, indent=2))
-    return 0
+def stats(store: LandingStore) -> dict[str, object]:
+    """Documents per collection, and checkpoints per status under ``_checkpoints``."""
+    counts: dict[str, object] = dict(store.counts())
+    statuses: dict[str, int] = {}
+    for cp in store.checkpoints().values():
+        statuses[cp.status] = statuses.get(cp.status, 0) + 1
+    counts["_checkpoints"] = statuses
+    return counts
