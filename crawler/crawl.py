@@ -1,9 +1,12 @@
 """The crawl: artists.txt -> Spotify Web API -> landing zone, with the fewest calls the app may make.
 
 This module orchestrates (chunks, landing, checkpoints, report); :mod:`crawler.fetch` knows how
-to fetch each kind of object. Artists are processed in chunks (default 100). Within a chunk every
-stage fans out over one thread pool and batches across artists, so batch calls are full except
-the last of each stage:
+to fetch each kind of object. Artists are processed in chunks (default 100). Within a chunk each
+entity is one stream (a named method: ``_artist_stream``, ``_listing_stream``, ``_album_stream``,
+``_track_stream``, ``_feature_stream``, then the credited artists and ``_settle``), handing the next
+one what it needs through the chunk's ``_Chunk``; every stream fans out over one thread pool, shares
+the client's rate limiter and batches across artists, so batch calls are full except the last of
+each stream:
 
 1. artist objects (``/artists?ids=`` by 50 where allowed, else per id) -> ``artists_raw``, and
    Spotify's genres where the object carries any -> ``genres_raw`` (:mod:`crawler.genre_stage`);

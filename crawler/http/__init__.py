@@ -1,1 +1,1 @@
-"""HTTP plumbing shared by every fetcher: one retry policy, one connection pool."""
+"""HTTP plumbing shared by every fetcher: one retrying GET, one retry policy, one connection pool."""
