@@ -12,6 +12,8 @@ import argparse
 import logging
 import time
 from collections.abc import Sequence
+from dataclasses import dataclass, field
+from datetime import timedelta
 
 from pyspark import StorageLevel
 from pyspark.sql import DataFrame, Observation, SparkSession
@@ -24,6 +26,9 @@ from spotify_pipeline.errors import PipelineError
 from spotify_pipeline.settings import Settings
 
 log = logging.getLogger(__name__)
+# The two steps that are not transform layers: the data-quality checks and the Hive catalog registration.
+CHECKS, CATALOG = "quality", "catalog"
+DEFAULT_MAX_AGE_HOURS = 168.0
 
 
 def spec_of(name: str) -> TableSpec:
@@ -84,6 +89,33 @@ def run_layers(settings: Settings, layers: Sequence[str], set_master: bool = Tru
         for layer in wanted:
             run_layer(spark, settings, layer, counts)
     return counts
+
+
+@dataclass(frozen=True)
+class JobResult:
+    """What one step did: ``ok`` False only for failed data-quality checks (a rerun gives the same answer)."""
+
+    ok: bool
+    lines: list[str]
+    counts: dict[str, int] = field(default_factory=dict)
+
+
+def run_spark_step(spark: SparkSession, settings: Settings, layer: str,
+             max_age: timedelta = timedelta(hours=DEFAULT_MAX_AGE_HOURS)) -> JobResult:
+    """One step in a given session: this entry's own (spark-submit) or a process's shared one (Airflow task)."""
+    from spark_jobs import catalog, quality
+
+    if layer == CHECKS:
+        report = quality.run_checks(spark, settings, max_age)
+        quality.save_report(report, settings)
+        return JobResult(report.passed, report.text().splitlines())
+    if layer == CATALOG:
+        actions = catalog.register_reporting_one_line(spark, settings)
+        return JobResult(True, [f"registered {len(actions)} tables: {', '.join(actions)}",
+                                f"catalog: {catalog.summary(actions)}"])
+    counts: dict[str, int] = {}
+    run_layer(spark, settings, layer, counts)
+    return JobResult(True, [f"{name}\t{n}" for name, n in counts.items()], counts)
 
 
 def run(args: argparse.Namespace, settings: Settings) -> int:
