@@ -29,7 +29,8 @@ def airflow_python(tmp_path: Path, code: str, extra_env: dict[str, str] | None =
     proc = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True, timeout=300,
                           cwd=tmp_path)
     assert proc.returncode == 0, proc.stderr[-3000:]
-    return json.loads(proc.stdout.strip().splitlines()[-1])
+    # the last JSON line: a Spark session stopped at exit may print after it
+    return json.loads([line for line in proc.stdout.splitlines() if line.startswith("{")][-1])
 
 
 DAGBAG = """
@@ -56,7 +57,7 @@ for dag_id in bag.dag_ids:
         "param_enums": {{k: dag.params.get_param(k).schema.get("enum") for k in dag.params.keys()}},
     }}
     spark = [t for t in dag.tasks if t.task_type == "SparkSubmitOperator"]
-    out[dag_id]["python_args"] = {{t.task_id: list(getattr(t, "op_args", None) or []) for t in dag.tasks
+    out[dag_id]["python_args"] = {{t.task_id: [a for a in getattr(t, "op_args", None) or [] if isinstance(a, str)] for t in dag.tasks
                                    if t.task_type != "SparkSubmitOperator"}}
     out[dag_id]["spark_args"] = {{t.task_id: list(t.application_args) for t in spark}}
     out[dag_id]["spark_apps"] = sorted({{t.application for t in spark}})
