@@ -12,6 +12,7 @@ import argparse
 import logging
 import time
 from collections.abc import Sequence
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import timedelta
 
@@ -29,6 +30,9 @@ log = logging.getLogger(__name__)
 # The two steps that are not transform layers: the data-quality checks and the Hive catalog registration.
 CHECKS, CATALOG = "quality", "catalog"
 DEFAULT_MAX_AGE_HOURS = 168.0
+# Table writes of one step in flight at once (after its first): two overlap one's driver work with the
+# other's tasks; more only queue on the small machines this runs on.
+WRITE_THREADS = 1
 
 
 def spec_of(name: str) -> TableSpec:
@@ -56,7 +60,11 @@ def read_inputs(spark: SparkSession, settings: Settings, names: Sequence[str]) -
     return {name: read_table(spark, settings, TABLES[name]) for name in names}
 
 
-def run_step(spark: SparkSession, settings: Settings, step: Step, counts: dict[str, int]) -> None:
+def run_step(spark: SparkSession, settings: Settings, step: Step, counts: dict[str, int],
+             write_threads: int = WRITE_THREADS) -> None:
+    """Build the step's outputs and write each once: the first alone (it fills the step's cached frames,
+    which every output reads), the others ``write_threads`` at a time, so one write's driver work
+    (planning, listing, commit) overlaps another's tasks."""
     cached: list[DataFrame] = []
 
     def persist(df: DataFrame) -> DataFrame:
@@ -65,10 +73,17 @@ def run_step(spark: SparkSession, settings: Settings, step: Step, counts: dict[s
 
     try:
         outputs = step.build(read_inputs(spark, settings, step.inputs), persist)
-        for name in step.outputs:
+
+        def write(name: str) -> int:
             start = time.monotonic()
-            counts[name] = write_counted(outputs[name], settings, spec_of(name))
-            log.info("%s: %d rows in %.1fs", name, counts[name], time.monotonic() - start)
+            rows = write_counted(outputs[name], settings, spec_of(name))
+            log.info("%s: %d rows in %.1fs", name, rows, time.monotonic() - start)
+            return rows
+
+        first, *rest = step.outputs
+        counts[first] = write(first)
+        with ThreadPoolExecutor(max(1, write_threads), thread_name_prefix="write") as pool:
+            counts.update(zip(rest, pool.map(write, rest), strict=True))  # step order; first failure raised
     finally:
         for df in cached:
             df.unpersist()
@@ -76,9 +91,10 @@ def run_step(spark: SparkSession, settings: Settings, step: Step, counts: dict[s
         log.warning("%d payloads quarantined under %s", counts["_quarantine"], QUARANTINE.path)
 
 
-def run_layer(spark: SparkSession, settings: Settings, layer: str, counts: dict[str, int]) -> None:
+def run_layer(spark: SparkSession, settings: Settings, layer: str, counts: dict[str, int],
+              write_threads: int = WRITE_THREADS) -> None:
     for step in steps_of(layer):
-        run_step(spark, settings, step, counts)
+        run_step(spark, settings, step, counts, write_threads)
 
 
 def run_layers(settings: Settings, layers: Sequence[str], set_master: bool = True) -> dict[str, int]:
