@@ -188,10 +188,19 @@ def test_spark_tasks_setting_refuses_unknown_modes(tmp_path) -> None:
 PERMANENT = """
 import json
 from airflow.sdk.exceptions import AirflowFailException
+from spark_jobs import runner
 from spotify_pipeline import tasks
+
+def failed_checks(spark, settings, layer):
+    return runner.JobResult(False, ["data quality: FAILED (1 of 2 checks)", "FAIL pk silver_artists"])
+
+def checks_failing():
+    runner.run_spark_step = failed_checks
+    return tasks.spark_step("quality")
+
 out = {{}}
 for name, call in [("crawl", lambda: tasks.check_crawl([{{"failed": 2}}, {{"failed": 0}}])),
-                   ("spark", lambda: tasks.spark_step({layer!r}))]:
+                   ("spark", lambda: tasks.spark_step({layer!r})), ("checks", checks_failing)]:
     try:
         call()
         out[name] = "no exception"
@@ -206,10 +215,11 @@ print(json.dumps(out))
 @pytest.mark.timeout(300)
 def test_permanent_failures_fail_without_retries(tmp_path) -> None:
     """A failure a retry cannot fix raises AirflowFailException (Airflow skips the retries), not RuntimeError:
-    artists that failed permanently, and a Spark step whose input layer was never built."""
+    artists that failed permanently, a Spark step whose input layer was never built, failed checks."""
     out = airflow_python(tmp_path, PERMANENT.format(layer="gold"), {"DATA_DIR": str(tmp_path / "data")})
     assert out["crawl"].startswith("AirflowFailException: 2 artists failed permanently"), out
     assert out["spark"].startswith("AirflowFailException: tracks_data has never been written"), out
+    assert out["checks"] == "AirflowFailException: quality failed: data quality: FAILED (1 of 2 checks)", out
 
 
 def test_code_zip_is_rebuilt_only_when_a_source_changes(tmp_path) -> None:
