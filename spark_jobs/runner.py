@@ -82,8 +82,11 @@ def run_step(spark: SparkSession, settings: Settings, step: Step, counts: dict[s
 
         first, *rest = step.outputs
         counts[first] = write(first)
-        with ThreadPoolExecutor(max(1, write_threads), thread_name_prefix="write") as pool:
-            counts.update(zip(rest, pool.map(write, rest), strict=True))  # step order; first failure raised
+        if write_threads <= 1:
+            counts.update((name, write(name)) for name in rest)
+        else:
+            with ThreadPoolExecutor(write_threads, thread_name_prefix="write") as pool:
+                counts.update(zip(rest, pool.map(write, rest), strict=True))  # step order; first failure raised
     finally:
         for df in cached:
             df.unpersist()
