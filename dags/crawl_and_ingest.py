@@ -66,11 +66,7 @@ def crawl_and_ingest_data_into_mongoDB():  # noqa: N802 - the DAG id is a contra
     def landing_stats(results: list[dict]) -> dict:
         from spotify_pipeline import tasks
 
-        failed = sum(r["failed"] for r in results)
-        counts = tasks.landing_counts()
-        if failed:
-            raise RuntimeError(f"{failed} artists failed permanently (everything else landed): {counts}")
-        return counts
+        return tasks.check_crawl(results)
 
     landing_stats(crawl_shard.expand(shard=plan_shards(scrape_kworb())))
 

@@ -12,6 +12,9 @@ import argparse
 import logging
 import time
 from collections.abc import Sequence
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, field
+from datetime import timedelta
 
 from pyspark import StorageLevel
 from pyspark.sql import DataFrame, Observation, SparkSession
@@ -24,6 +27,12 @@ from spotify_pipeline.errors import PipelineError
 from spotify_pipeline.settings import Settings
 
 log = logging.getLogger(__name__)
+# The two steps that are not transform layers: the data-quality checks and the Hive catalog registration.
+CHECKS, CATALOG = "quality", "catalog"
+DEFAULT_MAX_AGE_HOURS = 168.0
+# Table writes of one step in flight at once (after its first): two overlap one's driver work with the
+# other's tasks; more only queue on the small machines this runs on.
+WRITE_THREADS = 1
 
 
 def spec_of(name: str) -> TableSpec:
@@ -51,7 +60,11 @@ def read_inputs(spark: SparkSession, settings: Settings, names: Sequence[str]) -
     return {name: read_table(spark, settings, TABLES[name]) for name in names}
 
 
-def run_step(spark: SparkSession, settings: Settings, step: Step, counts: dict[str, int]) -> None:
+def run_step(spark: SparkSession, settings: Settings, step: Step, counts: dict[str, int],
+             write_threads: int = WRITE_THREADS) -> None:
+    """Build the step's outputs and write each once: the first alone (it fills the step's cached frames,
+    which every output reads), the others ``write_threads`` at a time, so one write's driver work
+    (planning, listing, commit) overlaps another's tasks."""
     cached: list[DataFrame] = []
 
     def persist(df: DataFrame) -> DataFrame:
@@ -60,10 +73,20 @@ def run_step(spark: SparkSession, settings: Settings, step: Step, counts: dict[s
 
     try:
         outputs = step.build(read_inputs(spark, settings, step.inputs), persist)
-        for name in step.outputs:
+
+        def write(name: str) -> int:
             start = time.monotonic()
-            counts[name] = write_counted(outputs[name], settings, spec_of(name))
-            log.info("%s: %d rows in %.1fs", name, counts[name], time.monotonic() - start)
+            rows = write_counted(outputs[name], settings, spec_of(name))
+            log.info("%s: %d rows in %.1fs", name, rows, time.monotonic() - start)
+            return rows
+
+        first, *rest = step.outputs
+        counts[first] = write(first)
+        if write_threads <= 1:
+            counts.update((name, write(name)) for name in rest)
+        else:
+            with ThreadPoolExecutor(write_threads, thread_name_prefix="write") as pool:
+                counts.update(zip(rest, pool.map(write, rest), strict=True))  # step order; first failure raised
     finally:
         for df in cached:
             df.unpersist()
@@ -71,9 +94,10 @@ def run_step(spark: SparkSession, settings: Settings, step: Step, counts: dict[s
         log.warning("%d payloads quarantined under %s", counts["_quarantine"], QUARANTINE.path)
 
 
-def run_layer(spark: SparkSession, settings: Settings, layer: str, counts: dict[str, int]) -> None:
+def run_layer(spark: SparkSession, settings: Settings, layer: str, counts: dict[str, int],
+              write_threads: int = WRITE_THREADS) -> None:
     for step in steps_of(layer):
-        run_step(spark, settings, step, counts)
+        run_step(spark, settings, step, counts, write_threads)
 
 
 def run_layers(settings: Settings, layers: Sequence[str], set_master: bool = True) -> dict[str, int]:
@@ -84,6 +108,33 @@ def run_layers(settings: Settings, layers: Sequence[str], set_master: bool = Tru
         for layer in wanted:
             run_layer(spark, settings, layer, counts)
     return counts
+
+
+@dataclass(frozen=True)
+class JobResult:
+    """What one step did: ``ok`` False only for failed data-quality checks (a rerun gives the same answer)."""
+
+    ok: bool
+    lines: list[str]
+    counts: dict[str, int] = field(default_factory=dict)
+
+
+def run_spark_step(spark: SparkSession, settings: Settings, layer: str,
+             max_age: timedelta = timedelta(hours=DEFAULT_MAX_AGE_HOURS)) -> JobResult:
+    """One step in a given session: this entry's own (spark-submit) or a process's shared one (Airflow task)."""
+    from spark_jobs import catalog, quality
+
+    if layer == CHECKS:
+        report = quality.run_checks(spark, settings, max_age)
+        quality.save_report(report, settings)
+        return JobResult(report.passed, report.text().splitlines())
+    if layer == CATALOG:
+        actions = catalog.register_reporting_one_line(spark, settings)
+        return JobResult(True, [f"registered {len(actions)} tables: {', '.join(actions)}",
+                                f"catalog: {catalog.summary(actions)}"])
+    counts: dict[str, int] = {}
+    run_layer(spark, settings, layer, counts)
+    return JobResult(True, [f"{name}\t{n}" for name, n in counts.items()], counts)
 
 
 def run(args: argparse.Namespace, settings: Settings) -> int:

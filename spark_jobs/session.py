@@ -3,11 +3,16 @@
 ``SparkIO`` builds a session from settings (``local[*]`` by default, a cluster master or
 ``spark-submit``'s own master otherwise) and stops it afterwards. It never swallows or replaces
 the body's exception: a failure while stopping is logged, and the original error propagates.
+``shared_session`` is the long-lived alternative: one session per process, which every Spark task
+that process runs uses (``SPARK_TASKS=session``), stopped when the interpreter exits.
 """
 
 from __future__ import annotations
 
+import atexit
 import logging
+import threading
+from pathlib import Path
 from types import TracebackType
 
 from pyspark.sql import DataFrame, SparkSession
@@ -17,6 +22,7 @@ from pyspark.sql import types as T
 from lake import versions
 from spark_jobs.schemas import TableSpec
 from spotify_pipeline import spark_class_archive
+from spotify_pipeline.errors import PipelineError
 from spotify_pipeline.settings import Settings, python_workers_use_this_interpreter
 
 log = logging.getLogger(__name__)
@@ -79,6 +85,30 @@ class SparkIO:
             except Exception:  # noqa: BLE001 - never mask the body's exception
                 log.exception("stopping the Spark session failed")
         return None
+
+
+_shared: dict[Path, SparkSession] = {}
+_shared_lock = threading.Lock()
+
+
+def shared_session(settings: Settings) -> SparkSession:
+    """This process's long-lived session (with Hive support, so the catalog step shares it too).
+
+    The first caller starts it (the demo does so in a background thread while the crawl runs); the
+    others wait for it and reuse it, so each Spark task pays for its own work only, not for a JVM, a
+    SparkContext and cold code. Stopped when the interpreter exits. Its data folder (Derby metastore,
+    warehouse dir) is fixed at start: asking for another one is an error, not a silent reuse.
+    """
+    data_dir = settings.data_dir.resolve()
+    with _shared_lock:
+        if not _shared:
+            io = SparkIO(settings, app_name="spotify-pipeline", hive=True)
+            _shared[data_dir] = io.__enter__()
+            atexit.register(io.__exit__, None, None, None)
+        if data_dir not in _shared:
+            raise PipelineError(f"this process's Spark session serves DATA_DIR={next(iter(_shared))}, "
+                                f"not {data_dir}")
+        return _shared[data_dir]
 
 
 def lake_path(settings: Settings, relative: str) -> str:

@@ -15,41 +15,27 @@ import sys
 from collections.abc import Sequence
 from datetime import timedelta
 
+from spark_jobs.runner import CATALOG, CHECKS, DEFAULT_MAX_AGE_HOURS, run_spark_step
 from spark_jobs.steps import layer_order
 from spotify_pipeline.errors import PipelineError
 from spotify_pipeline.settings import Settings, get_settings
-
-CHECKS, CATALOG = "quality", "catalog"
 
 
 def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(prog="spark_jobs/submit.py", description="Spotify pipeline Spark job")
     parser.add_argument("--layer", required=True, choices=(*layer_order(), CHECKS, CATALOG))
     parser.add_argument("--lake-uri", help="override LAKE_URI")
-    parser.add_argument("--max-age-hours", type=float, default=168.0, help="quality: freshness bound")
+    parser.add_argument("--max-age-hours", type=float, default=DEFAULT_MAX_AGE_HOURS, help="quality: freshness bound")
     return parser.parse_args(argv)
 
 
 def run_job(args: argparse.Namespace, settings: Settings) -> int:
-    from spark_jobs import catalog, quality, runner
     from spark_jobs.session import SparkIO
 
     with SparkIO(settings, app_name=f"spotify-{args.layer}", hive=args.layer == CATALOG, set_master=False) as spark:
-        if args.layer == CHECKS:
-            report = quality.run_checks(spark, settings, timedelta(hours=args.max_age_hours))
-            quality.save_report(report, settings)
-            print(report.text())
-            return 0 if report.passed else 1
-        if args.layer == CATALOG:
-            actions = catalog.register_reporting_one_line(spark, settings)
-            print(f"registered {len(actions)} tables: {', '.join(actions)}")
-            print(f"catalog: {catalog.summary(actions)}")
-            return 0
-        counts: dict[str, int] = {}
-        runner.run_layer(spark, settings, args.layer, counts)
-    for name, n in counts.items():
-        print(f"{name}\t{n}")
-    return 0
+        result = run_spark_step(spark, settings, args.layer, timedelta(hours=args.max_age_hours))
+    print("\n".join(result.lines))
+    return 0 if result.ok else 1
 
 
 def main(argv: Sequence[str] | None = None) -> int:

@@ -6,11 +6,14 @@ Kept out of ``dags/`` so both DAG files stay thin; importing this is cheap (no I
 from __future__ import annotations
 
 import logging
-from datetime import datetime, timedelta
+from datetime import timedelta
 from typing import Any
 
+import pendulum
+
 LANDING_ASSET_URI = "spotify://landing_zone"
-START_DATE = datetime(2026, 1, 1)
+# Timezone-aware: a naive date would be read in whatever default_timezone the deployment sets.
+START_DATE = pendulum.datetime(2026, 1, 1, tz="UTC")
 TAGS = ["spotify", "data-platform"]
 # Crawl shards that may run at once; the configured request rate is split between them.
 MAX_PARALLEL_SHARDS = 4
@@ -25,6 +28,14 @@ def crawl_schedule() -> str | None:
 
     cron = get_settings().crawl_schedule.strip()
     return None if cron.lower() == "none" else cron
+
+
+def spark_tasks() -> str:
+    """``SPARK_TASKS``: ``submit`` (SparkSubmitOperator per step) or ``session`` (steps run in the task's
+    process, in one long-lived Spark session per process)."""
+    from spotify_pipeline.settings import get_settings
+
+    return get_settings().spark_tasks
 
 
 def alert_on_failure(context: Any) -> None:

@@ -13,7 +13,7 @@ import sys
 from collections.abc import Mapping
 from functools import lru_cache
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
 from pydantic import Field, SecretStr, ValidationError, field_validator, model_validator
 from pydantic_settings import BaseSettings, EnvSettingsSource, SettingsConfigDict
@@ -67,6 +67,10 @@ class Settings(BaseSettings):
     spark_master: str = "local[*]"
     spark_driver_memory: str = "2g"
     spark_class_archive: bool = True  # driver JVMs map the class archive `make install` builds
+    # How Spotify_DAG runs its Spark steps: "submit" = one spark-submit per task (SparkSubmitOperator, a
+    # cluster's choice); "session" = in the task's own process, in one long-lived Spark session per process
+    # (the demo, whose `dags test` runs every task in one process)
+    spark_tasks: Literal["submit", "session"] = "submit"
     hive_metastore_uri: str | None = None
     # SQL
     trino_host: str | None = None

@@ -8,14 +8,18 @@ settings from the environment (:func:`get_settings`) unless a caller already hol
 
 from __future__ import annotations
 
+import hashlib
 import logging
+import os
 import zipfile
 from pathlib import Path
 
+from spotify_pipeline.errors import PipelineError
 from spotify_pipeline.settings import Settings, get_settings
 
 log = logging.getLogger(__name__)
 PACKAGES = ("spotify_pipeline", "crawler", "spark_jobs", "lake", "analytics")
+KEPT_ZIPS = 3
 
 
 def scrape_kworb(artists_file: str | None, limit: int | None, settings: Settings | None = None) -> str:
@@ -113,6 +117,18 @@ def landing_counts() -> dict[str, int]:
         return store.counts()
 
 
+def check_crawl(results: list[dict]) -> dict[str, int]:
+    """The landing counts, or a failure without retries when artists failed permanently: the crawler has
+    already retried what a retry can fix, and a rerun of this task would only count them again."""
+    failed = sum(r["failed"] for r in results)
+    counts = landing_counts()
+    if failed:
+        from airflow.sdk.exceptions import AirflowFailException
+
+        raise AirflowFailException(f"{failed} artists failed permanently (everything else landed): {counts}")
+    return counts
+
+
 def export_to_bronze(settings: Settings | None = None) -> dict[str, int]:
     from crawler.landing import open_store
     from lake.export import export_landing
@@ -125,18 +141,58 @@ def export_to_bronze(settings: Settings | None = None) -> dict[str, int]:
     return result.rows
 
 
-def package_code() -> str:
+def package_code(settings: Settings | None = None) -> str:
     """Zip the project packages for spark-submit --py-files, so cluster drivers get the same code."""
     root = Path(__file__).resolve().parent.parent
-    out = get_settings().data_dir / "dist" / "spotify_pipeline.zip"
-    out.parent.mkdir(parents=True, exist_ok=True)
-    tmp = out.with_suffix(".zip.tmp")
+    return str(code_zip(root, (settings or get_settings()).data_dir / "dist"))
+
+
+def code_zip(root: Path, folder: Path) -> Path:
+    """The zip of ``root``'s packages in ``folder``, named by a hash of the sources it holds.
+
+    Built only when no zip of that hash exists (the first run after a code change); the newest
+    few are kept, as a run still going may hold an older zip's path in its XCom.
+    """
+    sources = [path for package in PACKAGES for path in sorted((root / package).rglob("*.py"))]
+    digest = hashlib.sha256()
+    for path in sources:
+        digest.update(path.relative_to(root).as_posix().encode() + b"\0" + path.read_bytes() + b"\0")
+    out = folder / f"spotify_pipeline-{digest.hexdigest()[:16]}.zip"
+    if out.exists():
+        return out
+    folder.mkdir(parents=True, exist_ok=True)
+    tmp = folder / f"{out.name}.{os.getpid()}.tmp"  # two workers building at once never share a file
     with zipfile.ZipFile(tmp, "w", zipfile.ZIP_DEFLATED) as zf:
-        for package in PACKAGES:
-            for path in sorted((root / package).rglob("*.py")):
-                zf.write(path, path.relative_to(root).as_posix())
+        for path in sources:
+            zf.write(path, path.relative_to(root).as_posix())
     tmp.replace(out)
-    return str(out)
+    zips = sorted(folder.glob("spotify_pipeline*.zip"), key=lambda p: p.stat().st_mtime, reverse=True)
+    for old in zips[KEPT_ZIPS:]:
+        old.unlink(missing_ok=True)
+    return out
+
+
+def spark_step(layer: str, settings: Settings | None = None) -> dict[str, int]:
+    """One Spark step in this process's long-lived session (``SPARK_TASKS=session``); rows per table written.
+
+    Failures a retry cannot fix (bad input, failed data-quality checks) fail the task at once
+    (``AirflowFailException``); anything else (a lost executor, a full disk) is left to Airflow's retries.
+    """
+    from airflow.sdk.exceptions import AirflowFailException
+
+    from spark_jobs.runner import run_spark_step
+    from spark_jobs.session import shared_session
+
+    settings = settings or get_settings()
+    try:
+        result = run_spark_step(shared_session(settings), settings, layer)
+    except PipelineError as exc:
+        raise AirflowFailException(str(exc)) from None
+    for line in result.lines:
+        log.info("%s", line)
+    if not result.ok:
+        raise AirflowFailException(f"{layer} failed: {result.lines[0] if result.lines else 'see the log'}")
+    return result.counts
 
 
 def spark_application() -> str:

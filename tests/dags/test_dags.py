@@ -10,6 +10,7 @@ import json
 import os
 import subprocess
 import sys
+import zipfile
 from pathlib import Path
 
 import pytest
@@ -28,7 +29,8 @@ def airflow_python(tmp_path: Path, code: str, extra_env: dict[str, str] | None =
     proc = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True, timeout=300,
                           cwd=tmp_path)
     assert proc.returncode == 0, proc.stderr[-3000:]
-    return json.loads(proc.stdout.strip().splitlines()[-1])
+    # the last JSON line: a Spark session stopped at exit may print after it
+    return json.loads([line for line in proc.stdout.splitlines() if line.startswith("{")][-1])
 
 
 DAGBAG = """
@@ -48,11 +50,15 @@ for dag_id in bag.dag_ids:
         "schedule": str(getattr(dag, "timetable", "")),
         "retries": sorted({{t.retries for t in dag.tasks}}),
         "catchup": dag.catchup,
+        "start_date": dag.start_date.isoformat(),
+        "start_date_tz": str(dag.start_date.tzinfo),
         "tags": sorted(dag.tags),
         "params": {{k: dag.params[k] for k in dag.params.keys()}},
         "param_enums": {{k: dag.params.get_param(k).schema.get("enum") for k in dag.params.keys()}},
     }}
     spark = [t for t in dag.tasks if t.task_type == "SparkSubmitOperator"]
+    out[dag_id]["python_args"] = {{t.task_id: [a for a in getattr(t, "op_args", None) or [] if isinstance(a, str)] for t in dag.tasks
+                                   if t.task_type != "SparkSubmitOperator"}}
     out[dag_id]["spark_args"] = {{t.task_id: list(t.application_args) for t in spark}}
     out[dag_id]["spark_apps"] = sorted({{t.application for t in spark}})
     condition = getattr(dag.timetable, "asset_condition", None)
@@ -61,13 +67,22 @@ print(json.dumps(out))
 """
 
 
-@pytest.fixture(scope="module")
-def dagbag(tmp_path_factory) -> dict:
-    tmp = tmp_path_factory.mktemp("dagbag")
+def _dagbag(tmp: Path, extra_env: dict[str, str] | None = None) -> dict:
     before = set(p.name for p in tmp.iterdir())
-    out = airflow_python(tmp, DAGBAG.format(folder=str(ROOT / "dags")))
+    out = airflow_python(tmp, DAGBAG.format(folder=str(ROOT / "dags")), extra_env)
     out["_new_files"] = sorted(set(p.name for p in tmp.iterdir()) - before - {"airflow"})
     return out
+
+
+@pytest.fixture(scope="module")
+def dagbag(tmp_path_factory) -> dict:
+    return _dagbag(tmp_path_factory.mktemp("dagbag"))
+
+
+@pytest.fixture(scope="module")
+def dagbag_in_session(tmp_path_factory) -> dict:
+    """The DAGs as the demo parses them: SPARK_TASKS=session."""
+    return _dagbag(tmp_path_factory.mktemp("dagbag-session"), {"SPARK_TASKS": "session"})
 
 
 def test_dags_import_without_errors_or_side_effects(dagbag) -> None:
@@ -139,3 +154,85 @@ def test_spark_steps_point_at_the_single_entry(dagbag) -> None:
         "silver": ["--layer", "silver"], "gold": ["--layer", "gold"], "warehouse": ["--layer", "warehouse"],
         "similar_tracks": ["--layer", "similar"], "data_quality": ["--layer", "quality"], "register_catalog": ["--layer", "catalog"]}
     assert set(dagbag["Spotify_DAG"]["spark_apps"]) == {str(path)}
+
+
+SPARK_STEPS = {"silver": ["silver"], "gold": ["gold"], "warehouse": ["warehouse"], "similar_tracks": ["similar"],
+               "data_quality": ["quality"], "register_catalog": ["catalog"]}
+
+
+def test_start_dates_are_timezone_aware_utc(dagbag) -> None:
+    for dag_id in dagbag["dags"]:
+        assert dagbag[dag_id]["start_date_tz"] == "UTC", dag_id
+        assert dagbag[dag_id]["start_date"].startswith("2026-01-01T00:00:00+00:00"), dag_id
+
+
+def test_in_session_mode_the_spark_steps_are_the_same_tasks_run_in_process(dagbag, dagbag_in_session) -> None:
+    """SPARK_TASKS=session keeps the graph (same task ids, one task per step, each retried on its own)
+    and runs each step in the worker's process instead of a spark-submit."""
+    submit, session = dagbag["Spotify_DAG"], dagbag_in_session["Spotify_DAG"]
+    assert dagbag_in_session["errors"] == {}
+    assert session["edges"] == submit["edges"] and session["tasks"] == submit["tasks"]
+    assert session["spark_args"] == {} and session["retries"] == submit["retries"] == [2]
+    assert {k: v for k, v in session["python_args"].items() if k in SPARK_STEPS} == SPARK_STEPS
+
+
+def test_spark_tasks_setting_refuses_unknown_modes(tmp_path) -> None:
+    from spotify_pipeline.errors import PipelineError
+    from spotify_pipeline.settings import load_settings
+
+    assert load_settings({}).spark_tasks == "submit"  # the cluster's way stays the default
+    with pytest.raises(PipelineError, match="SPARK_TASKS"):
+        load_settings({"SPARK_TASKS": "thread"})
+
+
+PERMANENT = """
+import json
+from airflow.sdk.exceptions import AirflowFailException
+from spark_jobs import runner
+from spotify_pipeline import tasks
+
+def failed_checks(spark, settings, layer):
+    return runner.JobResult(False, ["data quality: FAILED (1 of 2 checks)", "FAIL pk silver_artists"])
+
+def checks_failing():
+    runner.run_spark_step = failed_checks
+    return tasks.spark_step("quality")
+
+out = {{}}
+for name, call in [("crawl", lambda: tasks.check_crawl([{{"failed": 2}}, {{"failed": 0}}])),
+                   ("spark", lambda: tasks.spark_step({layer!r})), ("checks", checks_failing)]:
+    try:
+        call()
+        out[name] = "no exception"
+    except AirflowFailException as exc:
+        out[name] = "AirflowFailException: " + str(exc)
+    except Exception as exc:
+        out[name] = type(exc).__name__ + ": " + str(exc)
+print(json.dumps(out))
+"""
+
+
+@pytest.mark.timeout(300)
+def test_permanent_failures_fail_without_retries(tmp_path) -> None:
+    """A failure a retry cannot fix raises AirflowFailException (Airflow skips the retries), not RuntimeError:
+    artists that failed permanently, a Spark step whose input layer was never built, failed checks."""
+    out = airflow_python(tmp_path, PERMANENT.format(layer="gold"), {"DATA_DIR": str(tmp_path / "data")})
+    assert out["crawl"].startswith("AirflowFailException: 2 artists failed permanently"), out
+    assert out["spark"].startswith("AirflowFailException: tracks_data has never been written"), out
+    assert out["checks"] == "AirflowFailException: quality failed: data quality: FAILED (1 of 2 checks)", out
+
+
+def test_code_zip_is_rebuilt_only_when_a_source_changes(tmp_path) -> None:
+    from spotify_pipeline.tasks import code_zip
+
+    root, dist = tmp_path / "root", tmp_path / "dist"
+    (root / "spark_jobs").mkdir(parents=True)
+    source = root / "spark_jobs" / "job.py"
+    source.write_text("A = 1\n")
+    first = code_zip(root, dist)
+    built = first.stat().st_mtime_ns
+    assert code_zip(root, dist) == first and first.stat().st_mtime_ns == built  # same sources: not rebuilt
+    source.write_text("A = 2\n")
+    second = code_zip(root, dist)
+    assert second != first and zipfile.ZipFile(second).read("spark_jobs/job.py") == b"A = 2\n"
+    assert sorted(p.name for p in dist.iterdir()) == sorted([first.name, second.name])  # no temporary files left

@@ -8,8 +8,10 @@ from pathlib import Path
 import pytest
 
 from spark_jobs import submit
+from spark_jobs.runner import run_spark_step
 from spark_jobs.schemas import HISTORY_QUARANTINE, QUARANTINE, TABLES
 from spark_jobs.steps import STEPS, layer_order
+from spotify_pipeline.errors import PipelineError
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -45,3 +47,21 @@ def test_every_step_writes_known_tables_and_reads_only_earlier_ones() -> None:
         written |= set(step.outputs)
     built = {name for name, spec in TABLES.items() if spec.layer != "bronze"}
     assert built <= written, built - written  # every lake table has a step
+
+
+def test_shared_session_is_one_per_process_and_refuses_another_data_dir(spark, make_settings, tmp_path,
+                                                                           monkeypatch) -> None:
+    from spark_jobs import session
+
+    monkeypatch.setattr(session, "_shared", {})
+    settings = make_settings()
+    first = session.shared_session(settings)
+    assert session.shared_session(settings) is first
+    with pytest.raises(PipelineError, match="serves DATA_DIR"):
+        session.shared_session(settings.replace(data_dir=tmp_path / "elsewhere"))
+
+
+def test_a_step_in_a_given_session_reports_a_layer_never_built(spark, make_settings) -> None:
+    """What the Airflow task turns into a failure without retries (tests/dags/test_dags.py)."""
+    with pytest.raises(PipelineError, match="tracks_data has never been written"):
+        run_spark_step(spark, make_settings(), "gold")

@@ -93,6 +93,19 @@ def test_rerun_gives_identical_output(lake) -> None:
         assert run_query(settings, f"SELECT count(*) FROM {table}")[1] == [(counts[table],)], table
 
 
+def test_two_writes_at_a_time_give_the_same_tables(spark, lake) -> None:
+    """``write_threads=2`` (the benchmark's A/B) writes the same rows and counts as one at a time."""
+    from spark_jobs.runner import run_layer
+
+    settings, counts, _ = lake
+    before = snapshot(settings)
+    again: dict[str, int] = {}
+    for layer in ("silver", "gold", "warehouse"):
+        run_layer(spark, settings, layer, again, write_threads=2)
+    assert snapshot(settings) == before
+    assert again == {name: n for name, n in counts.items() if name in again} and "tracks_data" in again
+
+
 def test_quality_passes_on_clean_lake(spark, lake) -> None:
     settings, _, _ = lake
     report = quality.run_checks(spark, settings, timedelta(days=1))
