@@ -117,3 +117,28 @@ def test_the_crawl_builds_the_shared_limiter(redis_url, make_settings):
     settings = make_settings(spotify_client_id="id", spotify_client_secret="secret")
     assert spotify_limiter(settings) is None
     assert isinstance(spotify_limiter(settings.replace(crawl_rate_store_url=redis_url)), SharedWindowLimiter)
+
+
+class _Stop(Exception):
+    pass
+
+
+@pytest.mark.parametrize(("store_url", "rate"), [("", 2.5), ("redis://127.0.0.1:1/0", 10.0)])
+def test_a_shard_takes_the_whole_rate_only_when_it_is_shared(monkeypatch, make_settings, store_url, rate):
+    """Four shards at 10/s: 2.5/s each on their own, the full 10/s from the one shared window."""
+    from spotify_pipeline import tasks
+
+    seen = {}
+
+    def capture(settings, *args, **kwargs):
+        seen["rate"] = settings.spotify_requests_per_second
+        raise _Stop
+
+    monkeypatch.setattr("crawler.factory.build_crawler", capture)
+    settings = make_settings(spotify_requests_per_second=10.0, crawl_rate_store_url=store_url)
+    settings.data_dir.mkdir(parents=True)
+    shard = settings.data_dir / "artists.000.txt"
+    shard.write_text("")
+    with pytest.raises(_Stop):
+        tasks.crawl_shard(str(shard), 4, 2, "run", settings=settings)
+    assert seen["rate"] == rate
