@@ -70,7 +70,7 @@ def etl_one_vs_two(cmd: list[str], env: dict[str, str], artists: int) -> dict:
 def main(results: Path, quick: bool = False) -> dict:
     subprocess.run(["bash", str(compose.REPO / "scripts" / "docker-prereqs.sh")], check=True)
     files = compose.compose_files(profile="cluster")
-    env = compose.compose_env({**compose.ports_env(OFFSET), "COMPOSE_PROJECT_NAME": PROJECT,
+    env = compose.compose_env({**compose.ports_env(OFFSET, cluster=True), "COMPOSE_PROJECT_NAME": PROJECT,
                                "STACK_PROFILE": "cluster"})
     cmd = compose.compose_cmd(files, PROJECT)
     report: dict = {"cpus": os.cpu_count(), "load_avg_1m_before": os.getloadavg()[0],

@@ -32,7 +32,9 @@ HOST_PORTS: Mapping[str, int] = {
     "STACK_NAMENODE_RPC_PORT": 8020, "STACK_DATANODE_HTTP_PORT": 9864, "STACK_DATANODE_DATA_PORT": 9866,
     "STACK_DATANODE_IPC_PORT": 9867, "STACK_METASTORE_PORT": 9083, "STACK_MONGO_PORT": 27017,
     "STACK_POSTGRES_PORT": 5433, "STACK_JUPYTER_PORT": 8888, "STACK_DASHBOARD_PORT": 8501,
-    # the cluster profile's second and third DataNodes and second Spark worker
+}
+# The cluster profile's own (docker-compose.cluster.yml): the second and third DataNodes, the second Spark worker.
+CLUSTER_HOST_PORTS: Mapping[str, int] = {
     "STACK_DATANODE2_HTTP_PORT": 9874, "STACK_DATANODE2_DATA_PORT": 9876, "STACK_DATANODE2_IPC_PORT": 9877,
     "STACK_DATANODE3_HTTP_PORT": 9884, "STACK_DATANODE3_DATA_PORT": 9886, "STACK_DATANODE3_IPC_PORT": 9887,
     "STACK_SPARK_WORKER2_UI_PORT": 8085,
@@ -100,9 +102,10 @@ LOGINS: Mapping[str, str] = {
 }
 
 
-def ports_env(offset: int) -> dict[str, str]:
-    """Every host-port variable moved by ``offset``."""
-    return {var: str(port + offset) for var, port in HOST_PORTS.items()}
+def ports_env(offset: int, cluster: bool = False) -> dict[str, str]:
+    """Every host-port variable moved by ``offset`` (``cluster``: the cluster profile's too)."""
+    ports = {**HOST_PORTS, **(CLUSTER_HOST_PORTS if cluster else {})}
+    return {var: str(port + offset) for var, port in ports.items()}
 
 
 def docker() -> str:

@@ -25,7 +25,7 @@ OFFSET = int(os.environ.get("COMPOSE_CLUSTER_PORT_OFFSET", "4000"))
 
 class ClusterStack(ComposeStack):
     def __init__(self, extra_env: Mapping[str, str] | None = None) -> None:
-        self.env = compose.compose_env({**compose.ports_env(OFFSET), **(extra_env or {}),
+        self.env = compose.compose_env({**compose.ports_env(OFFSET, cluster=True), **(extra_env or {}),
                                         "COMPOSE_PROJECT_NAME": PROJECT, "STACK_PROFILE": "cluster"})
         self.files = compose.compose_files(profile="cluster")
         self.cmd = compose.compose_cmd(self.files, PROJECT)
@@ -34,7 +34,7 @@ class ClusterStack(ComposeStack):
         return compose.ps(PROJECT)
 
     def port(self, var: str) -> int:
-        return compose.HOST_PORTS[var] + OFFSET
+        return {**compose.HOST_PORTS, **compose.CLUSTER_HOST_PORTS}[var] + OFFSET
 
     def container(self, service: str) -> str:
         return f"{PROJECT}-{service}-1"
