@@ -26,6 +26,11 @@ CALLS_EACH = 14      # 42 calls: more than two windows' worth, so the budget mus
 @pytest.fixture(scope="module")
 def redis_url() -> Iterator[str]:
     binary = shutil.which("redis-server")
+    if binary is None and os.geteuid() == 0 and shutil.which("apt-get"):   # a fresh CI machine
+        subprocess.run(["apt-get", "install", "-y", "-qq", "--no-install-recommends", "redis-server"],
+                       env={**os.environ, "DEBIAN_FRONTEND": "noninteractive"}, capture_output=True, timeout=600,
+                       check=False)
+        binary = shutil.which("redis-server")
     if binary is None:
         line = "redis-server is not installed (apt-get install redis-server)"
         if os.environ.get("CI", "").lower() in ("1", "true", "yes"):
