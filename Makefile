@@ -43,8 +43,9 @@ ddl: $(STAMP)
 docker-prereqs:
 	bash scripts/docker-prereqs.sh
 
+# PROFILE=cluster: several nodes per engine (docker-compose.cluster.yml, docs/scaling.md).
 stack: $(STAMP)
-	$(VENV)/bin/spotify-pipeline stack up
+	$(if $(filter cluster,$(PROFILE)),STACK_PROFILE=cluster )$(VENV)/bin/spotify-pipeline stack up
 
 # Stops and removes the containers; the data volumes stay (the next `make stack` finds the same lake).
 stack-down: $(STAMP)

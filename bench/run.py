@@ -26,6 +26,7 @@ MODULES: dict[str, str] = {
     "stack": "bench.stack_bench",
     "similar": "bench.similar_bench",
     "refresh": "bench.refresh_bench",
+    "cluster": "bench.cluster_bench",
 }
 
 

@@ -40,8 +40,9 @@ def _bytes(text: str) -> float:
 class StatsSampler:
     """Peak total and per-container memory of the project's containers while the block runs."""
 
-    def __init__(self, interval_s: float = 3.0) -> None:
+    def __init__(self, interval_s: float = 3.0, project: str = PROJECT) -> None:
         self.interval_s = interval_s
+        self.project = project
         self.peak_total = 0.0
         self.per_service: dict[str, float] = {}
         self._stop = threading.Event()
@@ -53,10 +54,10 @@ class StatsSampler:
         total = 0.0
         for line in proc.stdout.splitlines():
             name, _, usage = line.partition("\t")
-            if not name.startswith(f"{PROJECT}-"):
+            if not name.startswith(f"{self.project}-"):
                 continue
             used = _bytes(usage.split("/")[0])
-            service = name.removeprefix(f"{PROJECT}-").rsplit("-", 1)[0]
+            service = name.removeprefix(f"{self.project}-").rsplit("-", 1)[0]
             self.per_service[service] = max(self.per_service.get(service, 0.0), used)
             total += used
         self.peak_total = max(self.peak_total, total)

@@ -36,13 +36,24 @@ def genre_source(settings: Settings, genres: str) -> GenreSource | None:
     return MusicBrainzGenres.from_settings(settings)
 
 
+def spotify_limiter(settings: Settings):
+    """The shared budget when ``CRAWL_RATE_STORE_URL`` names one, else None (the client's own limiter)."""
+    if not settings.crawl_rate_store_url:
+        return None
+    from crawler.spotify.shared_limit import shared_limiter
+
+    return shared_limiter(settings.crawl_rate_store_url, "spotify", settings.spotify_client_id,
+                          settings.spotify_requests_per_second)
+
+
 def build_crawler(settings: Settings, store: LandingStore, options: CrawlOptions,
                   progress: Callable[[str], None] | None = None) -> Crawler:
     """A crawler whose threads share one client, one rate limiter and one connection pool.
 
-    ReccoBeats and MusicBrainz have limiters of their own: they never spend Spotify's budget.
+    ReccoBeats and MusicBrainz have limiters of their own: they never spend Spotify's budget. With
+    ``CRAWL_RATE_STORE_URL`` set, Spotify's limiter is the one shared by every crawl process.
     """
     pool = SharedPool(max_connections=max(options.workers, 4))
-    client = SpotifyClient(settings, pool=pool)
+    client = SpotifyClient(settings, limiter=spotify_limiter(settings), pool=pool)
     return Crawler(client, store, make_source(settings.audio_features_source, client, settings, pool=pool), options, progress=progress,
                    genre_source=genre_source(settings, options.genres))

@@ -41,6 +41,9 @@ class Settings(BaseSettings):
     crawl_workers: int = 8
     crawl_ttl_hours: float | None = None
     crawl_include_appears_on: bool = False
+    # redis://HOST:PORT/DB: every crawl process (parallel shards, Celery workers on other machines)
+    # spends Spotify's rate from one window kept there; empty = each shard gets its share of the rate
+    crawl_rate_store_url: str = ""
     # The crawl DAG's cron; "none" = manual and asset runs only (unpausing then starts nothing)
     crawl_schedule: str = "@weekly"
     audio_features_source: str = "auto"  # auto | spotify | reccobeats | file:PATH | none

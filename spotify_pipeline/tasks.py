@@ -93,9 +93,11 @@ def _crawl_shard(path: str, shards: int, workers: int, run_id: str, mode: str,
 
     settings = settings or get_settings()
     concurrent = min(shards, MAX_PARALLEL_SHARDS)
-    # Each source's rate is one budget for all shards running at once, so each gets its share.
+    # Each source's rate is one budget for all shards running at once, so each gets its share; Spotify's
+    # needs no split when its window is shared (CRAWL_RATE_STORE_URL: every shard spends from one).
+    spotify_share = 1 if settings.crawl_rate_store_url else concurrent
     settings = settings.replace(
-        spotify_requests_per_second=settings.spotify_requests_per_second / concurrent,
+        spotify_requests_per_second=settings.spotify_requests_per_second / spotify_share,
         reccobeats_requests_per_second=settings.reccobeats_requests_per_second / concurrent,
         musicbrainz_min_interval_s=settings.musicbrainz_min_interval_s * concurrent)
     entries, _ = read_artists_file(Path(path))

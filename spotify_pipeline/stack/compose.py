@@ -1,7 +1,8 @@
 """The Compose stack from the command line: `docker compose` runs it, this module reads it back.
 
 `docker-compose.yml` is the one definition of the platform. ``up`` adds ``docker-compose.ferretdb.yml``
-where the ``mongo`` image cannot be had (no registry), and says so in one line. ``status`` reads the
+where the ``mongo`` image cannot be had (no registry), and says so in one line, and
+``docker-compose.cluster.yml`` under ``STACK_PROFILE=cluster`` (several nodes per engine, docs/scaling.md). ``status`` reads the
 running containers (``docker compose ps``): each service's health, its published ports, and the URL
 a user on the host opens, in the contract ``{"services": {NAME: {"url", "healthy", "version"}}}``.
 """
@@ -22,6 +23,8 @@ REPO = Path(__file__).resolve().parents[2]
 PROJECT = "spotify-platform"
 MONGO_IMAGE = "mongo:7.0.15"
 FERRETDB_FILE = "docker-compose.ferretdb.yml"
+CLUSTER_FILE = "docker-compose.cluster.yml"
+PROFILES = ("single", "cluster")
 # The compose file's host-port variables and their defaults (a second stack moves them all at once).
 HOST_PORTS: Mapping[str, int] = {
     "STACK_AIRFLOW_PORT": 8080, "STACK_TRINO_PORT": 8081, "STACK_SPARK_UI_PORT": 8082,
@@ -29,6 +32,12 @@ HOST_PORTS: Mapping[str, int] = {
     "STACK_NAMENODE_RPC_PORT": 8020, "STACK_DATANODE_HTTP_PORT": 9864, "STACK_DATANODE_DATA_PORT": 9866,
     "STACK_DATANODE_IPC_PORT": 9867, "STACK_METASTORE_PORT": 9083, "STACK_MONGO_PORT": 27017,
     "STACK_POSTGRES_PORT": 5433, "STACK_JUPYTER_PORT": 8888, "STACK_DASHBOARD_PORT": 8501,
+}
+# The cluster profile's own (docker-compose.cluster.yml): the second and third DataNodes, the second Spark worker.
+CLUSTER_HOST_PORTS: Mapping[str, int] = {
+    "STACK_DATANODE2_HTTP_PORT": 9874, "STACK_DATANODE2_DATA_PORT": 9876, "STACK_DATANODE2_IPC_PORT": 9877,
+    "STACK_DATANODE3_HTTP_PORT": 9884, "STACK_DATANODE3_DATA_PORT": 9886, "STACK_DATANODE3_IPC_PORT": 9887,
+    "STACK_SPARK_WORKER2_UI_PORT": 8085,
 }
 TRINO_PORT = HOST_PORTS["STACK_TRINO_PORT"]
 ONESHOTS = frozenset({"hdfs-init", "hive-metastore-init", "airflow-init"})
@@ -62,6 +71,14 @@ DOORS: Mapping[str, Door] = {
     "airflow-triggerer": Door("airflow-apiserver", 8080, "http://{host}:{port}/api/v2/monitor/health"),
     "jupyter": Door("jupyter", 8888, "http://{host}:{port}/lab"),
     "dashboard": Door("dashboard", 8501, "http://{host}:{port}"),
+    # the cluster profile's extra nodes
+    "datanode-2": Door("namenode", 9870, "http://{host}:{port}/dfshealth.html#tab-datanode"),
+    "datanode-3": Door("namenode", 9870, "http://{host}:{port}/dfshealth.html#tab-datanode"),
+    "spark-worker-2": Door("spark-worker-2", 8085, "http://{host}:{port}"),
+    "trino-worker-1": Door("trino", 8080, "http://{host}:{port}/ui/#/workers"),
+    "trino-worker-2": Door("trino", 8080, "http://{host}:{port}/ui/#/workers"),
+    "airflow-worker": Door("airflow-apiserver", 8080, "http://{host}:{port}/api/v2/monitor/health"),
+    "airflow-worker-2": Door("airflow-apiserver", 8080, "http://{host}:{port}/api/v2/monitor/health"),
 }
 # What each image runs (the platform image serves several services; its tag is the project's).
 VERSIONS: Mapping[str, str] = {
@@ -71,6 +88,9 @@ VERSIONS: Mapping[str, str] = {
     "airflow-init": "Airflow 3.3.2", "airflow-apiserver": "Airflow 3.3.2", "airflow-scheduler": "Airflow 3.3.2",
     "airflow-dag-processor": "Airflow 3.3.2", "airflow-triggerer": "Airflow 3.3.2",
     "jupyter": "JupyterLab 4.6.6", "dashboard": "Streamlit 1.67.0",
+    "datanode-2": "Hadoop 3.5.0", "datanode-3": "Hadoop 3.5.0", "spark-worker-2": "Spark 4.2.0",
+    "trino-worker-1": "Trino 476", "trino-worker-2": "Trino 476", "airflow-worker": "Airflow 3.3.2",
+    "airflow-worker-2": "Airflow 3.3.2", "redis": "Redis 7.0",
 }
 LOGINS: Mapping[str, str] = {
     "airflow-apiserver": "login AIRFLOW_ADMIN_USER / AIRFLOW_ADMIN_PASSWORD (default admin / admin)",
@@ -82,9 +102,10 @@ LOGINS: Mapping[str, str] = {
 }
 
 
-def ports_env(offset: int) -> dict[str, str]:
-    """Every host-port variable moved by ``offset``."""
-    return {var: str(port + offset) for var, port in HOST_PORTS.items()}
+def ports_env(offset: int, cluster: bool = False) -> dict[str, str]:
+    """Every host-port variable moved by ``offset`` (``cluster``: the cluster profile's too)."""
+    ports = {**HOST_PORTS, **(CLUSTER_HOST_PORTS if cluster else {})}
+    return {var: str(port + offset) for var, port in ports.items()}
 
 
 def docker() -> str:
@@ -112,15 +133,23 @@ def mongo_available(timeout_s: float = 60.0) -> bool:
     return pull.returncode == 0
 
 
-def compose_files(repo: Path = REPO, mongo: str | None = None) -> list[Path]:
-    """The compose files of this machine: the stack, plus FerretDB where ``mongo`` cannot be had.
+def compose_files(repo: Path = REPO, mongo: str | None = None, profile: str | None = None) -> list[Path]:
+    """The compose files of this machine: the stack, plus FerretDB where ``mongo`` cannot be had, plus
+    the cluster file for the cluster profile.
 
-    ``mongo``: "mongo" or "ferretdb" to decide (STACK_MONGO), else it is probed.
+    ``mongo``: "mongo" or "ferretdb" to decide (STACK_MONGO), else it is probed. ``profile``: "single"
+    (the default) or "cluster" (else STACK_PROFILE).
     """
-    choice = mongo or inherited_environment().get("STACK_MONGO") or ("mongo" if mongo_available() else "ferretdb")
+    env = inherited_environment()
+    profile = profile or env.get("STACK_PROFILE") or "single"
+    if profile not in PROFILES:
+        raise PipelineError(f"STACK_PROFILE={profile!r} is not one of {', '.join(PROFILES)}")
+    choice = mongo or env.get("STACK_MONGO") or ("mongo" if mongo_available() else "ferretdb")
     files = [repo / "docker-compose.yml"]
     if choice == "ferretdb":
         files.append(repo / FERRETDB_FILE)
+    if profile == "cluster":
+        files.append(repo / CLUSTER_FILE)
     return files
 
 
