@@ -3,7 +3,9 @@
 At each size, one run of the `similar` step (Spark, local[2]) and one run of the baseline: the same
 answer computed by FAISS alone in one Python process (read the two inputs with pyarrow, HNSW index
 with the job's parameters, every track a query, the same re-ranking, write Parquet). Peak memory is
-the largest summed RSS of the process tree (Spark: driver JVM, Python driver and workers), sampled.
+the largest summed RSS of the process tree (Spark: driver JVM, Python driver and workers), sampled;
+CPU seconds are summed over the same tree (the figure a shared machine's load does not stretch).
+The step is measured whole (Spark start, and the clusters table the baseline does not write).
 Recall@10 of both is measured against `recommend`'s exact rule on the same 1,000 seeds.
 
 The input is a synthetic warehouse with structure a real catalog has (and the sample API's uniform
