@@ -24,6 +24,7 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 import pyarrow as pa
+import pyarrow.compute as pc
 
 FEATURES: tuple[str, ...] = (
     "danceability", "energy", "key", "loudness", "mode", "speechiness", "acousticness",
@@ -179,30 +180,46 @@ def top_k(seeds: Tracks, candidates: Tracks, k: int) -> Neighbours:
     return result
 
 
-def _hash(values: Sequence) -> np.ndarray:
-    """Stable 64-bit codes of strings (pandas' SipHash with a fixed key: the same in every process)."""
-    return pd.util.hash_array(np.asarray(values, dtype=object), categorize=False).view(np.int64)
+def _hash(values: Sequence, categorize: bool = False) -> np.ndarray:
+    """Stable 64-bit codes of strings (pandas' SipHash with a fixed key: the same in every process).
+
+    ``categorize`` hashes each distinct value once (same codes; faster where values repeat, as genres do).
+    """
+    return pd.util.hash_array(np.asarray(values, dtype=object), categorize=categorize).view(np.int64)
 
 
-def track_codes(df: pd.DataFrame) -> pd.DataFrame:
+CODE_COLUMNS: tuple[str, ...] = ("isrc_code", "has_isrc", "dup_key_code", "genre_codes")
+
+
+def _strings(column: pa.Array | pa.ChunkedArray) -> pd.Series:
+    return pd.Series(column.to_pandas(), dtype=object)
+
+
+def track_codes(table: pa.Table | pa.RecordBatch) -> pa.Table:
     """Per track, the codes :class:`Catalog` holds: isrc_code, has_isrc, dup_key_code, genre_codes (distinct, sorted).
 
-    Vectorized (pandas string methods, one hash call per column): it runs over the whole catalog.
+    From Arrow columns isrc, track_name, artist_name, genres (list of strings). Vectorized: one hash
+    call per column and the genre lists handled as one flat array with offsets (no per-row Python),
+    so it is cheap enough to run over the whole catalog inside Spark tasks.
     """
-    isrc = df["isrc"].astype(object)
-    has_isrc = isrc.notna().to_numpy() & (isrc.fillna("") != "").to_numpy()
-    keys = (df["track_name"].fillna("").astype(str).str.strip().str.casefold() + "\x1f"
-            + df["artist_name"].fillna("").astype(str).str.strip().str.casefold())
-    genres = pd.Series([g if g is not None and not (isinstance(g, float) and np.isnan(g)) else []
-                        for g in df["genres"]], index=range(len(df)), dtype=object).explode().dropna()
-    pairs = pd.DataFrame({"owner": genres.index.to_numpy(dtype=np.int64),
-                          "code": _hash(genres.astype(str).to_numpy())}).drop_duplicates()
-    pairs = pairs.sort_values(["owner", "code"], kind="stable")
-    bounds = np.searchsorted(pairs["owner"].to_numpy(), np.arange(len(df) + 1))
-    codes = pairs["code"].to_numpy()
-    return pd.DataFrame({"isrc_code": _hash(np.where(has_isrc, isrc.fillna("").astype(str).to_numpy(), "")),
-                         "has_isrc": has_isrc, "dup_key_code": _hash(keys.to_numpy()),
-                         "genre_codes": [codes[a:b] for a, b in zip(bounds[:-1], bounds[1:], strict=True)]})
+    n = table.num_rows
+    isrc = _strings(table.column("isrc")).fillna("").astype(str)
+    has_isrc = (isrc != "").to_numpy()
+    keys = (_strings(table.column("track_name")).fillna("").astype(str).str.strip().str.casefold() + "\x1f"
+            + _strings(table.column("artist_name")).fillna("").astype(str).str.strip().str.casefold())
+    genres = table.column("genres")
+    if isinstance(genres, pa.ChunkedArray):
+        genres = genres.combine_chunks() if genres.num_chunks else pa.array([], type=genres.type)
+    flat = pc.list_flatten(genres)
+    owner = pc.list_parent_indices(genres).to_numpy(zero_copy_only=False).astype(np.int64)
+    valid = flat.is_valid().to_numpy(zero_copy_only=False)
+    pairs = pd.DataFrame({"owner": owner[valid],
+                          "code": _hash(flat.filter(flat.is_valid()).to_numpy(zero_copy_only=False), True)})
+    pairs = pairs.drop_duplicates().sort_values(["owner", "code"], kind="stable")
+    bounds = np.searchsorted(pairs["owner"].to_numpy(), np.arange(n + 1)).astype(np.int32)
+    return pa.table({"isrc_code": _hash(np.where(has_isrc, isrc.to_numpy(), "")), "has_isrc": has_isrc,
+                     "dup_key_code": _hash(keys.to_numpy()),
+                     "genre_codes": pa.ListArray.from_arrays(pa.array(bounds), pa.array(pairs["code"].to_numpy()))})
 
 
 @dataclass(frozen=True)
@@ -234,11 +251,15 @@ class Catalog:
     @classmethod
     def from_frame(cls, df: pd.DataFrame) -> Catalog:
         """From the columns Tracks.from_frame reads; rows must already be in track id order."""
-        codes = track_codes(df)
-        table = pa.table({**{f: df[f].to_numpy(dtype=float) for f in FEATURES},
-                          **{c: codes[c].to_numpy() for c in ("isrc_code", "has_isrc", "dup_key_code")},
-                          "genre_codes": pa.array(list(codes["genre_codes"]), type=pa.list_(pa.int64()))})
-        return cls.from_arrow(table)
+        genres = pa.array([list(g) if g is not None and not (isinstance(g, float) and np.isnan(g)) else []
+                           for g in df["genres"]], type=pa.list_(pa.string()))
+        table = pa.table({"isrc": pa.array(df["isrc"].astype(object), type=pa.string(), from_pandas=True),
+                          "track_name": pa.array(df["track_name"].astype(object), type=pa.string(), from_pandas=True),
+                          "artist_name": pa.array(df["artist_name"].astype(object), type=pa.string(), from_pandas=True),
+                          "genres": genres})
+        codes = track_codes(table)
+        return cls.from_arrow(pa.table({**{f: df[f].to_numpy(dtype=float) for f in FEATURES},
+                                        **{c: codes.column(c) for c in CODE_COLUMNS}}))
 
     def __len__(self) -> int:
         return len(self.vectors)

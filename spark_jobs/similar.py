@@ -4,20 +4,24 @@ Similar tracks follow the rule of the `recommend` command (:mod:`analytics.simil
 nearest tracks by audio features, not the track itself nor its duplicates, ranked by distance
 blended with shared genres), found with a FAISS HNSW index instead of comparing every pair:
 
-- the driver collects what the index needs and nothing else: per track its row (track id
-  order), its features and the codes the rule compares (ISRC, duplicate key, genres: 64-bit
-  hashes), about 130 bytes a track (1M tracks: 130 MB), and builds the index (1M x 12 float32 =
-  48 MB of vectors + graph links, about 300 MB at M=32);
-- index and codes are broadcast; each task searches its own seeds (``INDEX_CANDIDATES`` nearest,
-  wider for seeds with many duplicates) and re-ranks them with :func:`analytics.similarity.rerank`;
-- one join turns candidate rows back into track ids.
+- one Arrow pass (``mapInArrow``, no pandas) turns every track into numbers: its features and the
+  codes the rule compares (ISRC, duplicate key, genres: 64-bit hashes); the driver collects them
+  with its track id, about 160 bytes a track (1M tracks: 160 MB), sorts them by track id (a
+  track's row is its place in that order, the rule's tie-break) and builds the index (1M x 12
+  float32 = 48 MB of vectors + graph links, about 330 MB at M=32). This collect is what the index
+  needs and nothing else: an HNSW graph is built in one place, and it is the data the searches read;
+- index, codes and ids are broadcast once; each task deserializes them once per Python worker and
+  searches a range of rows (``spark.range``: no shuffle, no join), ``INDEX_CANDIDATES`` nearest
+  (wider for seeds with many duplicates), re-ranked with :func:`analytics.similarity.rerank`, and
+  writes track ids itself.
 
 The index is approximate: `make bench` measures recall@10 against the exact rule (>= 0.99 is the
 bar). It is built single-threaded, so the same input gives the same graph, the same candidates
 and the same table.
 
 The display KMeans and the 2-D PCA are fitted in numpy on the driver, on a deterministic hash
-sample of at most ``FIT_SAMPLE`` tracks, and applied to every track in the executors; seeded.
+sample of at most ``FIT_SAMPLE`` tracks (seeded), and applied to every track as Spark column
+expressions (nearest center, projection): no Python worker touches the clusters table.
 """
 
 from __future__ import annotations
@@ -32,6 +36,7 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 import pyarrow as pa
+import pyarrow.compute as pc
 from pyspark.broadcast import Broadcast
 from pyspark.sql import DataFrame
 from pyspark.sql import functions as F
@@ -39,6 +44,7 @@ from pyspark.sql import types as T
 
 from analytics.similarity import (
     CANDIDATES_PER_K,
+    CODE_COLUMNS,
     FEATURES,
     Catalog,
     Neighbours,
@@ -60,14 +66,17 @@ FIT_SAMPLE = 50_000     # tracks the models are fitted on
 SEED = 42
 
 _VECTOR_COLS = ("track_id", "track_name", "artist_name", "isrc", "genres", *FEATURES)
+SEARCH_ROWS_PER_TASK = 25_000  # seeds per search task (tasks reuse their worker's index: more tasks, even load)
 _PAIR_SCHEMA = T.StructType([
     T.StructField("track_id", T.StringType()), T.StructField("rank", T.IntegerType()),
-    T.StructField("similar_row", T.IntegerType()), T.StructField("distance", T.DoubleType()),
+    T.StructField("similar_track_id", T.StringType()), T.StructField("distance", T.DoubleType()),
     T.StructField("genre_overlap", T.DoubleType()), T.StructField("score", T.DoubleType()),
 ])
-_CODE_FIELDS = [T.StructField("row", T.IntegerType()), *[T.StructField(f, T.DoubleType()) for f in FEATURES],
-                T.StructField("isrc_code", T.LongType()), T.StructField("has_isrc", T.BooleanType()),
-                T.StructField("dup_key_code", T.LongType()), T.StructField("genre_codes", T.ArrayType(T.LongType()))]
+_CODES_SCHEMA = T.StructType([
+    T.StructField("track_id", T.StringType()), *[T.StructField(f, T.DoubleType()) for f in FEATURES],
+    T.StructField("isrc_code", T.LongType()), T.StructField("has_isrc", T.BooleanType()),
+    T.StructField("dup_key_code", T.LongType()), T.StructField("genre_codes", T.ArrayType(T.LongType())),
+])
 
 
 @dataclass(frozen=True)
@@ -152,20 +161,24 @@ def _nearest_two(x: np.ndarray, centers: np.ndarray, chunk: int = 4096) -> tuple
     return first, second
 
 
+def _sql_sum(terms: list[str]) -> str:
+    return "(" + " + ".join(terms) + ")"
+
+
 def assign(vectors: DataFrame, space: Space) -> DataFrame:
-    """Add cluster_id, pca_x and pca_y."""
-    schema = T.StructType([*vectors.select(*_VECTOR_COLS).schema.fields,
-                           T.StructField("cluster_id", T.IntegerType()), T.StructField("pca_x", T.DoubleType()),
-                           T.StructField("pca_y", T.DoubleType())])
+    """Add cluster_id (nearest display center; ties: lower id), pca_x and pca_y, as SQL expressions.
 
-    def fn(batches: Iterator[pd.DataFrame]) -> Iterator[pd.DataFrame]:
-        for pdf in batches:
-            x = pdf[list(FEATURES)].to_numpy(dtype=float)
-            cluster, _ = _nearest_two(x, space.display_centers)
-            xy = x @ space.components
-            yield pdf.assign(cluster_id=cluster.astype("int32"), pca_x=xy[:, 0], pca_y=xy[:, 1])
-
-    return vectors.select(*_VECTOR_COLS).mapInPandas(fn, schema)
+    Written as SQL text (one expression each, the fitted numbers inlined) rather than composed
+    Column by Column: the latter is hundreds of driver round trips to the JVM for 8 x 12 terms.
+    """
+    d2 = [_sql_sum([f"POW(`{f}` - ({float(c)!r}), 2)" for f, c in zip(FEATURES, center, strict=True)])
+          for center in space.display_centers]
+    distances = f"array({', '.join(d2)})"
+    pca = [_sql_sum([f"`{f}` * ({float(w)!r})" for f, w in zip(FEATURES, space.components[:, j], strict=True)])
+           for j in (0, 1)]
+    return vectors.select(*_VECTOR_COLS,
+                          F.expr(f"CAST(array_position({distances}, array_min({distances})) - 1 AS INT)")
+                          .alias("cluster_id"), F.expr(pca[0]).alias("pca_x"), F.expr(pca[1]).alias("pca_y"))
 
 
 def warehouse_track_clusters(assigned: DataFrame) -> DataFrame:
@@ -173,36 +186,23 @@ def warehouse_track_clusters(assigned: DataFrame) -> DataFrame:
                            "cluster_id", F.round("pca_x", 6).alias("pca_x"), F.round("pca_y", 6).alias("pca_y"))
 
 
-def number_rows(vectors: DataFrame, persist: Persist) -> DataFrame:
-    """Add ``row``: the track's place in track id order (0..n-1), without moving every row to one task.
+def _codes_task(batches: Iterator[pa.RecordBatch]) -> Iterator[pa.RecordBatch]:
+    for batch in batches:
+        codes = track_codes(batch)
+        yield pa.RecordBatch.from_arrays(
+            [batch.column("track_id"), *[batch.column(f) for f in FEATURES], *[codes.column(c).combine_chunks()
+                                                                               for c in CODE_COLUMNS]],
+            names=["track_id", *FEATURES, *CODE_COLUMNS])
 
-    Sorted partitions are counted (one small collect) and each row's number is its partition's
-    offset plus its place in the partition.
+
+def collect_catalog(vectors: DataFrame) -> tuple[Catalog, pa.Array]:
+    """The driver's copy of what the index and the rule need, rows in track id order, and the ids.
+
+    Collected as an Arrow stream (``toArrow``): numbers and one id per track (see the module docstring).
     """
-    ordered = persist(vectors.select(*_VECTOR_COLS).orderBy("track_id")
-                      .withColumn("_part", F.spark_partition_id()).withColumn("_id", F.monotonically_increasing_id()))
-    sizes = dict(ordered.groupBy("_part").count().collect())
-    offsets, total = [], 0
-    for part in range(max(sizes, default=-1) + 1):
-        offsets.append(total)
-        total += sizes.get(part, 0)
-    start = F.element_at(F.array(*[F.lit(o).cast("long") for o in offsets]), F.col("_part") + 1)
-    row = start + F.col("_id") - F.shiftleft(F.col("_part").cast("long"), 33)  # _id: partition << 33 | place
-    return ordered.withColumn("row", row.cast("int")).drop("_part", "_id")
-
-
-def collect_catalog(numbered: DataFrame) -> Catalog:
-    """The driver's copy of what the index and the rule need (numbers only; see the module docstring)."""
-    schema = T.StructType(_CODE_FIELDS)
-
-    def fn(batches: Iterator[pd.DataFrame]) -> Iterator[pd.DataFrame]:
-        for pdf in batches:
-            codes = track_codes(pdf)
-            yield pd.concat([pdf[["row", *FEATURES]].reset_index(drop=True), codes], axis=1)
-
-    table = numbered.mapInPandas(fn, schema).toArrow()
-    table = table.take(pa.array(np.argsort(table.column("row").to_numpy(), kind="stable")))
-    return Catalog.from_arrow(table)
+    table = vectors.select(*_VECTOR_COLS).mapInArrow(_codes_task, _CODES_SCHEMA).toArrow()
+    table = table.take(pc.sort_indices(table, [("track_id", "ascending")]))
+    return Catalog.from_arrow(table), table.column("track_id").combine_chunks()
 
 
 def build_index(vectors: np.ndarray):
@@ -241,7 +241,7 @@ _LOADED: dict[str, tuple] = {}
 
 
 def _loaded(shipped: Broadcast, key: str) -> tuple:
-    """Index and catalog, deserialized once per Python worker (workers are reused across tasks).
+    """Index, catalog and ids, deserialized once per Python worker (workers are reused across tasks).
 
     ``key`` names the broadcast (a Broadcast object carries no public id).
     """
@@ -249,47 +249,49 @@ def _loaded(shipped: Broadcast, key: str) -> tuple:
         import faiss
 
         faiss.omp_set_num_threads(1)  # one task per core already
-        blob, catalog = shipped.value
+        blob, catalog, ids = shipped.value
         _LOADED.clear()
-        _LOADED[key] = (faiss.deserialize_index(blob), catalog)
+        _LOADED[key] = (faiss.deserialize_index(blob), catalog, ids)
     return _LOADED[key]
 
 
 def _search_tasks(shipped: Broadcast, k: int):
     key = uuid.uuid4().hex  # names this broadcast in the workers' cache
 
-    def fn(batches: Iterator[pd.DataFrame]) -> Iterator[pd.DataFrame]:
-        index, catalog = _loaded(shipped, key)
-        for pdf in batches:
-            found = search(index, catalog, pdf["row"].to_numpy(dtype=np.int64), k)
+    def fn(batches: Iterator[pa.RecordBatch]) -> Iterator[pa.RecordBatch]:
+        for batch in batches:
+            index, catalog, ids = _loaded(shipped, key)
+            seeds = batch.column(0).to_numpy()
+            found = search(index, catalog, seeds, k)
             rows, cols = np.nonzero(found.index >= 0)
-            yield pd.DataFrame({
-                "track_id": pdf["track_id"].to_numpy()[rows], "rank": (cols + 1).astype("int32"),
-                "similar_row": found.index[rows, cols].astype("int32"), "distance": found.distance[rows, cols],
-                "genre_overlap": found.genre_overlap[rows, cols], "score": found.score[rows, cols]})
+            yield pa.RecordBatch.from_arrays(
+                [ids.take(pa.array(seeds[rows])), pa.array((cols + 1).astype(np.int32)),
+                 ids.take(pa.array(found.index[rows, cols])), pa.array(found.distance[rows, cols]),
+                 pa.array(found.genre_overlap[rows, cols]), pa.array(found.score[rows, cols])],
+                names=_PAIR_SCHEMA.fieldNames())
 
     return fn
 
 
-def warehouse_track_similar(numbered: DataFrame, k: int = SIMILAR_K) -> DataFrame:
+def warehouse_track_similar(vectors: DataFrame, k: int = SIMILAR_K) -> DataFrame:
     """Top k per track by the exact rule over the index's candidates (driver builds, tasks search)."""
     import faiss
 
     start = time.monotonic()
-    catalog = collect_catalog(numbered)
+    catalog, ids = collect_catalog(vectors)
     collected = time.monotonic()
     index = build_index(catalog.vectors)
     built = time.monotonic()
-    shipped = numbered.sparkSession.sparkContext.broadcast((faiss.serialize_index(index), catalog))
+    spark = vectors.sparkSession
+    shipped = spark.sparkContext.broadcast((faiss.serialize_index(index), catalog, ids))
     del index
     log.info("similar: %d tracks collected in %.1fs, index built in %.1fs, broadcast in %.1fs", len(catalog),
              collected - start, built - collected, time.monotonic() - built)
-    pairs = numbered.select("row", "track_id").mapInPandas(_search_tasks(shipped, k), _PAIR_SCHEMA)
-    ids = numbered.select(F.col("row").alias("similar_row"), F.col("track_id").alias("similar_track_id"))
-    return (pairs.join(ids, on="similar_row")
-            .select("track_id", "rank", "similar_track_id",
-                    F.round("distance", 6).alias("distance"), F.round("genre_overlap", 6).alias("genre_overlap"),
-                    F.round("score", 6).alias("score")))
+    cores = spark.sparkContext.defaultParallelism
+    tasks = max(1, min(len(catalog), max(cores, min(len(catalog) // SEARCH_ROWS_PER_TASK + 1, 4 * cores))))
+    pairs = spark.range(0, len(catalog), 1, tasks).mapInArrow(_search_tasks(shipped, k), _PAIR_SCHEMA)
+    return pairs.select("track_id", "rank", "similar_track_id", F.round("distance", 6).alias("distance"),
+                        F.round("genre_overlap", 6).alias("genre_overlap"), F.round("score", 6).alias("score"))
 
 
 def build_similar(tables: Mapping[str, DataFrame], persist: Persist = lambda df: df) -> dict[str, DataFrame]:
@@ -312,4 +314,4 @@ def build(recommendation: DataFrame, metadata: DataFrame, k: int = SIMILAR_K,
                     *[F.lit(0.0).alias(c) for c in ("distance", "genre_overlap", "score")])}
     space = fit_space(fit_sample(vectors, n).toPandas())
     return {"warehouse_track_clusters": warehouse_track_clusters(assign(vectors, space)),
-            "warehouse_track_similar": warehouse_track_similar(number_rows(vectors, persist), k)}
+            "warehouse_track_similar": warehouse_track_similar(vectors, k)}
