@@ -161,8 +161,8 @@ def declared_checks(t: Mapping[str, DataFrame], specs: Sequence[TableSpec], max_
     never written: its ``exists`` check fails) is skipped rather than reported twice."""
     now = now or datetime.now(UTC)
     names = {spec.name for spec in specs}
-    checks: list[Check] = [partial(check_primary_keys, [(s.name, t[s.name], s.primary_key)
-                                                        for s in specs if s.primary_key])]
+    keyed = [(s.name, t[s.name], s.primary_key) for s in specs if s.primary_key]
+    checks: list[Check] = [partial(check_primary_keys, keyed)] if keyed else []
     for spec in specs:
         df = t[spec.name]
         for col, target in spec.references.items():
