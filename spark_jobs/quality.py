@@ -79,6 +79,7 @@ def _examples(df: DataFrame, col: str) -> list[str]:
     return [str(r[0]) for r in df.select(col).limit(5).collect()]
 
 
+# ---------------------------------------------------------------- declared on the table specs
 def check_primary_keys(tables: Sequence[tuple[str, DataFrame, tuple[str, ...]]]) -> list[CheckResult]:
     """Duplicated and null keys of every table in one Spark job (examples only for a failing table).
 
