@@ -1,13 +1,19 @@
-"""Data-quality checks over the lake: keys, references, reconciliation, ranges, sources, freshness.
+"""Data-quality checks over the lake, in two families.
 
-Each check is a small function returning :class:`CheckResult`, computed with aggregates (a few
-example ids at most come back to the driver). ``spotify-pipeline check`` prints one line per
-check and exits 1 when any fails.
+- **Declared**: what each table's :class:`~spark_jobs.schemas.TableSpec` says (primary key,
+  references, not-null columns, allowed values, ranges, freshness). One generic check per kind,
+  generated for every table that declares it, the way dbt turns ``schema.yml`` into tests: a new
+  table gets its checks by declaring them, with no table name written here.
+- **Across layers**, written here by hand because no declaration can say them: no id lost between
+  bronze (less the quarantine), silver, gold and the warehouse; bronze counts against the landing
+  counts; every fetched date has its history row.
+
+Every check is computed with aggregates (a few example ids at most come back to the driver) and
+returns :class:`CheckResult`. :func:`check_lake` returns the report; the ``check`` command prints it.
 """
 
 from __future__ import annotations
 
-import argparse
 import json
 from collections.abc import Callable, Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
@@ -19,18 +25,15 @@ from pyspark.sql import DataFrame, SparkSession
 from pyspark.sql import functions as F
 
 from lake.layout import LANDING_COUNTS
-from spark_jobs.schemas import BRONZE_COLLECTIONS, QUARANTINE, TABLES, tables_in
+from spark_jobs.schemas import BRONZE_COLLECTIONS, QUARANTINE, TABLES, TableSpec
 from spark_jobs.session import SparkIO, lake_path, path_exists, read_table, table_location
 from spotify_pipeline.settings import Settings
-from spotify_pipeline.vocabulary import FEATURE_SOURCES, GENRE_SOURCES
+from spotify_pipeline.vocabulary import FEATURE_NAMES
 
-# Documented ranges of Spotify's audio features (time_signature: 3..7; key -1 = not detected).
-FEATURE_RANGES: dict[str, tuple[float, float]] = {
-    "danceability": (0.0, 1.0), "energy": (0.0, 1.0), "speechiness": (0.0, 1.0), "acousticness": (0.0, 1.0),
-    "instrumentalness": (0.0, 1.0), "liveness": (0.0, 1.0), "valence": (0.0, 1.0), "key": (-1, 11),
-    "mode": (0, 1), "loudness": (-60.0, 5.0), "tempo": (0.0, 300.0), "time_signature": (0, 7),
-}
 CHECK_THREADS = 4  # checks whose Spark jobs run at once
+DEFAULT_MAX_AGE = timedelta(days=7)
+CHECKED_LAYERS = ("silver", "gold", "warehouse")  # bronze is raw JSON: checked against landing instead
+# Bronze collection -> the silver table holding one row per parsed document (its key is the _id).
 SILVER_SOURCE = {"artists_raw": "silver_artists", "albums_raw": "silver_album",
                  "audio_features_raw": "silver_feature_music"}
 
@@ -67,11 +70,16 @@ class QualityReport:
         lines.append(f"{len(self.results) - failed} passed, {failed} failed")
         return "\n".join(lines)
 
+    def as_dict(self) -> dict:
+        """The saved report's shape (``--json`` prints it; the demo summary reads it)."""
+        return {"passed": self.passed, "results": [asdict(r) for r in self.results]}
+
 
 def _examples(df: DataFrame, col: str) -> list[str]:
     return [str(r[0]) for r in df.select(col).limit(5).collect()]
 
 
+# ---------------------------------------------------------------- declared on the table specs
 def check_primary_keys(tables: Sequence[tuple[str, DataFrame, tuple[str, ...]]]) -> list[CheckResult]:
     """Duplicated and null keys of every table in one Spark job (examples only for a failing table).
 
@@ -114,6 +122,67 @@ def check_reference(child: DataFrame, child_table: str, col: str, parent: DataFr
                        "0", [] if n == 0 else _examples(orphans, col))
 
 
+def check_not_null(df: DataFrame, table: str, columns: Sequence[str]) -> list[CheckResult]:
+    """Null rows of each column, all columns in one aggregate."""
+    row = df.agg(*[F.count_if(F.col(c).isNull()).alias(c) for c in columns]).first()
+    return [CheckResult("not_null", f"{table}.{c}", not row[c], f"{row[c] or 0} null rows", "0") for c in columns]
+
+
+def check_ranges(df: DataFrame, table: str, ranges: Mapping[str, tuple[float, float]]) -> list[CheckResult]:
+    """Values outside ``[low, high]`` per column, all columns in one aggregate; nulls pass."""
+    row = df.agg(*[F.count_if((F.col(c) < lo) | (F.col(c) > hi)).alias(c) for c, (lo, hi) in ranges.items()]).first()
+    return [CheckResult("feature_range" if c in FEATURE_NAMES else "range", f"{table}.{c}", not row[c],
+                        f"{row[c] or 0} out of range", f"[{lo}, {hi}]") for c, (lo, hi) in ranges.items()]
+
+
+def check_allowed_values(df: DataFrame, table: str, col: str, allowed: Sequence[str]) -> CheckResult:
+    """Every row's ``col`` is one of ``allowed``; a null counts as outside (a row without its source)."""
+    outside = df.where(F.col(col).isNull() | ~F.col(col).isin(*allowed))
+    n = outside.count()
+    return CheckResult("allowed_values", f"{table}.{col}", n == 0, f"{n} rows outside {', '.join(allowed)}", "0",
+                       [] if n == 0 else [str(v) for v in _examples(outside, col)])
+
+
+def check_freshness(df: DataFrame, table: str, max_age: timedelta, now: datetime,
+                    column: str = "fetched_at") -> CheckResult:
+    newest = df.agg(F.max(column)).first()[0]
+    if newest is None:
+        return CheckResult("freshness", table, False, "no rows", f"newest fetch within {max_age}")
+    if newest.tzinfo is None:
+        newest = newest.replace(tzinfo=UTC)
+    age = now - newest
+    return CheckResult("freshness", table, age <= max_age, f"newest fetch {age.total_seconds() / 3600:.1f} h old",
+                       f"<= {max_age.total_seconds() / 3600:.0f} h")
+
+
+def declared_checks(t: Mapping[str, DataFrame], specs: Sequence[TableSpec], max_age: timedelta = DEFAULT_MAX_AGE,
+                    now: datetime | None = None) -> list[Check]:
+    """The checks ``specs`` declare, over their frames in ``t``: the primary keys of all of them in one
+    job, then per table one check per kind it declares. A reference to a table outside ``specs`` (one
+    never written: its ``exists`` check fails) is skipped rather than reported twice."""
+    now = now or datetime.now(UTC)
+    names = {spec.name for spec in specs}
+    keyed = [(s.name, t[s.name], s.primary_key) for s in specs if s.primary_key]
+    checks: list[Check] = [partial(check_primary_keys, keyed)] if keyed else []
+    for spec in specs:
+        df = t[spec.name]
+        for col, target in spec.references.items():
+            parent, parent_col = target.split(".")
+            if parent in names:
+                checks.append(partial(check_reference, df, spec.name, col, t[parent], parent, parent_col))
+        if spec.not_null:
+            checks.append(partial(check_not_null, df, spec.name, spec.not_null))
+        for col, rule in spec.allowed.items():
+            rows = df.where(F.col(rule.when)) if rule.when else df
+            checks.append(partial(check_allowed_values, rows, spec.name, col, rule.values))
+        if spec.ranges:
+            checks.append(partial(check_ranges, df, spec.name, spec.ranges))
+        if spec.fresh_by:
+            checks.append(partial(check_freshness, df, spec.name, max_age, now, spec.fresh_by))
+    return checks
+
+
+# ---------------------------------------------------------------- across layers (written by hand)
 def check_equal_counts(name: str, table: str, observed: int, expected: int, what: str) -> CheckResult:
     return CheckResult(name, table, observed == expected, f"{observed} {what}", str(expected))
 
@@ -126,44 +195,37 @@ def check_no_lost_ids(source: DataFrame, source_col: str, target: DataFrame, tar
     return CheckResult(name, table, n == 0, f"{n} ids lost", "0", [] if n == 0 else _examples(lost, "id"))
 
 
-def check_feature_ranges(features: DataFrame, table: str) -> list[CheckResult]:
-    aggs = [F.sum(F.when((F.col(c) < lo) | (F.col(c) > hi), 1).otherwise(0)).alias(c)
-            for c, (lo, hi) in FEATURE_RANGES.items()]
-    row = features.agg(*aggs).first()
-    return [CheckResult("feature_range", f"{table}.{c}", (row[c] or 0) == 0, f"{row[c] or 0} out of range",
-                        f"[{lo}, {hi}]") for c, (lo, hi) in FEATURE_RANGES.items()]
+def lineage_checks(t: Mapping[str, DataFrame], landing_counts: Mapping[str, int] | None,
+                   quarantined: DataFrame | None) -> list[Check]:
+    """Landing -> bronze counts, then no id lost on the way bronze (less its quarantine) -> silver ->
+    gold -> warehouse: a parse failure is allowed to drop a row only into the quarantine."""
+    checks: list[Check] = []
+    for collection in BRONZE_COLLECTIONS:
+        bronze_ids = t[collection].select("_id").distinct()
+        if landing_counts is not None:
+            checks.append(lambda ids=bronze_ids, c=collection: check_equal_counts(
+                "landing_to_bronze", c, ids.count(), landing_counts.get(c, 0), "distinct ids in bronze"))
+        if collection in SILVER_SOURCE:
+            good = bronze_ids
+            if quarantined is not None:
+                good = good.join(quarantined.where(F.col("source") == collection).select("_id"), on="_id",
+                                 how="left_anti")
+            target = SILVER_SOURCE[collection]
+            checks.append(partial(check_no_lost_ids, good, "_id", t[target], TABLES[target].primary_key[0],
+                                  "bronze_to_silver", target))
+    return checks + [
+        partial(check_no_lost_ids, t["tracks_raw"].select("_id").distinct(), "_id", t["tracks_data"], "track_id",
+                "bronze_to_silver", "tracks_data"),
+        partial(check_no_lost_ids, t["tracks_data"], "track_id", t["gold_track_metadata"], "track_id",
+                "silver_to_gold", "gold_track_metadata"),
+        partial(check_no_lost_ids, t["gold_track_metadata"], "track_id", t["warehouse_track_dashboard"],
+                "track_id", "gold_to_warehouse", "warehouse_track_dashboard"),
+        lambda: check_equal_counts("row_count", "gold_track_metadata", t["gold_track_metadata"].count(),
+                                   t["tracks_data"].count(), "rows (tracks_data rows)"),
+    ]
 
 
-def check_allowed_values(df: DataFrame, table: str, col: str, allowed: Sequence[str]) -> CheckResult:
-    """Every row's ``col`` is one of ``allowed``; a null counts as outside (a row without its source)."""
-    outside = df.where(F.col(col).isNull() | ~F.col(col).isin(*allowed))
-    n = outside.count()
-    return CheckResult("allowed_values", f"{table}.{col}", n == 0, f"{n} rows outside {', '.join(allowed)}", "0",
-                       [] if n == 0 else [str(v) for v in _examples(outside, col)])
-
-
-def check_sources(t: Mapping[str, DataFrame]) -> list[CheckResult]:
-    """Provenance: every feature row names its source, every genre row too, and the warehouse
-    names one for each track that has features."""
-    dash = t["warehouse_track_dashboard"].where(F.col("has_features"))
-    return [check_allowed_values(t["silver_feature_music"], "silver_feature_music", "features_source",
-                                 FEATURE_SOURCES),
-            check_allowed_values(t["silver_artists_genres"], "silver_artists_genres", "genre_source", GENRE_SOURCES),
-            check_allowed_values(dash, "warehouse_track_dashboard", "features_source", FEATURE_SOURCES)]
-
-
-def check_freshness(df: DataFrame, table: str, max_age: timedelta, now: datetime) -> CheckResult:
-    newest = df.agg(F.max("fetched_at")).first()[0]
-    if newest is None:
-        return CheckResult("freshness", table, False, "no rows", f"newest fetch within {max_age}")
-    if newest.tzinfo is None:
-        newest = newest.replace(tzinfo=UTC)
-    age = now - newest
-    return CheckResult("freshness", table, age <= max_age, f"newest fetch {age.total_seconds() / 3600:.1f} h old",
-                       f"<= {max_age.total_seconds() / 3600:.0f} h")
-
-
-def check_history_dates(t: dict[str, DataFrame]) -> list[CheckResult]:
+def check_history_dates(t: Mapping[str, DataFrame]) -> list[CheckResult]:
     """Every (artist, date) fetched into bronze has its snapshot row, every kworb row its rankings:
     a rerun that replaced a date's rows must not have dropped any (one row per key and date is the
     primary-key check of these tables)."""
@@ -186,6 +248,7 @@ def check_history_dates(t: dict[str, DataFrame]) -> list[CheckResult]:
             check_no_lost_ids(scraped, "k", ranked, "k", "history_dates", "kworb_rankings")]
 
 
+# ---------------------------------------------------------------- the whole run
 def read_landing_counts(spark: SparkSession, settings: Settings) -> dict[str, int] | None:
     """Landing document counts recorded by the last export, read from the lake (file:// or hdfs://)."""
     path = lake_path(settings, LANDING_COUNTS)
@@ -194,7 +257,7 @@ def read_landing_counts(spark: SparkSession, settings: Settings) -> dict[str, in
     return json.loads(spark.read.text(path, wholetext=True).first()[0])
 
 
-def run_checks(spark: SparkSession, settings: Settings, max_age: timedelta = timedelta(days=7)) -> QualityReport:
+def run_checks(spark: SparkSession, settings: Settings, max_age: timedelta = DEFAULT_MAX_AGE) -> QualityReport:
     """Every check over the lake alone: tables, quarantine and the landing counts beside the watermark."""
     results: list[CheckResult] = []
     landing_counts = read_landing_counts(spark, settings)
@@ -206,49 +269,12 @@ def run_checks(spark: SparkSession, settings: Settings, max_age: timedelta = tim
         if not ok and TABLES[name].layer != "bronze":
             results.append(CheckResult("exists", name, False, "table missing", "written by transform"))
     t = {name: read_table(spark, settings, spec) for name, spec in TABLES.items()}
-    keyed = [(spec.name, t[spec.name], spec.primary_key)
-             for layer in ("silver", "gold", "warehouse") for spec in tables_in(layer) if present[spec.name]]
-    checks: list[Check] = [
-        partial(check_primary_keys, keyed),
-        partial(check_reference, t["tracks_data"], "tracks_data", "album_id", t["silver_album"], "silver_album",
-                "album_id"),
-        partial(check_reference, t["tracks_data"], "tracks_data", "artist_id", t["silver_artists"],
-                "silver_artists", "artist_id"),
-        partial(check_reference, t["silver_artists_genres"], "silver_artists_genres", "artist_id",
-                t["silver_artists"], "silver_artists", "artist_id"),
-        partial(check_reference, t["silver_feature_music"], "silver_feature_music", "track_id", t["tracks_data"],
-                "tracks_data", "track_id"),
-    ]
+    checked = [spec for spec in TABLES.values() if spec.layer in CHECKED_LAYERS and present[spec.name]]
     quarantine_path = table_location(spark, settings, QUARANTINE)
     quarantined = spark.read.parquet(quarantine_path).select("source", "_id") if quarantine_path else None
-    for collection in BRONZE_COLLECTIONS:
-        bronze_ids = t[collection].select("_id").distinct()
-        if landing_counts is not None:
-            checks.append(lambda ids=bronze_ids, c=collection: check_equal_counts(
-                "landing_to_bronze", c, ids.count(), landing_counts.get(c, 0), "distinct ids in bronze"))
-        if collection in SILVER_SOURCE:
-            good = bronze_ids
-            if quarantined is not None:
-                good = good.join(quarantined.where(F.col("source") == collection).select("_id"), on="_id",
-                                 how="left_anti")
-            checks.append(partial(check_no_lost_ids, good, "_id", t[SILVER_SOURCE[collection]],
-                                  TABLES[SILVER_SOURCE[collection]].primary_key[0],
-                                  "bronze_to_silver", SILVER_SOURCE[collection]))
-    checks += [
-        partial(check_no_lost_ids, t["tracks_raw"].select("_id").distinct(), "_id", t["tracks_data"], "track_id",
-                "bronze_to_silver", "tracks_data"),
-        partial(check_no_lost_ids, t["tracks_data"], "track_id", t["gold_track_metadata"], "track_id",
-                "silver_to_gold", "gold_track_metadata"),
-        partial(check_no_lost_ids, t["gold_track_metadata"], "track_id", t["warehouse_track_dashboard"],
-                "track_id", "gold_to_warehouse", "warehouse_track_dashboard"),
-        lambda: check_equal_counts("row_count", "gold_track_metadata", t["gold_track_metadata"].count(),
-                                   t["tracks_data"].count(), "rows (tracks_data rows)"),
-        partial(check_feature_ranges, t["silver_feature_music"], "silver_feature_music"),
-        partial(check_sources, t),
-        partial(check_history_dates, t),
-    ]
-    now = datetime.now(UTC)
-    checks += [partial(check_freshness, t[name], name, max_age, now) for name in ("silver_artists", "tracks_data")]
+    checks = [*declared_checks(t, checked, max_age, datetime.now(UTC)),
+              *lineage_checks(t, landing_counts, quarantined),
+              partial(check_history_dates, t)]
     return QualityReport(results + run_concurrently(checks))
 
 
@@ -267,16 +293,12 @@ def save_report(report: QualityReport, settings: Settings) -> None:
     """Keep the last report as JSON under DATA_DIR/reports (the demo summary reads it)."""
     out = settings.data_dir / "reports" / "quality.json"
     out.parent.mkdir(parents=True, exist_ok=True)
-    out.write_text(json.dumps({"passed": report.passed, "results": [asdict(r) for r in report.results]}, indent=2))
+    out.write_text(json.dumps(report.as_dict(), indent=2))
 
 
-def run(args: argparse.Namespace, settings: Settings) -> int:
-    """CLI handler of ``spotify-pipeline check``."""
+def check_lake(settings: Settings, max_age: timedelta = DEFAULT_MAX_AGE) -> QualityReport:
+    """Every check in a Spark session of its own, the report kept under DATA_DIR/reports and returned."""
     with SparkIO(settings, app_name="spotify-quality") as spark:
-        report = run_checks(spark, settings, timedelta(hours=args.max_age_hours))
+        report = run_checks(spark, settings, max_age)
     save_report(report, settings)
-    if args.json:
-        print(json.dumps({"passed": report.passed, "results": [asdict(r) for r in report.results]}, indent=2))
-    else:
-        print(report.text())
-    return 0 if report.passed else 1
+    return report

@@ -6,13 +6,19 @@ with ``from_json``; fields Spotify removed for development-mode apps are simply 
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from dataclasses import dataclass
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
 
 from pyspark.sql import DataFrame
 from pyspark.sql import types as T
 
-from spotify_pipeline.vocabulary import COLLECTIONS, FEATURE_NAMES, INTEGER_FEATURES
+from spotify_pipeline.vocabulary import (
+    COLLECTIONS,
+    FEATURE_NAMES,
+    FEATURE_SOURCES,
+    GENRE_SOURCES,
+    INTEGER_FEATURES,
+)
 
 # What a layer's build function calls on a frame several outputs share (the job caches it).
 Persist = Callable[[DataFrame], DataFrame]
@@ -144,20 +150,62 @@ WAREHOUSE_TRACK_CLUSTERS = _s(
 )
 
 
+# Documented ranges of Spotify's audio features (time_signature: 3..7; key -1 = not detected).
+FEATURE_RANGES: dict[str, tuple[float, float]] = {
+    "danceability": (0.0, 1.0), "energy": (0.0, 1.0), "speechiness": (0.0, 1.0), "acousticness": (0.0, 1.0),
+    "instrumentalness": (0.0, 1.0), "liveness": (0.0, 1.0), "valence": (0.0, 1.0), "key": (-1, 11),
+    "mode": (0, 1), "loudness": (-60.0, 5.0), "tempo": (0.0, 300.0), "time_signature": (0, 7),
+}
+POPULARITY_RANGE = (0, 100)  # Spotify's popularity scale; null for development-mode apps
+
+
+@dataclass(frozen=True)
+class Allowed:
+    """The values a column may hold; a null counts as outside (a row that does not say where it came
+    from). ``when`` names a boolean column: the rule holds only on rows where it is true."""
+
+    values: tuple[str, ...]
+    when: str | None = None
+
+
 @dataclass(frozen=True)
 class TableSpec:
+    """A lake table: where it lives, its schema, and what ``spotify-pipeline check`` tests on it.
+
+    The data-quality declarations (dbt's generic tests: unique, not_null, relationships,
+    accepted_values, accepted_range, source freshness) are read by ``spark_jobs/quality.py``, which
+    runs one generic check per kind; checks across layers (no id lost, counts against landing) are
+    written there by hand.
+    """
+
     name: str
     layer: str  # bronze | silver | gold | warehouse
     path: str  # relative to the lake root
     schema: T.StructType
-    primary_key: tuple[str, ...]
+    primary_key: tuple[str, ...]  # unique and never null
     description: str
     # Written by Spark into versioned folders (lake/versions.py); bronze collections are written by export.
     versioned: bool = True
+    # column -> "parent_table.column": every non-null value exists in the parent
+    references: Mapping[str, str] = field(default_factory=dict, hash=False)
+    not_null: tuple[str, ...] = ()
+    allowed: Mapping[str, Allowed] = field(default_factory=dict, hash=False)
+    # column -> (low, high), both inclusive; nulls pass
+    ranges: Mapping[str, tuple[float, float]] = field(default_factory=dict, hash=False)
+    # timestamp column whose newest value must be recent (the bound is `check --max-age-hours`)
+    fresh_by: str | None = None
 
     @property
     def database(self) -> str:
         return self.layer
+
+    def __post_init__(self) -> None:
+        """Declarations name columns of the schema (a typo would silently check nothing)."""
+        named = {*self.primary_key, *self.references, *self.not_null, *self.allowed, *self.ranges,
+                 *[a.when for a in self.allowed.values() if a.when], *([self.fresh_by] if self.fresh_by else [])}
+        unknown = named - set(self.schema.fieldNames())
+        if unknown:
+            raise ValueError(f"table {self.name}: declared columns not in its schema: {sorted(unknown)}")
 
 
 BRONZE_COLLECTIONS = COLLECTIONS  # one bronze table per landing collection
@@ -168,29 +216,43 @@ _SPECS = [
                 versioned=False)
       for c in BRONZE_COLLECTIONS],
     TableSpec("silver_artists", "silver", "silver_layer/silver_artists", SILVER_ARTISTS, ("artist_id",),
-              "one row per artist, latest fetch"),
+              "one row per artist, latest fetch", not_null=("artist_name", "fetched_at"),
+              ranges={"popularity": POPULARITY_RANGE}, fresh_by="fetched_at"),
     TableSpec("silver_album", "silver", "silver_layer/silver_album", SILVER_ALBUM, ("album_id",),
-              "one row per album; release_date = first day of its precision"),
+              "one row per album; release_date = first day of its precision", not_null=("album_name", "fetched_at"),
+              ranges={"popularity": POPULARITY_RANGE}),
     TableSpec("tracks_data", "silver", "silver_layer/tracks_data", TRACKS_DATA, ("track_id",),
-              "one row per track; artist_id = first credited artist"),
+              "one row per track; artist_id = first credited artist",
+              references={"album_id": "silver_album.album_id", "artist_id": "silver_artists.artist_id"},
+              not_null=("track_name", "album_id", "artist_id", "fetched_at"), ranges={"popularity": POPULARITY_RANGE},
+              fresh_by="fetched_at"),
     TableSpec("silver_track_artists", "silver", "silver_layer/silver_track_artists", SILVER_TRACK_ARTISTS,
-              ("track_id", "artist_id"), "bridge: every credited artist of a track"),
+              ("track_id", "artist_id"), "bridge: every credited artist of a track",
+              references={"track_id": "tracks_data.track_id"}),
     TableSpec("silver_feature_music", "silver", "silver_layer/silver_feature_music", SILVER_FEATURE_MUSIC,
-              ("track_id",), "audio features per track; features_source: spotify, reccobeats or file"),
+              ("track_id",), "audio features per track; features_source: spotify, reccobeats or file",
+              references={"track_id": "tracks_data.track_id"}, not_null=("fetched_at",),
+              allowed={"features_source": Allowed(FEATURE_SOURCES)}, ranges=FEATURE_RANGES),
     TableSpec("silver_artists_genres", "silver", "silver_layer/silver_artists_genres", SILVER_ARTISTS_GENRES,
-              ("artist_id", "genre"), "one row per artist and genre; genre_source: spotify or musicbrainz"),
+              ("artist_id", "genre"), "one row per artist and genre; genre_source: spotify or musicbrainz",
+              references={"artist_id": "silver_artists.artist_id"}, allowed={"genre_source": Allowed(GENRE_SOURCES)}),
     TableSpec("gold_track_metadata", "gold", "gold_layer/gold_track_metadata", GOLD_TRACK_METADATA, ("track_id",),
-              "every track with album, primary artist and the genres of all its artists"),
+              "every track with album, primary artist and the genres of all its artists",
+              references={"track_id": "tracks_data.track_id"}, not_null=("track_name", "album_id")),
     TableSpec("gold_feature_matrix", "gold", "gold_layer/gold_feature_matrix", GOLD_FEATURE_MATRIX, ("track_id",),
-              "tracks that have audio features, with names"),
+              "tracks that have audio features, with names", references={"track_id": "silver_feature_music.track_id"},
+              ranges=FEATURE_RANGES),
     TableSpec("warehouse_track_dashboard", "warehouse", "warehouse_layer/warehouse_track_dashboard",
-              WAREHOUSE_TRACK_DASHBOARD, ("track_id",), "flat BI table, one row per track"),
+              WAREHOUSE_TRACK_DASHBOARD, ("track_id",), "flat BI table, one row per track",
+              references={"track_id": "gold_track_metadata.track_id"}, not_null=("track_name", "has_features"),
+              allowed={"features_source": Allowed(FEATURE_SOURCES, when="has_features")}),
     TableSpec("silver_artist_snapshots", "silver", "silver_layer/silver_artist_snapshots", SILVER_ARTIST_SNAPSHOTS,
               ("artist_id", "snapshot_date"), "artist popularity and followers per refresh date"),
     TableSpec("silver_track_snapshots", "silver", "silver_layer/silver_track_snapshots", SILVER_TRACK_SNAPSHOTS,
               ("track_id", "snapshot_date"), "track popularity per fetch date (extended-mode apps)"),
     TableSpec("kworb_rankings", "silver", "silver_layer/kworb_rankings", KWORB_RANKINGS,
-              ("scrape_date", "artist_id", "metric"), "kworb numbers per scrape date, artist and metric"),
+              ("scrape_date", "artist_id", "metric"), "kworb numbers per scrape date, artist and metric",
+              not_null=("value",)),
     TableSpec("silver_unavailable", "silver", "silver_layer/silver_unavailable", SILVER_UNAVAILABLE,
               ("entity_type", "entity_id"), "artists and albums answering 404 on refresh, since when"),
     TableSpec("warehouse_artist_history", "warehouse", "warehouse_layer/warehouse_artist_history",
@@ -200,9 +262,13 @@ _SPECS = [
               WAREHOUSE_TRACK_RECOMMENDATION, ("track_id",), "z-scored audio features per track"),
     TableSpec("warehouse_track_similar", "warehouse", "warehouse_layer/warehouse_track_similar",
               WAREHOUSE_TRACK_SIMILAR, ("track_id", "rank"),
-              "top 10 tracks that sound alike per track (approximate: KMeans blocks, two probes)"),
+              "top 10 tracks that sound alike per track (approximate: KMeans blocks, two probes)",
+              references={"track_id": "warehouse_track_recommendation.track_id",
+                          "similar_track_id": "warehouse_track_recommendation.track_id"},
+              not_null=("similar_track_id", "score")),
     TableSpec("warehouse_track_clusters", "warehouse", "warehouse_layer/warehouse_track_clusters",
-              WAREHOUSE_TRACK_CLUSTERS, ("track_id",), "KMeans cluster and 2-D PCA coordinates per track"),
+              WAREHOUSE_TRACK_CLUSTERS, ("track_id",), "KMeans cluster and 2-D PCA coordinates per track",
+              references={"track_id": "warehouse_track_recommendation.track_id"}, not_null=("cluster_id",)),
 ]
 TABLES: dict[str, TableSpec] = {spec.name: spec for spec in _SPECS}
 # Rows of bronze that failed to parse: written by the silver job, read by the checks; not a catalog table.

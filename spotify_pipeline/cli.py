@@ -14,8 +14,12 @@ import logging
 import sys
 from collections.abc import Sequence
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from spotify_pipeline.errors import PipelineError, UsageError
+
+if TYPE_CHECKING:
+    from spotify_pipeline.settings import Settings
 
 LAYERS = ("silver", "gold", "warehouse", "similar", "all")
 
@@ -84,7 +88,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--json", action="store_true", help="print the report as JSON")
     p.add_argument("--max-age-hours", type=float, default=168.0,
                    help="freshness: newest fetch at most this old (default 168 = 7 days)")
-    p.set_defaults(handler="spark_jobs.quality:run")
+    p.set_defaults(handler="spotify_pipeline.cli:check")
 
     p = sub.add_parser("register", help="register lake tables in the Hive metastore")
     p.set_defaults(handler="spark_jobs.catalog:run")
@@ -171,6 +175,18 @@ def build_parser() -> argparse.ArgumentParser:
                         "ReccoBeats, genres from MusicBrainz) or extended (Spotify gives both)")
     p.set_defaults(handler="spotify_pipeline.demo:run")
     return parser
+
+
+def check(args: argparse.Namespace, settings: Settings) -> int:
+    """``check``: the data-quality report on stdout (text or JSON); exit 1 when any check fails."""
+    import json
+    from datetime import timedelta
+
+    from spark_jobs.quality import check_lake
+
+    report = check_lake(settings, timedelta(hours=args.max_age_hours))
+    print(json.dumps(report.as_dict(), indent=2) if args.json else report.text())
+    return 0 if report.passed else 1
 
 
 def _resolve(handler: str):

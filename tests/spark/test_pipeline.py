@@ -218,7 +218,8 @@ def _rewrite(spark, src_settings, dst_settings, table: str, change) -> None:
 
 
 def test_every_check_fails_on_its_planted_violation_and_names_its_table(spark, lake, tmp_path) -> None:
-    """One planted violation per kind of check; each must fail, name its table, and nothing else fails."""
+    """One planted violation per kind of check (declared on the specs, or across layers); each must fail and
+    name its table, and nothing else fails."""
     import json
 
     from pyspark.sql import functions as F
@@ -229,9 +230,10 @@ def test_every_check_fails_on_its_planted_violation_and_names_its_table(spark, l
     tracks = read_table(spark, settings, TABLES["tracks_data"])
     first_track = F.col("track_id") == F.lit(tracks.agg(F.min("track_id")).first()[0])
     last_track = F.col("track_id") == F.lit(tracks.agg(F.max("track_id")).first()[0])
-    # an orphan album_id
+    # an orphan album_id, and a track without its name
     _rewrite(spark, settings, planted, "tracks_data",
-             lambda df: df.withColumn("album_id", F.when(first_track, F.lit("orphan")).otherwise(F.col("album_id"))))
+             lambda df: df.withColumn("album_id", F.when(first_track, F.lit("orphan")).otherwise(F.col("album_id")))
+             .withColumn("track_name", F.when(~first_track, F.col("track_name"))))
     # a feature out of range, and a feature row lost between bronze and silver
     _rewrite(spark, settings, planted, "silver_feature_music",
              lambda df: df.withColumn("danceability", F.when(first_track, F.lit(1.5)).otherwise(F.col("danceability")))
@@ -243,6 +245,12 @@ def test_every_check_fails_on_its_planted_violation_and_names_its_table(spark, l
     _rewrite(spark, settings, planted, "gold_track_metadata", lambda df: df.where(~last_track))
     # a track missing from the warehouse
     _rewrite(spark, settings, planted, "warehouse_track_dashboard", lambda df: df.where(~first_track))
+    # a genre from a source outside GENRE_SOURCES
+    genres = read_table(spark, settings, TABLES["silver_artists_genres"])
+    first_artist = F.col("artist_id") == F.lit(genres.agg(F.min("artist_id")).first()[0])
+    _rewrite(spark, settings, planted, "silver_artists_genres",
+             lambda df: df.withColumn("genre_source", F.when(first_artist, F.lit("lastfm"))
+                                      .otherwise(F.col("genre_source"))))
     # a duplicated key
     _rewrite(spark, settings, planted, "silver_album", lambda df: df.unionByName(df.limit(1)))
     # a table never written
@@ -256,6 +264,11 @@ def test_every_check_fails_on_its_planted_violation_and_names_its_table(spark, l
     failed = {(r.name, r.table) for r in report.results if not r.passed}
     assert failed == {
         ("reference", "tracks_data.album_id"),
+        ("not_null", "tracks_data.track_name"),
+        ("allowed_values", "silver_artists_genres.genre_source"),
+        # the feature row and the gold row removed above, seen again by the references declared downstream
+        ("reference", "gold_feature_matrix.track_id"),
+        ("reference", "warehouse_track_dashboard.track_id"),
         ("feature_range", "silver_feature_music.danceability"),
         ("bronze_to_silver", "silver_feature_music"),
         ("freshness", "silver_artists"),

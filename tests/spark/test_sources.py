@@ -4,6 +4,7 @@ enrichment sources' provenance, field-named quarantine reasons, and the DuckDB r
 from __future__ import annotations
 
 import json
+from datetime import timedelta
 from pathlib import Path
 
 import duckdb
@@ -134,18 +135,27 @@ def test_quarantine_reasons_say_what_is_wrong(lake) -> None:
 
 def test_quality_checks_cover_the_sources(spark, lake) -> None:
     settings, _, _ = lake
-    t = {name: read_table(spark, settings, TABLES[name]) for name in
-         ("silver_feature_music", "silver_artists_genres", "warehouse_track_dashboard", "tracks_data",
-          "silver_artists")}
-    results = quality.check_sources(t)
-    assert [(r.table, r.passed) for r in results] == [
-        ("silver_feature_music.features_source", True), ("silver_artists_genres.genre_source", True),
-        ("warehouse_track_dashboard.features_source", True)]
-    assert quality.check_reference(t["tracks_data"], "tracks_data", "artist_id", t["silver_artists"],
-                                   "silver_artists", "artist_id").passed
+    names = ("silver_feature_music", "silver_artists_genres", "warehouse_track_dashboard", "tracks_data",
+             "silver_artists", "silver_album", "gold_track_metadata")
+    t = {name: read_table(spark, settings, TABLES[name]) for name in names}
+
+    def declared(tables) -> dict[tuple[str, str], quality.CheckResult]:
+        checks = quality.declared_checks(tables, [TABLES[n] for n in names], timedelta(days=36500))
+        return {(r.name, r.table): r for r in quality.run_concurrently(checks)}
+
+    results = declared(t)
+    assert {table: r.passed for (name, table), r in results.items() if name == "allowed_values"} == {
+        "silver_feature_music.features_source": True, "silver_artists_genres.genre_source": True,
+        "warehouse_track_dashboard.features_source": True}
+    assert results["reference", "tracks_data.artist_id"].passed
+    assert all(r.passed for r in results.values()), [r.line() for r in results.values() if not r.passed]
     planted = t["silver_feature_music"].limit(1).withColumn("features_source", t["silver_feature_music"]["track_id"])
-    bad = quality.check_sources({**t, "silver_feature_music": t["silver_feature_music"].unionByName(planted)})[0]
-    assert (bad.passed, bad.observed) == (False, "1 rows outside spotify, reccobeats, file")
+    bad = declared({**t, "silver_feature_music": t["silver_feature_music"].unionByName(planted)})
+    failed = {key: r for key, r in bad.items() if not r.passed}
+    assert set(failed) == {("allowed_values", "silver_feature_music.features_source"),
+                           ("primary_key", "silver_feature_music")}
+    assert failed["allowed_values", "silver_feature_music.features_source"].observed == \
+        "1 rows outside spotify, reccobeats, file"
 
 
 def test_duckdb_reference_builds_the_same_tables(lake, tmp_path) -> None:
