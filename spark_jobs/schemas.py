@@ -262,7 +262,7 @@ _SPECS = [
               WAREHOUSE_TRACK_RECOMMENDATION, ("track_id",), "z-scored audio features per track"),
     TableSpec("warehouse_track_similar", "warehouse", "warehouse_layer/warehouse_track_similar",
               WAREHOUSE_TRACK_SIMILAR, ("track_id", "rank"),
-              "top 10 tracks that sound alike per track (approximate: KMeans blocks, two probes)",
+              "top 10 tracks that sound alike per track (FAISS HNSW candidates re-ranked with the exact rule)",
               references={"track_id": "warehouse_track_recommendation.track_id",
                           "similar_track_id": "warehouse_track_recommendation.track_id"},
               not_null=("similar_track_id", "score")),
