@@ -5,12 +5,9 @@ set -euo pipefail
 venv=${1:-.venv}
 cd "$(dirname "$0")/.."
 
-# Spark needs a Java runtime; the dashboard's browser test drives Debian's chromium.
-packages=()
-command -v java >/dev/null 2>&1 || packages+=(openjdk-17-jre-headless)
-[ -x /usr/bin/chromium ] || packages+=(chromium)
-if [ ${#packages[@]} -gt 0 ]; then
-  bash scripts/apt-install.sh "${packages[@]}"
+# Spark needs a Java runtime (the browser the tests drive is scripts/browser-prereqs.sh's, run by make test).
+if ! command -v java >/dev/null 2>&1; then
+  bash scripts/apt-install.sh openjdk-17-jre-headless
 fi
 
 if [ ! -x "$venv/bin/python" ]; then

@@ -68,8 +68,8 @@ def running(service, settings, tmp_path: Path, name: str) -> Iterator[StackConte
 
 @pytest.fixture(scope="module")
 def browser(tmp_path_factory):
-    if not CHROMIUM.exists():  # CI: scripts/bootstrap.sh installs it; be idempotent here as well
-        subprocess.run(["apt-get", "install", "-y", "-qq", "chromium"], check=True, capture_output=True)
+    # Tests install nothing: `make test` / `make test-fast` run scripts/browser-prereqs.sh first.
+    assert CHROMIUM.exists(), f"{CHROMIUM} missing: run `make browser-prereqs` (make test does)"
     from playwright.sync_api import sync_playwright
 
     SHOTS.mkdir(parents=True, exist_ok=True)
