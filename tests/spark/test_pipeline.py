@@ -50,9 +50,9 @@ def lake(sample_lake):
 def test_layers_row_counts(lake) -> None:
     settings, counts, catalog = lake
     assert counts["tracks_data"] == counts["gold_track_metadata"] == counts["warehouse_track_dashboard"]
-    artists = range(catalog.n_artists)
-    assert counts["tracks_data"] == sum(catalog.album_track_count(a) for i in artists
-                                        for a, _ in catalog.artist_albums(i, ("album", "single", "compilation")))
+    # an album credited to several artists is in each one's listing: count it once
+    albums = {a for i in range(catalog.n_artists) for a, _ in catalog.artist_albums(i, ("album", "single", "compilation"))}
+    assert counts["tracks_data"] == sum(catalog.album_track_count(a) for a in albums)
     assert counts["silver_artists"] == catalog.n_artists and counts["_quarantine"] == 0
 
 
