@@ -22,7 +22,8 @@ CONTRACT_FOLDERS = ("dags",)  # tests/dags: the DAG files as Airflow parses them
 
 def tier_of(item: pytest.Item) -> str:
     """The tier a test belongs to, from what it needs (see the module docstring)."""
-    folder = Path(str(item.path)).relative_to(Path(__file__).parent).parts[0]
+    parts = Path(str(item.path)).relative_to(Path(__file__).parent).parts
+    folder = parts[0] if len(parts) > 1 else ""
     fixtures = set(getattr(item, "fixturenames", ()))
     if folder in SYSTEM_FOLDERS or "stack" in fixtures or item.get_closest_marker("airflow"):
         return "system"
