@@ -4,13 +4,13 @@ VENV ?= .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
 
-.PHONY: install demo test test-fast bench lint ddl clean stack stack-down stack-clean stack-prereqs docker-prereqs \
+.PHONY: install demo test test-fast bench lint ddl clean browser-prereqs stack stack-down stack-clean stack-prereqs docker-prereqs \
 	stack-local stack-local-down airflow-standalone dashboard
 
-$(STAMP): pyproject.toml requirements.lock scripts/bootstrap.sh
+$(STAMP): pyproject.toml requirements.lock scripts/bootstrap.sh scripts/apt-install.sh
 	bash scripts/bootstrap.sh $(VENV)
-	$(PY) -m spotify_pipeline.demo_airflow || echo "install: no Airflow DB template (the demo will migrate)"
-	$(PY) -m spotify_pipeline.spark_class_archive || echo "install: no Spark class archive (Spark starts the slower way)"
+	$(PY) -m spotify_pipeline.demo_airflow
+	$(PY) -m spotify_pipeline.spark_class_archive
 	touch $(STAMP)
 
 install: $(STAMP)
@@ -18,12 +18,17 @@ install: $(STAMP)
 demo: $(STAMP)
 	$(VENV)/bin/spotify-pipeline demo
 
-# The suite runs the real stack: its system packages are installed first when absent.
-test: $(STAMP) stack-prereqs
+# The suite runs the real stack: its system packages (and the browser the UI tests drive) are
+# installed first when absent; tests never install anything themselves.
+test: $(STAMP) stack-prereqs browser-prereqs
 	$(PY) -m pytest -q -p no:cacheprovider --durations=15
 
-test-fast: $(STAMP)
-	$(PY) -m pytest -q -m "not slow and not airflow"
+# Every test that needs no service (tiers unit and contract, tests/conftest.py): no Docker, no stack.
+test-fast: $(STAMP) browser-prereqs
+	$(PY) -m pytest -q -p no:cacheprovider -m "not system" --durations=10
+
+browser-prereqs:
+	bash scripts/browser-prereqs.sh
 
 bench: $(STAMP)
 	$(PY) -m bench.run $(if $(ONLY),--only $(ONLY)) $(if $(QUICK),--quick)

@@ -39,25 +39,14 @@ def _missing_table(message: str) -> str | None:
 
 def read_frame(settings: Settings, sql: str) -> pd.DataFrame:
     """All rows of ``sql`` as a DataFrame, on DuckDB or Trino like ``spotify-pipeline query``."""
+    from analytics.query import open_cursor
+
     try:
-        if settings.trino_host:
-            from analytics.query import connect_trino
-
-            con = connect_trino(settings)
-            try:
-                cur = con.cursor()
-                cur.execute(sql)
-                rows = cur.fetchall()
-                return pd.DataFrame(rows, columns=[d[0] for d in cur.description])
-            finally:
-                con.close()
-        from analytics.query import connect_duckdb
-
-        con = connect_duckdb(settings)
-        try:
-            return con.execute(sql).df()
-        finally:
-            con.close()
+        with open_cursor(settings) as cur:
+            cur.execute(sql)
+            if not settings.trino_host:
+                return cur.df()  # DuckDB's own frame: dates and arrays keep their types
+            return pd.DataFrame(cur.fetchall(), columns=[d[0] for d in cur.description])
     except PipelineError:
         raise
     except Exception as exc:  # duckdb and trino raise unrelated error types

@@ -10,6 +10,8 @@ import argparse
 import csv
 import json
 import sys
+from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import date, datetime
 from decimal import Decimal
 from pathlib import Path
@@ -82,29 +84,28 @@ def connect_trino(settings: Settings):
                                catalog=settings.trino_catalog, http_scheme="http")
 
 
-def run_query(settings: Settings, sql: str, max_rows: int = 100) -> tuple[list[str], list[tuple]]:
-    """(column names, at most ``max_rows`` rows) of ``sql`` on the configured engine."""
-    if settings.trino_host:
-        con = connect_trino(settings)
-        try:
-            cur = con.cursor()
-            cur.execute(sql)
-            rows = cur.fetchmany(max_rows)
-            return [d[0] for d in cur.description], [tuple(r) for r in rows]
-        except Exception as exc:  # the trino client raises several unrelated error types
-            raise PipelineError(f"Trino: {str(exc).splitlines()[0]}") from None
-        finally:
-            con.close()
-    import duckdb
-
-    con = connect_duckdb(settings)
+@contextmanager
+def open_cursor(settings: Settings) -> Iterator[Any]:
+    """A cursor on the configured engine (Trino when ``TRINO_HOST`` is set, else DuckDB over the lake),
+    closed with its connection afterwards. DuckDB's connection is its own cursor (``.df()`` included)."""
+    con = connect_trino(settings) if settings.trino_host else connect_duckdb(settings)
     try:
-        cur = con.execute(sql)
-        return [d[0] for d in cur.description or []], cur.fetchmany(max_rows)
-    except duckdb.Error as exc:
-        raise PipelineError(f"DuckDB: {str(exc).splitlines()[0]}") from None
+        yield con.cursor() if settings.trino_host else con
     finally:
         con.close()
+
+
+def run_query(settings: Settings, sql: str, max_rows: int = 100) -> tuple[list[str], list[tuple]]:
+    """(column names, at most ``max_rows`` rows) of ``sql`` on the configured engine."""
+    engine = "Trino" if settings.trino_host else "DuckDB"
+    try:
+        with open_cursor(settings) as cur:
+            cur.execute(sql)
+            return [d[0] for d in cur.description or []], [tuple(r) for r in cur.fetchmany(max_rows)]
+    except PipelineError:
+        raise
+    except Exception as exc:  # duckdb and the trino client raise several unrelated error types
+        raise PipelineError(f"{engine}: {str(exc).splitlines()[0]}") from None
 
 
 def _cell(value: Any) -> str:

@@ -23,18 +23,17 @@ import os
 import subprocess
 import sys
 import tempfile
-import threading
 import time
 from pathlib import Path
 
 import duckdb
 import numpy as np
 import pandas as pd
-import psutil
 import pyarrow as pa
 import pyarrow.parquet as pq
 
 from analytics.similarity import FEATURES, Tracks, jaccard, top_k
+from bench.common import PeakRss
 from lake import versions
 from lake.fs import LocalFS
 from lake.tables import current_path
@@ -89,30 +88,12 @@ def _measured(cmd: list[str], env: dict) -> dict:
     load_before = [round(v, 1) for v in os.getloadavg()]
     start = time.monotonic()
     proc = subprocess.Popen(cmd, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
-    peak, done, cpu = [0], threading.Event(), {}
-
-    def sample() -> None:
-        root = psutil.Process(proc.pid)
-        while not done.is_set():
-            try:
-                procs = [root, *root.children(recursive=True)]
-                peak[0] = max(peak[0], sum(p.memory_info().rss for p in procs if p.is_running()))
-                for p in procs:
-                    times = p.cpu_times()
-                    cpu[p.pid] = times.user + times.system
-            except psutil.Error:
-                pass
-            done.wait(0.2)
-
-    sampler = threading.Thread(target=sample, daemon=True)
-    sampler.start()
-    out, err = proc.communicate()
-    wall = time.monotonic() - start
-    done.set()
-    sampler.join()
+    with PeakRss(proc.pid) as rss:
+        out, err = proc.communicate()
+        wall = time.monotonic() - start
     if proc.returncode != 0:
         raise RuntimeError(err[-3000:])
-    return {"wall_s": round(wall, 1), "cpu_s": round(sum(cpu.values()), 1), "peak_rss_mb": round(peak[0] / 2**20),
+    return {"wall_s": round(wall, 1), "cpu_s": round(rss.cpu_s, 1), "peak_rss_mb": round(rss.peak / 2**20),
             "load_average_before": load_before, "load_average_after": [round(v, 1) for v in os.getloadavg()],
             "stdout": out.strip().splitlines()[-5:]}
 

@@ -17,10 +17,10 @@ import json
 import os
 import re
 import subprocess
-import threading
 import time
 from pathlib import Path
 
+from bench.common import Sampler
 from spotify_pipeline.stack import compose
 
 PROJECT = "spotify-platform-bench"
@@ -37,18 +37,16 @@ def _bytes(text: str) -> float:
     return float(m[1]) * _UNITS.get(m[2], 1) if m else 0.0
 
 
-class StatsSampler:
+class StatsSampler(Sampler):
     """Peak total and per-container memory of the project's containers while the block runs."""
 
     def __init__(self, interval_s: float = 3.0, project: str = PROJECT) -> None:
-        self.interval_s = interval_s
+        super().__init__(interval_s)
         self.project = project
         self.peak_total = 0.0
         self.per_service: dict[str, float] = {}
-        self._stop = threading.Event()
-        self._thread = threading.Thread(target=self._run, daemon=True)
 
-    def _sample(self) -> None:
+    def sample(self) -> None:
         proc = subprocess.run(["docker", "stats", "--no-stream", "--format", "{{.Name}}\t{{.MemUsage}}"],
                               capture_output=True, text=True, timeout=60, check=False)
         total = 0.0
@@ -61,19 +59,6 @@ class StatsSampler:
             self.per_service[service] = max(self.per_service.get(service, 0.0), used)
             total += used
         self.peak_total = max(self.peak_total, total)
-
-    def _run(self) -> None:
-        while not self._stop.is_set():
-            self._sample()
-            self._stop.wait(self.interval_s)
-
-    def __enter__(self) -> StatsSampler:
-        self._thread.start()
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        self._stop.set()
-        self._thread.join()
 
 
 def _timed(cmd: list[str], env: dict[str, str], timeout: float = 7200) -> float:

@@ -5,18 +5,9 @@ set -euo pipefail
 venv=${1:-.venv}
 cd "$(dirname "$0")/.."
 
+# Spark needs a Java runtime (the browser the tests drive is scripts/browser-prereqs.sh's, run by make test).
 if ! command -v java >/dev/null 2>&1; then
-  echo "bootstrap: installing a Java runtime for Spark"
-  if [ "$(id -u)" = 0 ]; then sudo=""; else sudo="sudo"; fi
-  $sudo apt-get update -qq
-  DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq openjdk-17-jre-headless >/dev/null
-fi
-
-if [ ! -x /usr/bin/chromium ] && command -v apt-get >/dev/null 2>&1; then
-  echo "bootstrap: installing Debian's chromium for the dashboard's browser test"
-  if [ "$(id -u)" = 0 ]; then sudo=""; else sudo="sudo"; fi
-  $sudo apt-get update -qq
-  DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq chromium >/dev/null
+  bash scripts/apt-install.sh openjdk-17-jre-headless
 fi
 
 if [ ! -x "$venv/bin/python" ]; then

@@ -11,7 +11,8 @@ SparkSubmitOperator and pyspark's own gateway) passes to the driver JVM.
 The archive is keyed by the Java binary, the Spark installation (each venv has its own) and
 ``SPARK_CONF_DIR``: a JVM refuses an archive from another build or class path (it warns and
 starts without it), so a new JDK, venv or configuration folder simply needs a new file.
-``SPARK_CLASS_ARCHIVE=false`` turns it off.
+``SPARK_CLASS_ARCHIVE=false`` turns it off. A Java that cannot write a dynamic archive (before JDK 13)
+gets none: ``make install`` says so in one line and goes on. Any other failure fails the install.
 """
 
 from __future__ import annotations
@@ -44,6 +45,13 @@ def java_binary(env: Mapping[str, str]) -> Path | None:
         return candidate.resolve() if candidate.exists() else None
     found = shutil.which("java", path=env.get("PATH"))
     return Path(found).resolve() if found else None
+
+
+def writes_dynamic_archives(java: Path) -> bool:
+    """Whether this JVM knows ``-XX:ArchiveClassesAtExit`` (JDK 13 and later)."""
+    proc = subprocess.run([str(java), "-XX:+PrintFlagsFinal", "-version"], capture_output=True, text=True,
+                          timeout=60)
+    return "ArchiveClassesAtExit" in proc.stdout
 
 
 def spark_home(env: Mapping[str, str]) -> Path:
@@ -142,6 +150,10 @@ def main() -> int:
         print(f"spark class archive: {existing} (already built)")
         return 0
     if existing is not None:
+        java = java_binary(env)
+        if java is not None and not writes_dynamic_archives(java):
+            print(f"spark class archive: skipped ({java} cannot write one; Spark starts the slower way)")
+            return 0
         for path in prune_stale(existing.parent):
             print(f"spark class archive: removed {path.name} (its Spark or Java is gone)")
     start = time.monotonic()

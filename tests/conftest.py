@@ -1,4 +1,10 @@
-"""Shared fixtures: a sample API per test module, settings pointed at it, one Spark session."""
+"""Shared fixtures (settings, one Spark session, the sample lake, the stack) and the test tiers.
+
+Tiers (markers registered in pyproject.toml), given here from what a test needs unless its module
+marks one itself: ``system`` needs services (the stack, Docker, an Airflow DAG run); ``contract``
+checks an external contract or runs the pipeline in one process (the command line, the DAG files,
+anything on the Spark session); ``unit`` needs neither. ``make test-fast`` runs ``not system``.
+"""
 
 from __future__ import annotations
 
@@ -8,6 +14,29 @@ from pathlib import Path
 import pytest
 
 from spotify_pipeline.settings import Settings, load_settings
+
+TIERS = ("unit", "contract", "system")
+SYSTEM_FOLDERS = ("stack",)  # tests/stack: the Compose stack and the local-process stack
+CONTRACT_FOLDERS = ("dags",)  # tests/dags: the DAG files as Airflow parses them
+
+
+def tier_of(item: pytest.Item) -> str:
+    """The tier a test belongs to, from what it needs (see the module docstring)."""
+    parts = Path(str(item.path)).relative_to(Path(__file__).parent).parts
+    folder = parts[0] if len(parts) > 1 else ""
+    fixtures = set(getattr(item, "fixturenames", ()))
+    if folder in SYSTEM_FOLDERS or "stack" in fixtures or item.get_closest_marker("airflow"):
+        return "system"
+    if (folder in CONTRACT_FOLDERS or "spark" in fixtures or item.get_closest_marker("spark")
+            or "contract" in item.path.name):
+        return "contract"
+    return "unit"
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    for item in items:
+        if not any(item.get_closest_marker(tier) for tier in TIERS):
+            item.add_marker(getattr(pytest.mark, tier_of(item)))
 
 
 @pytest.fixture
@@ -48,6 +77,15 @@ def spark(tmp_path_factory) -> Iterator:
     session.sparkContext.setLogLevel("ERROR")
     yield session
     session.stop()
+
+
+@pytest.fixture(scope="session")
+def sample_lake(spark, tmp_path_factory):
+    """The sample catalog crawled, exported and built through every layer, once per session
+    (tests/helpers/sample_lake.py). Tests that change it work on a copy, except the rerun check."""
+    from tests.helpers.sample_lake import build_sample_lake
+
+    return build_sample_lake(tmp_path_factory.mktemp("sample-lake"))
 
 
 @pytest.fixture(scope="session")

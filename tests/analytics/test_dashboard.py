@@ -6,21 +6,15 @@ Screenshots of every view land in ``test-artifacts/screenshots/`` (git-ignored) 
 from __future__ import annotations
 
 import re
-import socket
-import subprocess
-import sys
-import time
-from collections.abc import Iterator
-from contextlib import contextmanager
 from pathlib import Path
 
 import duckdb
 import pytest
 from playwright.sync_api import expect
 
-from spotify_pipeline.settings import environment_for, load_settings
+from spotify_pipeline.settings import load_settings
 from spotify_pipeline.stack import dashboard
-from spotify_pipeline.stack.service import BASE_PORTS, StackContext
+from tests.helpers.services import running
 from tests.lake_tables import parquet
 
 pytestmark = pytest.mark.spark
@@ -32,44 +26,10 @@ CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-backg
                  "--disable-component-update", "--no-first-run"]
 
 
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-@contextmanager
-def running(service, settings, tmp_path: Path, name: str) -> Iterator[StackContext]:
-    """Start a stack service module's command on a free port; stop it afterwards."""
-    offset = free_port() - BASE_PORTS[name]
-    ctx = StackContext(repo=ROOT, cache=tmp_path / "cache", state=tmp_path / "state", logs=tmp_path / "logs",
-                       venv_bin=Path(sys.executable).parent, port_offset=offset, env=environment_for(settings))
-    ctx.logs.mkdir(parents=True, exist_ok=True)
-    log = open(ctx.logs / f"{name}.log", "w")  # noqa: SIM115 - closed below
-    env = {"PATH": f"{ctx.venv_bin}:/usr/bin:/bin", "HOME": str(tmp_path), **service.env(ctx)}
-    proc = subprocess.Popen(service.command(ctx), env=env, cwd=service.cwd(ctx), stdout=log,
-                            stderr=subprocess.STDOUT)
-    try:
-        deadline = time.monotonic() + service.start_timeout_s
-        while not service.ready(ctx):
-            assert proc.poll() is None, (ctx.logs / f"{name}.log").read_text()[-2000:]
-            assert time.monotonic() < deadline, f"{name} not ready in {service.start_timeout_s}s"
-            time.sleep(0.25)  # polling interval of the readiness probe
-        yield ctx
-    finally:
-        proc.terminate()
-        try:
-            proc.wait(timeout=20)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-            proc.wait()
-        log.close()
-
-
 @pytest.fixture(scope="module")
 def browser(tmp_path_factory):
-    if not CHROMIUM.exists():  # CI: scripts/bootstrap.sh installs it; be idempotent here as well
-        subprocess.run(["apt-get", "install", "-y", "-qq", "chromium"], check=True, capture_output=True)
+    # Tests install nothing: `make test` / `make test-fast` run scripts/browser-prereqs.sh first.
+    assert CHROMIUM.exists(), f"{CHROMIUM} missing: run `make browser-prereqs` (make test does)"
     from playwright.sync_api import sync_playwright
 
     SHOTS.mkdir(parents=True, exist_ok=True)

@@ -5,9 +5,13 @@ from __future__ import annotations
 import json
 import urllib.request
 
+import pytest
+
 from spotify_pipeline.settings import load_settings
 from spotify_pipeline.stack import jupyter
-from tests.analytics.test_dashboard import running
+from tests.helpers.services import running
+
+pytestmark = pytest.mark.system  # JupyterLab runs as the stack runs it
 
 
 def test_jupyter_service_serves_the_notebooks(tmp_path) -> None:

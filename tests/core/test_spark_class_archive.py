@@ -8,6 +8,8 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
+
 from spotify_pipeline import spark_class_archive as archive
 from spotify_pipeline.settings import inherited_environment, load_settings
 
@@ -57,6 +59,7 @@ def test_archives_of_a_removed_venv_are_pruned(tmp_path: Path) -> None:
     assert sorted(p.name for p in tmp_path.iterdir()) == ["live.jsa", "live.json"]
 
 
+@pytest.mark.contract  # a real spark-submit
 def test_spark_submit_maps_the_drivers_classes_from_the_installed_archive(tmp_path: Path) -> None:
     """`make install` built it; a spark-submit with the options the demo and Airflow pass loads from it."""
     env = inherited_environment()

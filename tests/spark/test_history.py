@@ -24,9 +24,8 @@ from spark_jobs import quality
 from spark_jobs.runner import run_layers, run_step
 from spark_jobs.session import SparkIO
 from spark_jobs.steps import STEPS
-from tests.crawler.conftest import entries_for
+from tests.helpers.sample_lake import entries_for, sample_api_settings
 from tests.lake_tables import parquet
-from tests.spark.test_pipeline import sample_api_settings
 
 DAY1, DAY2 = "2026-11-18", "2026-11-25"
 HISTORY = ("silver_artist_snapshots", "silver_track_snapshots", "kworb_rankings", "silver_unavailable",

@@ -9,6 +9,7 @@ import threading
 import time
 from pathlib import Path
 
+import pytest
 from pyspark.sql import functions as F
 
 from analytics.query import run_query
@@ -94,6 +95,7 @@ def _no_trace(lines: list[str]) -> None:
     assert traces == [], "\n".join(traces[:5])
 
 
+@pytest.mark.system  # a real Hive metastore
 def test_metastore_killed_during_register_is_one_line_and_exit_1(tmp_path) -> None:
     """Killed after the first table (connections open): one line too, not the thrift socket's stack traces."""
     with StandaloneMetastore(tmp_path / "hms") as metastore:
@@ -115,6 +117,7 @@ def test_metastore_killed_during_register_is_one_line_and_exit_1(tmp_path) -> No
     _no_trace(lines)
 
 
+@pytest.mark.contract  # `register` starts Spark
 def test_register_with_the_metastore_down_is_one_line_and_exit_1(tmp_path) -> None:
     env = {**os.environ, "DATA_DIR": str(tmp_path), "HIVE_METASTORE_URI": f"thrift://127.0.0.1:{free_port()}"}
     proc = subprocess.run([sys.executable, "-m", "spotify_pipeline", "register"], env=env, capture_output=True,
