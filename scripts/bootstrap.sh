@@ -8,15 +8,15 @@ cd "$(dirname "$0")/.."
 if ! command -v java >/dev/null 2>&1; then
   echo "bootstrap: installing a Java runtime for Spark"
   if [ "$(id -u)" = 0 ]; then sudo=""; else sudo="sudo"; fi
-  $sudo apt-get update -qq
-  DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq openjdk-17-jre-headless >/dev/null
+  $sudo apt-get -o DPkg::Lock::Timeout=600 update -qq
+  DEBIAN_FRONTEND=noninteractive $sudo apt-get -o DPkg::Lock::Timeout=600 install -y -qq openjdk-17-jre-headless >/dev/null
 fi
 
 if [ ! -x /usr/bin/chromium ] && command -v apt-get >/dev/null 2>&1; then
   echo "bootstrap: installing Debian's chromium for the dashboard's browser test"
   if [ "$(id -u)" = 0 ]; then sudo=""; else sudo="sudo"; fi
-  $sudo apt-get update -qq
-  DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq chromium >/dev/null
+  $sudo apt-get -o DPkg::Lock::Timeout=600 update -qq
+  DEBIAN_FRONTEND=noninteractive $sudo apt-get -o DPkg::Lock::Timeout=600 install -y -qq chromium >/dev/null
 fi
 
 if [ ! -x "$venv/bin/python" ]; then
