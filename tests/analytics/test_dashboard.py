@@ -1,4 +1,4 @@
-"""The Streamlit dashboard, started as the stack starts it, driven in headless Chromium.
+"""The Streamlit dashboard, started as the stack's ``dashboard`` service starts it, driven in headless Chromium.
 
 Screenshots of every view land in ``test-artifacts/screenshots/`` (git-ignored) for a person to look at.
 """
@@ -10,6 +10,7 @@ import socket
 import subprocess
 import sys
 import time
+import urllib.request
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -19,14 +20,14 @@ import pytest
 from playwright.sync_api import expect
 
 from spotify_pipeline.settings import environment_for, load_settings
-from spotify_pipeline.stack import dashboard
-from spotify_pipeline.stack.service import BASE_PORTS, StackContext
 from tests.lake_tables import parquet
 
 pytestmark = pytest.mark.spark
 ROOT = Path(__file__).resolve().parents[2]
 SHOTS = ROOT / "test-artifacts" / "screenshots"
 CHROMIUM = Path("/usr/bin/chromium")
+APP = "analytics/dashboard_app.py"
+START_TIMEOUT_S = 180.0
 expect.set_options(timeout=180_000)  # assertions retry until the app has rendered (busy CI machines)
 CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
                  "--disable-component-update", "--no-first-run"]
@@ -39,23 +40,24 @@ def free_port() -> int:
 
 
 @contextmanager
-def running(service, settings, tmp_path: Path, name: str) -> Iterator[StackContext]:
-    """Start a stack service module's command on a free port; stop it afterwards."""
-    offset = free_port() - BASE_PORTS[name]
-    ctx = StackContext(repo=ROOT, cache=tmp_path / "cache", state=tmp_path / "state", logs=tmp_path / "logs",
-                       venv_bin=Path(sys.executable).parent, port_offset=offset, env=environment_for(settings))
-    ctx.logs.mkdir(parents=True, exist_ok=True)
-    log = open(ctx.logs / f"{name}.log", "w")  # noqa: SIM115 - closed below
-    env = {"PATH": f"{ctx.venv_bin}:/usr/bin:/bin", "HOME": str(tmp_path), **service.env(ctx)}
-    proc = subprocess.Popen(service.command(ctx), env=env, cwd=service.cwd(ctx), stdout=log,
-                            stderr=subprocess.STDOUT)
+def running(settings, tmp_path: Path) -> Iterator[str]:
+    """The dashboard as the stack's ``dashboard`` service runs it (``streamlit run``), on a free port; its URL."""
+    port = free_port()
+    url = f"http://127.0.0.1:{port}"
+    log_path = tmp_path / "dashboard.log"
+    log = open(log_path, "w")  # noqa: SIM115 - closed below
+    env = {"PATH": f"{Path(sys.executable).parent}:/usr/bin:/bin", "HOME": str(tmp_path), **environment_for(settings)}
+    proc = subprocess.Popen([str(Path(sys.executable).parent / "streamlit"), "run", str(ROOT / APP),
+                             "--server.port", str(port), "--server.address", "127.0.0.1", "--server.headless", "true",
+                             "--browser.gatherUsageStats", "false"],
+                            env=env, cwd=ROOT, stdout=log, stderr=subprocess.STDOUT)
     try:
-        deadline = time.monotonic() + service.start_timeout_s
-        while not service.ready(ctx):
-            assert proc.poll() is None, (ctx.logs / f"{name}.log").read_text()[-2000:]
-            assert time.monotonic() < deadline, f"{name} not ready in {service.start_timeout_s}s"
+        deadline = time.monotonic() + START_TIMEOUT_S
+        while not healthy(url):
+            assert proc.poll() is None, log_path.read_text()[-2000:]
+            assert time.monotonic() < deadline, f"dashboard not ready in {START_TIMEOUT_S:.0f} s"
             time.sleep(0.25)  # polling interval of the readiness probe
-        yield ctx
+        yield url
     finally:
         proc.terminate()
         try:
@@ -64,6 +66,15 @@ def running(service, settings, tmp_path: Path, name: str) -> Iterator[StackConte
             proc.kill()
             proc.wait()
         log.close()
+
+
+def healthy(url: str) -> bool:
+    """Streamlit's own health endpoint answers ``ok`` once the server runs (the compose healthcheck's URL)."""
+    try:
+        with urllib.request.urlopen(f"{url}/_stcore/health", timeout=2) as resp:
+            return resp.status == 200 and resp.read().strip() == b"ok"
+    except OSError:
+        return False
 
 
 @pytest.fixture(scope="module")
@@ -99,10 +110,10 @@ def test_dashboard_views_in_a_browser(demo_lake, browser, tmp_path) -> None:
         SELECT s.track_id, d.track_name FROM {warehouse_track_similar} s
         JOIN {warehouse_track_dashboard} d ON d.track_id = s.similar_track_id
         WHERE s.rank = 1 AND s.track_id = (SELECT min(track_id) FROM {warehouse_track_recommendation})""")[0]
-    with running(dashboard.SERVICE, settings, tmp_path, "dashboard") as ctx:
+    with running(settings, tmp_path) as url:
         page = browser.new_page()
         page.set_default_timeout(180_000)  # a first load on a busy 2-core CI machine takes a while
-        page.goto(dashboard.url(ctx))
+        page.goto(url)
         page.get_by_text("Catalog overview").wait_for()
         metric = page.locator("[data-testid='stMetric']").filter(has_text="Tracks").first
         expect(metric).to_have_text(re.compile(rf"^Tracks\s*{n_tracks:,}$"))  # retried until rendered
@@ -133,10 +144,10 @@ def test_dashboard_views_in_a_browser(demo_lake, browser, tmp_path) -> None:
 
 def test_dashboard_on_an_empty_lake_says_what_to_run(browser, tmp_path) -> None:
     settings = load_settings({"DATA_DIR": str(tmp_path / "empty")})
-    with running(dashboard.SERVICE, settings, tmp_path, "dashboard") as ctx:
+    with running(settings, tmp_path) as url:
         page = browser.new_page()
         page.set_default_timeout(180_000)
-        page.goto(dashboard.url(ctx))
+        page.goto(url)
         page.get_by_text("The lake is not built yet").wait_for()
         expect(page.locator("[data-testid='stAlert']")).to_contain_text(
             "warehouse_track_dashboard is not in the lake yet: run spotify-pipeline demo")
