@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
@@ -48,6 +49,21 @@ def spark(tmp_path_factory) -> Iterator:
     session.sparkContext.setLogLevel("ERROR")
     yield session
     session.stop()
+
+
+@contextmanager
+def outside_the_test_timeout() -> Iterator[None]:
+    """Pause pytest-timeout's alarm (its signal method) for the block: the session's stack start is not the
+    cost of whichever test asks for the stack first."""
+    import signal
+
+    remaining, _ = signal.getitimer(signal.ITIMER_REAL)
+    signal.setitimer(signal.ITIMER_REAL, 0)
+    try:
+        yield
+    finally:
+        if remaining:
+            signal.setitimer(signal.ITIMER_REAL, remaining)
 
 
 # A tiny catalog for the stack's sample API: the stack tests are about the services, not the volume
@@ -100,9 +116,11 @@ def stack(stack_api, tmp_path_factory) -> Iterator:
         raise KeyboardInterrupt
 
     previous = signal.signal(signal.SIGTERM, interrupted)
-    handle.down(volumes=True)      # every volume new: the fresh state a user's first `up` has
     try:
-        yield handle.up()
+        with outside_the_test_timeout():   # bounded by its own UP_TIMEOUT_S (a cold build of every image)
+            handle.down(volumes=True)      # every volume new: the fresh state a user's first `up` has
+            handle.up()
+        yield handle
     finally:
         logs = handle.compose("logs", "--no-color", "--tail", "200", timeout=120, check=False).stdout
         (REPO / "test-artifacts").mkdir(exist_ok=True)
