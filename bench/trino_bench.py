@@ -1,9 +1,10 @@
 """Trino vs DuckDB: one dashboard query over `warehouse_track_dashboard` at ~300k tracks, same files, same run.
 
 The warehouse is built once with the project's Spark jobs on a local lake (landing data generated from the
-synthetic catalog, as in the ETL bench). Its Parquet files are copied byte for byte into the local stack's
-HDFS over WebHDFS and registered in the stack's metastore with the generated Trino DDL; DuckDB reads the
-local copy. Each engine runs the query once to warm up, then ``RUNS`` times; the median is reported, and
+synthetic catalog, as in the ETL bench). Its Parquet files are copied byte for byte into the HDFS of a
+Compose stack of its own (project ``spotify-platform-bench``, host ports +2000, only Trino and what it
+depends on) over WebHDFS and registered in that stack's metastore with the generated Trino DDL; DuckDB
+reads the local copy. Each engine runs the query once to warm up, then ``RUNS`` times; the median is reported, and
 the two answers must be equal.
 """
 
@@ -12,6 +13,7 @@ from __future__ import annotations
 import json
 import shutil
 import statistics
+import subprocess
 import tempfile
 import time
 from pathlib import Path
@@ -19,12 +21,13 @@ from pathlib import Path
 import duckdb
 
 import trino
-from bench.common import PeakRss
 from bench.etl_bench import land_catalog_in_child
 from spotify_pipeline.settings import load_settings
 
 RUNS = 5
-BENCH_PORT_OFFSET = 2000   # beside a developer's stack (0) and the test session's (1000)
+BENCH_PORT_OFFSET = 2000   # beside a developer's stack (+0) and the test session's (+3000)
+BENCH_PROJECT = "spotify-platform-bench"
+LAKE_IN_STACK = "hdfs://namenode:8020"   # the lake as Trino inside the stack reaches it
 TABLE = "warehouse_track_dashboard"
 QUERY = """
 SELECT primary_genre, decade, count(*) AS tracks, count(DISTINCT artist_id) AS artists,
@@ -66,12 +69,22 @@ def timed(run) -> tuple[float, list]:
     return statistics.median(times), rows
 
 
+def trino_memory_mb(compose_cmd: list[str], env: dict[str, str]) -> float:
+    """The Trino container's memory now (``docker stats``), in MB."""
+    from bench.stack_bench import _bytes
+    from spotify_pipeline.stack import compose
+
+    cid = subprocess.run([*compose_cmd, "ps", "-q", "trino"], env=env, cwd=compose.REPO, capture_output=True,
+                         text=True, check=True).stdout.strip()
+    usage = subprocess.run(["docker", "stats", "--no-stream", "--format", "{{.MemUsage}}", cid], capture_output=True,
+                           text=True, check=True).stdout
+    return round(_bytes(usage.split("/")[0]) / 2**20, 1)
+
+
 def run_size(n_artists: int, workdir: Path) -> dict:
     from lake.fs import WebHdfsFS
     from spark_jobs.ddl import trino_layer_ddl
-    from spotify_pipeline.stack.context import build_context
-    from spotify_pipeline.stack.services import for_profile
-    from spotify_pipeline.stack.supervisor import Supervisor
+    from spotify_pipeline.stack import compose
 
     t0 = time.monotonic()
     folder, rows = build_warehouse(workdir / "local", n_artists)
@@ -79,22 +92,27 @@ def run_size(n_artists: int, workdir: Path) -> dict:
     parts = sorted(folder.glob("**/*.parquet"))
     result["parquet_files"], result["parquet_mb"] = len(parts), round(sum(p.stat().st_size for p in parts) / 2**20, 1)
 
-    settings = load_settings({"DATA_DIR": str(workdir / "stack-data"), "STACK_STATE_DIR": str(workdir / "stack"),
-                              "STACK_PORT_OFFSET": str(BENCH_PORT_OFFSET)})
-    stack_ctx = build_context(settings)
-    sup = Supervisor(stack_ctx, for_profile("full"), say=lambda line: None)
+    subprocess.run(["bash", str(compose.REPO / "scripts" / "docker-prereqs.sh")], check=True)
+    env = compose.compose_env({**compose.ports_env(BENCH_PORT_OFFSET), "COMPOSE_PROJECT_NAME": BENCH_PROJECT})
+    cmd = compose.compose_cmd(compose.compose_files(), BENCH_PROJECT)
+
+    def run(*args: str) -> None:
+        subprocess.run([*cmd, *args], env=env, cwd=compose.REPO, check=True, capture_output=True, timeout=3600)
+
     try:
         t0 = time.monotonic()
-        sup.up(["trino", "hdfs-init"])
+        run("down", "--volumes", "--remove-orphans")
+        run("up", "-d", "--build", "--wait", "trino")
         result["stack_up_s"] = round(time.monotonic() - t0, 1)
-        env = stack_ctx.env
-        lake_root = f"{env['LAKE_URI']}/bench-lake"
-        hdfs = WebHdfsFS(env["WEBHDFS_URL"], "/bench-lake")
+        def port(var: str) -> int:
+            return compose.HOST_PORTS[var] + BENCH_PORT_OFFSET
+
+        hdfs = WebHdfsFS(f"http://localhost:{port('STACK_NAMENODE_HTTP_PORT')}", "/bench-lake")
         for part in parts:
             hdfs.write_file(f"warehouse_layer/{TABLE}/{part.name}", part.read_bytes())
-        con = trino.dbapi.connect(host="127.0.0.1", port=int(env["TRINO_PORT"]), user="bench", catalog="hive")
+        con = trino.dbapi.connect(host="127.0.0.1", port=port("STACK_TRINO_PORT"), user="bench", catalog="hive")
         cur = con.cursor()
-        ddl = "\n".join(line for line in trino_layer_ddl("warehouse", lake_root).splitlines()
+        ddl = "\n".join(line for line in trino_layer_ddl("warehouse", f"{LAKE_IN_STACK}/bench-lake").splitlines()
                         if not line.startswith("--"))  # the header comment holds a ';'
         for statement in ddl.split(";"):
             sql = statement.strip()
@@ -108,10 +126,9 @@ def run_size(n_artists: int, workdir: Path) -> dict:
 
         cur.execute(f"SELECT count(*) FROM hive.warehouse.{TABLE}")
         assert cur.fetchall() == [[rows]]
-        trino_pid = sup.running("trino").pid
-        with PeakRss(trino_pid) as rss:
-            trino_s, trino_rows = timed(trino_query)
-        result["trino"] = {"median_s": round(trino_s, 3), "runs": RUNS, "peak_rss_mb": rss.peak_mb}
+        trino_s, trino_rows = timed(trino_query)
+        result["trino"] = {"median_s": round(trino_s, 3), "runs": RUNS,
+                           "container_memory_mb": trino_memory_mb(cmd, env)}
         duck = duckdb.connect()
         source = f"read_parquet('{folder}/**/*.parquet')"
 
@@ -124,13 +141,13 @@ def run_size(n_artists: int, workdir: Path) -> dict:
         result["answer_rows"] = len(trino_rows)
         result["trino_to_duckdb_ratio"] = round(trino_s / duck_s, 2) if duck_s else None
     finally:
-        sup.down()
+        subprocess.run([*cmd, "down", "--volumes", "--remove-orphans"], env=env, cwd=compose.REPO,
+                       capture_output=True, timeout=600, check=False)
     return result
 
 
 def main(results_dir: Path, quick: bool = False) -> dict:
     workdir = Path(tempfile.mkdtemp(prefix="trino-bench-"))
-    workdir.chmod(0o755)  # PostgreSQL runs as the `postgres` user and must reach its folder
     try:
         run = run_size(300 if quick else 3000, workdir)
     finally:

@@ -5,7 +5,7 @@ set -euo pipefail
 venv=${1:-.venv}
 cd "$(dirname "$0")/.."
 
-# Spark needs a Java runtime (the browser the tests drive is scripts/browser-prereqs.sh's, run by make test).
+# Spark needs a Java runtime (the browser the tests drive is scripts/test-prereqs.sh's, run by make test).
 if ! command -v java >/dev/null 2>&1; then
   bash scripts/apt-install.sh openjdk-17-jre-headless
 fi

@@ -23,8 +23,10 @@ apt_install() {
   [ "$sudo" = "-" ] && fail "cannot install $* (not root and no sudo): install Docker yourself"
   command -v apt-get >/dev/null 2>&1 || fail "cannot install $* (no apt-get): install Docker yourself"
   say "installing $*"
-  $sudo apt-get update -qq
-  DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq --no-install-recommends "$@" >/dev/null
+  # Wait for the dpkg/apt lock rather than fail: another apt-get (a second helper, unattended-upgrades) may hold it.
+  $sudo apt-get -o DPkg::Lock::Timeout=600 update -qq
+  DEBIAN_FRONTEND=noninteractive $sudo apt-get -o DPkg::Lock::Timeout=600 install -y -qq --no-install-recommends \
+    "$@" >/dev/null
 }
 
 # 1. Engine.

@@ -152,12 +152,7 @@ def build_parser() -> argparse.ArgumentParser:
                    help="jdbc: the Trino JDBC driver and URL for Tableau/Metabase/Superset")
     p.add_argument("--json", action="store_true", help="status as JSON")
     p.add_argument("--volumes", action="store_true", help="down: also delete the stack's data volumes")
-    p.add_argument("--local", action="store_true",
-                   help="the former local-process stack instead of Compose (being retired)")
-    p.add_argument("--profile", choices=("full", "light"), default="full",
-                   help="--local only; light: Airflow on the embedded defaults only")
-    p.add_argument("--foreground", action="store_true", help="--local up only: stay attached")
-    p.set_defaults(handler="spotify_pipeline.stack.compose_cli:run")
+    p.set_defaults(handler="spotify_pipeline.stack.cli:run")
 
     p = sub.add_parser("doctor", help="what these credentials may call, which source fills each gap, and "
                                       "whether each source, the landing zone, the lake and the stack answer",

@@ -80,14 +80,12 @@ class Settings(BaseSettings):
     trino_port: int = 8080
     trino_user: str = "spotify"
     trino_catalog: str = "hive"
-    # The local stack (`make stack`) and the Airflow UI login
+    # The Airflow UI login; downloads kept across runs (the Trino JDBC driver, the Spark class archive)
     airflow_admin_user: str = "admin"
     airflow_admin_password: SecretStr = SecretStr("admin")
     stack_cache_dir: Path = Path("~/.cache/spotify-platform").expanduser()
-    stack_state_dir: Path | None = None  # default: $DATA_DIR/stack
-    stack_port_offset: int = 0
 
-    @field_validator("data_dir", "stack_cache_dir", "stack_state_dir")
+    @field_validator("data_dir", "stack_cache_dir")
     @classmethod
     def _expand_user(cls, value: Path | None) -> Path | None:
         return value.expanduser() if value is not None else None
@@ -101,10 +99,6 @@ class Settings(BaseSettings):
     @property
     def landing_sqlite_path(self) -> Path:
         return self.data_dir / "landing.sqlite"
-
-    @property
-    def stack_state_path(self) -> Path:
-        return self.stack_state_dir or self.data_dir / "stack"
 
     @property
     def has_credentials(self) -> bool:

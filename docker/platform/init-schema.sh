@@ -1,8 +1,7 @@
 #!/usr/bin/env bash
 # One-shot (hive-metastore-init): create the Hive 2.3.10 metastore schema in PostgreSQL with DataNucleus'
 # SchemaTool over the metastore jar's own package.jdo. It only adds tables and keys that are missing, so
-# it is idempotent: a restart of the stack runs it again harmlessly. `make stack` runs the same tool
-# (spotify_pipeline/stack/hive_metastore.py).
+# it is idempotent: a restart of the stack runs it again harmlessly.
 set -euo pipefail
 work=$(mktemp -d)
 jars="$SPARK_HOME/jars"

@@ -1,102 +1,75 @@
-"""`spotify-pipeline stack up|down|status|env`: the local stack from the command line."""
+"""`spotify-pipeline stack up|down|status|env|jdbc` over the Compose stack (docker-compose.yml)."""
 
 from __future__ import annotations
 
 import argparse
 import json
 import shlex
-import signal
+import subprocess
 import sys
 import time
 
+from spotify_pipeline.errors import PipelineError
 from spotify_pipeline.settings import Settings
-from spotify_pipeline.stack.context import build_context
-from spotify_pipeline.stack.service import StackContext
-from spotify_pipeline.stack.services import for_profile
-from spotify_pipeline.stack.supervisor import Supervisor
+from spotify_pipeline.stack import compose
 
 
-def supervisor(settings: Settings, profile: str) -> Supervisor:
-    return Supervisor(build_context(settings, profile), for_profile(profile))
+def _say(line: str) -> None:
+    print(f"stack: {line}", file=sys.stderr, flush=True)
 
 
-def status_document(sup: Supervisor) -> dict:
-    """``{"services": {NAME: {"url", "healthy", "version", ...}}, "env": {...}}``: what scripts read."""
-    return {"services": sup.status(), "env": stack_env(sup.ctx)}
-
-
-def stack_env(ctx: StackContext) -> dict[str, str]:
-    keys = ("MONGO_URI", "MONGO_DB", "LAKE_URI", "WEBHDFS_URL", "HIVE_METASTORE_URI", "TRINO_HOST", "TRINO_PORT",
-            "TRINO_CATALOG", "SPARK_MASTER", "AIRFLOW_CONN_SPARK_DEFAULT")
-    return {k: ctx.env[k] for k in keys if k in ctx.env}
-
-
-def render_table(services: dict[str, dict], settings: Settings) -> str:
-    rows = [("service", "state", "url")]
-    for name, s in services.items():
-        if s.get("oneshot"):
-            state = "done" if s["healthy"] else "pending"
-        else:
-            state = "healthy" if s["healthy"] else ("stopped" if not s["running"] else "UNHEALTHY")
-        rows.append((name, state, s["url"]))
-    width = [max(len(r[i]) for r in rows) for i in range(2)]
-    lines = [f"{a:<{width[0]}}  {b:<{width[1]}}  {c}" for a, b, c in rows]
-    if any(n.startswith("airflow") for n in services):
-        lines.append(f"Airflow login: {settings.airflow_admin_user} / (AIRFLOW_ADMIN_PASSWORD; default 'admin')")
-    lines.append("Pipeline env for scripts: eval \"$(spotify-pipeline stack env)\"")
-    return "\n".join(lines)
-
-
-def run(args: argparse.Namespace, settings: Settings) -> int:
-    sup = supervisor(settings, args.profile)
-    if args.action == "up":
-        started = time.monotonic()
-        sup.say(f"stack up ({args.profile}; state {sup.ctx.state}, cache {sup.ctx.cache})")
-        try:
-            sup.up()
-        except BaseException:
-            if args.foreground:
-                sup.down()
-            raise
-        sup.say(f"stack ready in {time.monotonic() - started:.1f} s")
-        print(render_table(sup.status(), settings))
-        if args.foreground:
-            return _foreground(sup)
-        return 0
-    if args.action == "down":
-        stopped = sup.down()
-        print(f"stopped: {', '.join(stopped) if stopped else 'nothing was running'}")
-        return 0
-    if args.action == "jdbc":
-        from spotify_pipeline.stack.jdbc import describe
-
-        print(describe(sup.ctx))
-        return 0
-    if args.action == "env":
-        for key, value in stack_env(sup.ctx).items():
-            print(f"export {key}={shlex.quote(value)}")
-        return 0
-    doc = status_document(sup)
-    if args.json:
-        print(json.dumps(doc, indent=2))
-    else:
-        print(render_table(doc["services"], settings))
+def up() -> int:
+    prereqs = subprocess.run(["bash", str(compose.REPO / "scripts" / "docker-prereqs.sh")], check=False)
+    if prereqs.returncode != 0:
+        raise PipelineError("Docker is not available here (see the line above); `make demo` runs without it")
+    files = compose.compose_files()
+    if any(f.name == compose.FERRETDB_FILE for f in files):
+        _say(f"{compose.MONGO_IMAGE} cannot be pulled here: FerretDB stands in for it ({compose.FERRETDB_FILE})")
+    started = time.monotonic()
+    proc = subprocess.run([*compose.compose_cmd(files), "up", "-d", "--build", "--wait"],
+                          env=compose.compose_env(), cwd=compose.REPO, check=False)
+    if proc.returncode != 0:
+        raise PipelineError("docker compose up failed (above); `docker compose -p spotify-platform logs SERVICE` tells why")
+    _say(f"all services healthy in {time.monotonic() - started:.0f} s")
+    print(compose.render_table(compose.status(compose.ps())))
     return 0
 
 
-def _foreground(sup: Supervisor) -> int:
-    """Stay attached until Ctrl-C or SIGTERM, then stop everything this stack started."""
-    def stop(signum, frame):  # noqa: ARG001
-        raise KeyboardInterrupt
+def down(volumes: bool) -> int:
+    cmd = [compose.docker(), "compose", "-p", compose.project_name(), "down", "--remove-orphans"]
+    proc = subprocess.run(cmd + (["--volumes"] if volumes else []), env=compose.compose_env(), cwd=compose.REPO,
+                          check=False)
+    return proc.returncode
 
-    signal.signal(signal.SIGTERM, stop)
-    sup.say("foreground: Ctrl-C stops the stack")
+
+def run(args: argparse.Namespace, settings: Settings) -> int:
+    if args.action == "up":
+        return up()
+    if args.action == "down":
+        return down(args.volumes)
+    if args.action == "jdbc":
+        return _jdbc(settings)
+    containers = compose.ps()
+    if args.action == "env":
+        for key, value in compose.pipeline_env(containers).items():
+            print(f"export {key}={shlex.quote(value)}")
+        return 0
+    services = compose.status(containers)
+    if args.json:
+        print(json.dumps({"services": services, "env": compose.pipeline_env(containers)}, indent=2))
+    else:
+        print(compose.render_table(services) if services else "the stack is not running (make stack)")
+    return 0
+
+
+def _jdbc(settings: Settings) -> int:
+    """The driver and URL; the port is the running Trino's, else the one the compose file will publish."""
+    from spotify_pipeline.stack.jdbc import describe_at
+
     try:
-        while True:
-            time.sleep(1)
-    except KeyboardInterrupt:
-        sup.say("stopping the stack")
-    finally:
-        sup.down()
-    sys.stdout.flush()
+        env = compose.pipeline_env(compose.ps())
+    except (PipelineError, OSError):
+        env = {}
+    port = int(env.get("TRINO_PORT") or compose.compose_env().get("STACK_TRINO_PORT") or compose.TRINO_PORT)
+    print(describe_at(settings.stack_cache_dir, env.get("TRINO_HOST", "localhost"), port))
     return 0

@@ -1,9 +1,9 @@
 """Tableau's (and Metabase's, Superset's) way into the stack's Trino: the Trino JDBC driver and URL.
 
 BI tools connect through ``io.trino:trino-jdbc`` of the server's version. The driver jar is fetched
-from Maven Central into the stack cache, checksum-verified like every other download, so
-``spotify-pipeline stack jdbc`` can print the file a user drops into Tableau's driver folder and the
-URL to type (``jdbc:trino://HOST:PORT/hive/warehouse``; any user name, no password on http).
+from Maven Central into the stack cache, checksum-verified, so ``spotify-pipeline stack jdbc`` can
+print the file a user drops into Tableau's driver folder and the URL to type
+(``jdbc:trino://HOST:PORT/hive/warehouse``; any user name, no password on http).
 """
 
 from __future__ import annotations
@@ -11,36 +11,26 @@ from __future__ import annotations
 from pathlib import Path
 
 from spotify_pipeline.stack.downloads import maven_artifact
-from spotify_pipeline.stack.service import StackContext
-from spotify_pipeline.stack.trino import TRINO_VERSION
 
+TRINO_VERSION = "476"   # the server's (docker/trino/Dockerfile); the driver must match it
 DRIVER_CLASS = "io.trino.jdbc.TrinoDriver"
 CATALOG = "hive"
 BI_SCHEMA = "warehouse"
 
 
-def driver_jar(ctx: StackContext) -> Path:
-    """``trino-jdbc-<server version>.jar`` in the cache (downloaded and verified once)."""
-    return maven_artifact(ctx.cache, f"io.trino:trino-jdbc:{TRINO_VERSION}")
-
-
-def jdbc_url(ctx: StackContext, schema: str = BI_SCHEMA, host: str = "localhost") -> str:
-    return url_at(host, ctx.port("trino"), schema)
+def driver_jar(cache: Path) -> Path:
+    """``trino-jdbc-<server version>.jar`` in ``cache`` (downloaded and verified once)."""
+    return maven_artifact(cache, f"io.trino:trino-jdbc:{TRINO_VERSION}")
 
 
 def url_at(host: str, port: int, schema: str = BI_SCHEMA) -> str:
     return f"jdbc:trino://{host}:{port}/{CATALOG}/{schema}"
 
 
-def describe(ctx: StackContext) -> str:
-    """The lines a person needs to connect a BI tool (printed by ``stack jdbc``)."""
-    return describe_at(ctx.cache, "localhost", ctx.port("trino"))
-
-
 def describe_at(cache: Path, host: str, port: int) -> str:
-    """The BI lines for a Trino at ``host:port``; the driver jar is verified into ``cache``."""
+    """The lines a person needs to connect a BI tool to a Trino at ``host:port`` (printed by ``stack jdbc``)."""
     return "\n".join([
-        f"driver jar:   {maven_artifact(cache, f'io.trino:trino-jdbc:{TRINO_VERSION}')}",
+        f"driver jar:   {driver_jar(cache)}",
         f"driver class: {DRIVER_CLASS}",
         f"JDBC URL:     {url_at(host, port)}",
         f"catalog:      {CATALOG}    schemas: bronze, silver, gold, {BI_SCHEMA}",

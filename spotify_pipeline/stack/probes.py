@@ -1,4 +1,4 @@
-"""Readiness probes shared by the stack's services: one real protocol answer each, never a sleep."""
+"""Probes of a running service (``doctor``): one real protocol answer each, never a sleep."""
 
 from __future__ import annotations
 
@@ -24,14 +24,3 @@ def http_json(url: str, timeout: float = 2.0) -> dict | None:
             return json.loads(resp.read().decode())
     except (urllib.error.URLError, OSError, ValueError):
         return None
-
-
-def port_free(port: int, host: str = "127.0.0.1") -> bool:
-    """True when ``port`` can be bound (nothing listens there; TIME_WAIT leftovers don't count)."""
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
-        s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-        try:
-            s.bind((host, port))
-        except OSError:
-            return False
-    return not tcp_open(port)

@@ -1,4 +1,4 @@
-"""The Streamlit dashboard, started as the stack starts it, driven in headless Chromium.
+"""The Streamlit dashboard, started as the stack's ``dashboard`` service starts it, driven in headless Chromium.
 
 Screenshots of every view land in ``test-artifacts/screenshots/`` (git-ignored) for a person to look at.
 """
@@ -6,30 +6,81 @@ Screenshots of every view land in ``test-artifacts/screenshots/`` (git-ignored) 
 from __future__ import annotations
 
 import re
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import duckdb
 import pytest
 from playwright.sync_api import expect
 
-from spotify_pipeline.settings import load_settings
-from spotify_pipeline.stack import dashboard
-from tests.helpers.services import running
+from spotify_pipeline.settings import environment_for, load_settings
 from tests.lake_tables import parquet
 
 pytestmark = pytest.mark.spark
 ROOT = Path(__file__).resolve().parents[2]
 SHOTS = ROOT / "test-artifacts" / "screenshots"
 CHROMIUM = Path("/usr/bin/chromium")
+APP = "analytics/dashboard_app.py"
+START_TIMEOUT_S = 180.0
 expect.set_options(timeout=180_000)  # assertions retry until the app has rendered (busy CI machines)
 CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
                  "--disable-component-update", "--no-first-run"]
 
 
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+@contextmanager
+def running(settings, tmp_path: Path) -> Iterator[str]:
+    """The dashboard as the stack's ``dashboard`` service runs it (``streamlit run``), on a free port; its URL."""
+    port = free_port()
+    url = f"http://127.0.0.1:{port}"
+    log_path = tmp_path / "dashboard.log"
+    log = open(log_path, "w")  # noqa: SIM115 - closed below
+    env = {"PATH": f"{Path(sys.executable).parent}:/usr/bin:/bin", "HOME": str(tmp_path), **environment_for(settings)}
+    proc = subprocess.Popen([str(Path(sys.executable).parent / "streamlit"), "run", str(ROOT / APP),
+                             "--server.port", str(port), "--server.address", "127.0.0.1", "--server.headless", "true",
+                             "--browser.gatherUsageStats", "false"],
+                            env=env, cwd=ROOT, stdout=log, stderr=subprocess.STDOUT)
+    try:
+        deadline = time.monotonic() + START_TIMEOUT_S
+        while not healthy(url):
+            assert proc.poll() is None, log_path.read_text()[-2000:]
+            assert time.monotonic() < deadline, f"dashboard not ready in {START_TIMEOUT_S:.0f} s"
+            time.sleep(0.25)  # polling interval of the readiness probe
+        yield url
+    finally:
+        proc.terminate()
+        try:
+            proc.wait(timeout=20)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            proc.wait()
+        log.close()
+
+
+def healthy(url: str) -> bool:
+    """Streamlit's own health endpoint answers ``ok`` once the server runs (the compose healthcheck's URL)."""
+    try:
+        with urllib.request.urlopen(f"{url}/_stcore/health", timeout=2) as resp:
+            return resp.status == 200 and resp.read().strip() == b"ok"
+    except OSError:
+        return False
+
+
 @pytest.fixture(scope="module")
 def browser(tmp_path_factory):
-    # Tests install nothing: `make test` / `make test-fast` run scripts/browser-prereqs.sh first.
-    assert CHROMIUM.exists(), f"{CHROMIUM} missing: run `make browser-prereqs` (make test does)"
+    # Tests install nothing: `make test` / `make test-fast` run scripts/test-prereqs.sh first.
+    assert CHROMIUM.exists(), f"{CHROMIUM} missing: run `make test-prereqs` (make test does)"
     from playwright.sync_api import sync_playwright
 
     SHOTS.mkdir(parents=True, exist_ok=True)
@@ -59,10 +110,10 @@ def test_dashboard_views_in_a_browser(demo_lake, browser, tmp_path) -> None:
         SELECT s.track_id, d.track_name FROM {warehouse_track_similar} s
         JOIN {warehouse_track_dashboard} d ON d.track_id = s.similar_track_id
         WHERE s.rank = 1 AND s.track_id = (SELECT min(track_id) FROM {warehouse_track_recommendation})""")[0]
-    with running(dashboard.SERVICE, settings, tmp_path, "dashboard") as ctx:
+    with running(settings, tmp_path) as url:
         page = browser.new_page()
         page.set_default_timeout(180_000)  # a first load on a busy 2-core CI machine takes a while
-        page.goto(dashboard.url(ctx))
+        page.goto(url)
         page.get_by_text("Catalog overview").wait_for()
         metric = page.locator("[data-testid='stMetric']").filter(has_text="Tracks").first
         expect(metric).to_have_text(re.compile(rf"^Tracks\s*{n_tracks:,}$"))  # retried until rendered
@@ -93,10 +144,10 @@ def test_dashboard_views_in_a_browser(demo_lake, browser, tmp_path) -> None:
 
 def test_dashboard_on_an_empty_lake_says_what_to_run(browser, tmp_path) -> None:
     settings = load_settings({"DATA_DIR": str(tmp_path / "empty")})
-    with running(dashboard.SERVICE, settings, tmp_path, "dashboard") as ctx:
+    with running(settings, tmp_path) as url:
         page = browser.new_page()
         page.set_default_timeout(180_000)
-        page.goto(dashboard.url(ctx))
+        page.goto(url)
         page.get_by_text("The lake is not built yet").wait_for()
         expect(page.locator("[data-testid='stAlert']")).to_contain_text(
             "warehouse_track_dashboard is not in the lake yet: run spotify-pipeline demo")

@@ -31,7 +31,7 @@ from crawler.sample_api.server import make_server
 from tests.cluster.harness import ClusterStack
 from tests.stack.compose_harness import REPO, docker_ready, skip_or_fail
 
-pytestmark = [pytest.mark.slow, pytest.mark.airflow, pytest.mark.timeout(7200)]
+pytestmark = [pytest.mark.cluster, pytest.mark.slow, pytest.mark.airflow, pytest.mark.timeout(7200)]
 
 ARTISTS = 5
 SHARDS = 2

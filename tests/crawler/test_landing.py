@@ -1,5 +1,5 @@
 """One contract suite for every landing store: SQLite, and MongoDB's wire protocol against the real
-FerretDB server of the local stack (the session's ``stack`` fixture starts it)."""
+landing database of the session's Compose stack (MongoDB, or FerretDB where no registry serves it)."""
 
 from __future__ import annotations
 
@@ -22,9 +22,9 @@ def store(request, tmp_path: Path):
     if request.param == "sqlite":
         s = SQLiteLandingStore(tmp_path / "landing.sqlite")
     else:
-        stack = request.getfixturevalue("stack").up("mongo")
+        stack = request.getfixturevalue("stack")
         db = f"test_{os.getpid()}_{request.node.name.split('[')[0]}"
-        s = MongoLandingStore(stack.env["MONGO_URI"], db)
+        s = MongoLandingStore(stack.pipeline_env["MONGO_URI"], db)
     yield s
     if db:
         s._client.drop_database(db)

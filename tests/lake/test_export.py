@@ -35,9 +35,9 @@ def env(request, tmp_path: Path):
     if request.param == "local":
         yield store, LocalFS(tmp_path / "lake"), lambda c: tmp_path / "lake" / "bronze_layer" / c
     else:
-        stack = request.getfixturevalue("stack").up("hdfs-init")
+        stack = request.getfixturevalue("stack")
         root = f"/tests/{request.node.name.split('[')[0]}"
-        lake = open_lake(stack.pipeline_settings(lake_uri=stack.env["LAKE_URI"] + root))
+        lake = open_lake(stack.pipeline_settings(lake_uri=stack.pipeline_env["LAKE_URI"] + root))
         lake.delete("")
         copies = iter(range(1000))
         yield store, lake, lambda c: local_copy(lake, f"bronze_layer/{c}", tmp_path / f"copy{next(copies)}" / c)

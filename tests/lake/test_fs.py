@@ -16,8 +16,8 @@ def fs(request, tmp_path: Path):
     if request.param == "local":
         yield LocalFS(tmp_path / "lake")
     else:
-        stack = request.getfixturevalue("stack").up("hdfs-init")
-        lake = WebHdfsFS(stack.env["WEBHDFS_URL"], f"/tests/{request.node.name.split('[')[0]}")
+        stack = request.getfixturevalue("stack")
+        lake = WebHdfsFS(stack.pipeline_env["WEBHDFS_URL"], f"/tests/{request.node.name.split('[')[0]}")
         lake.delete("")
         yield lake
         lake.delete("")

@@ -10,7 +10,6 @@ from __future__ import annotations
 import re
 import time
 
-from spotify_pipeline.stack import airflow as airflow_service
 from tests.stack.airflow_rest import AirflowRest
 from tests.stack.browser import chromium_context, screenshot
 
@@ -30,13 +29,11 @@ def _dag_card(page, dag_id: str):
         has=page.get_by_role("button", name="Trigger Dag")).last
 
 
-def one_click_run(ctx, limit: int) -> dict:
+def one_click_run(base: str, user: str, password: str, limit: int) -> dict:
     """Trigger the crawl from the UI with ``limit``; wait for it and the ``Spotify_DAG`` run its asset queues.
 
     Returns both finished runs and the wall time from the click to the end of ``Spotify_DAG``.
     """
-    base = airflow_service.api_url(ctx)
-    user, password = airflow_service.admin_login(ctx)
     rest = AirflowRest(base, user, password).login()
     with chromium_context() as browser:
         page = browser.new_page()

@@ -32,10 +32,8 @@ class BiClient:
 
     @classmethod
     def build(cls, driver_jar: Path, workdir: Path, url: str) -> BiClient:
-        if not shutil.which("javac"):  # a fresh CI machine has only the JRE Spark needs
-            subprocess.run(["bash", str(REPO / "scripts" / "browser-prereqs.sh")], check=True, timeout=900)
-        javac = shutil.which("javac")
-        assert javac, "javac not found after scripts/browser-prereqs.sh"
+        javac = shutil.which("javac")   # a fresh machine has only the JRE Spark needs: make test installs a JDK
+        assert javac, "javac missing: run `make test-prereqs` (make test does)"
         workdir.mkdir(parents=True, exist_ok=True)
         subprocess.run([javac, "-d", str(workdir), str(SOURCE)], check=True, capture_output=True, timeout=120)
         return cls(driver_jar, workdir, url)

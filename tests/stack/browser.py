@@ -1,6 +1,6 @@
 """Test harness (never imported by production code): Debian's chromium driven by Playwright.
 
-Chromium is installed by ``scripts/browser-prereqs.sh`` when missing (a fresh CI machine); Playwright's
+Chromium is installed by ``scripts/test-prereqs.sh`` when missing (a fresh CI machine); Playwright's
 own browser download does not work here. Every browser gets a fresh user-data-dir and the flags a
 headless run on a shared machine needs. Screenshots go to ``test-artifacts/screenshots/`` (git-ignored).
 """
@@ -8,7 +8,6 @@ headless run on a shared machine needs. Screenshots go to ``test-artifacts/scree
 from __future__ import annotations
 
 import shutil
-import subprocess
 import tempfile
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -24,9 +23,8 @@ ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-net
 
 
 def ensure_chromium() -> Path:
-    if not CHROMIUM.exists():
-        subprocess.run(["bash", str(REPO / "scripts" / "browser-prereqs.sh")], check=True, timeout=900)
-    assert CHROMIUM.exists(), f"{CHROMIUM} missing after scripts/browser-prereqs.sh"
+    # Tests install nothing: `make test` runs scripts/test-prereqs.sh first.
+    assert CHROMIUM.exists(), f"{CHROMIUM} missing: run `make test-prereqs` (make test does)"
     return CHROMIUM
 
 

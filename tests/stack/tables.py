@@ -1,4 +1,5 @@
-"""Test harness: what every registered lake table holds, as Trino sees it, to compare two runs.
+"""Test harness: what every registered lake table holds, as Trino sees it, to compare two runs; the
+metastore's own database, to see what it holds.
 
 One order-insensitive fingerprint per table: the row count and Trino's ``checksum`` over every column
 as one row value, so two runs "leave identical tables" when the fingerprints are equal.
@@ -7,6 +8,17 @@ as one row value, so two runs "leave identical tables" when the fingerprints are
 from __future__ import annotations
 
 import trino
+
+# The metastore's database in the stack's PostgreSQL (docker/postgres/init-metastore-db.sh).
+METASTORE_DB, METASTORE_USER, METASTORE_PASSWORD = "metastore", "hive", "hive"
+
+
+def metastore_db(stack):
+    """A psycopg2 connection to the metastore's tables, through the stack's published PostgreSQL port."""
+    import psycopg2
+
+    return psycopg2.connect(host="127.0.0.1", port=stack.port("STACK_POSTGRES_PORT"), dbname=METASTORE_DB,
+                            user=METASTORE_USER, password=METASTORE_PASSWORD)
 
 
 def table_fingerprints(port: int, schemas: tuple[str, ...] = ("silver", "gold", "warehouse")) -> dict[str, tuple]:

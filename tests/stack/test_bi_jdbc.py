@@ -11,7 +11,7 @@ import duckdb
 import pytest
 
 from lake.fs import WebHdfsFS
-from spotify_pipeline.stack.trino import TRINO_VERSION
+from spotify_pipeline.stack.jdbc import TRINO_VERSION
 from tests.stack.bi import BiClient
 
 # Session setup (stack up + one pipeline run) is charged to the first test: minutes on 2 cores.
@@ -48,7 +48,7 @@ def duck(stack, stack_lake, tmp_path_factory):
     local = tmp_path_factory.mktemp("dashboard")
     from lake.tables import current_path
 
-    fs = WebHdfsFS(stack.env["WEBHDFS_URL"], "/")
+    fs = WebHdfsFS(stack.pipeline_env["WEBHDFS_URL"], "/")
     folder = current_path(fs, "warehouse_layer/warehouse_track_dashboard")  # what the metastore points at
     assert folder, "no complete version of /warehouse_layer/warehouse_track_dashboard"
     parts = [n for n in fs.listdir(folder) if n.endswith(".parquet")]

@@ -1,4 +1,5 @@
-"""Downloads: verified against the published checksum, atomic, once under concurrency, reused offline."""
+"""Downloads on the host (the JDBC driver): verified against the published checksum, atomic, once under
+concurrency, reused offline."""
 
 from __future__ import annotations
 
@@ -12,8 +13,7 @@ from pathlib import Path
 import pytest
 
 from spotify_pipeline.errors import PipelineError
-from spotify_pipeline.stack import downloads, hdfs
-from spotify_pipeline.stack.service import StackContext
+from spotify_pipeline.stack import downloads
 
 PAYLOAD = b"jar bytes " * 50_000
 
@@ -83,15 +83,8 @@ def test_concurrent_runs_download_once(repo, tmp_path: Path) -> None:
     assert repo.hits["/a.jar"] == 1
 
 
-def test_maven_urls_and_generated_pom() -> None:
+def test_maven_urls() -> None:
+    assert downloads.maven_url("io.trino:trino-jdbc:476") == (
+        "https://repo1.maven.org/maven2/io/trino/trino-jdbc/476/trino-jdbc-476.jar")
     assert downloads.maven_url("org.apache.hadoop:hadoop-hdfs:3.5.0", classifier="tests") == (
         "https://repo1.maven.org/maven2/org/apache/hadoop/hadoop-hdfs/3.5.0/hadoop-hdfs-3.5.0-tests.jar")
-    pom = downloads.render_pom("x", ["org.apache.hadoop:hadoop-common:3.5.0"])
-    assert "<artifactId>hadoop-common</artifactId><version>3.5.0</version>" in pom
-
-
-def test_missing_java_is_one_line_with_the_fix(tmp_path: Path, monkeypatch) -> None:
-    monkeypatch.setattr(hdfs, "JAVA_HOME", tmp_path / "no-jdk")
-    ctx = StackContext(repo=tmp_path, cache=tmp_path, state=tmp_path, logs=tmp_path, venv_bin=tmp_path)
-    with pytest.raises(PipelineError, match="^namenode: Java 17 is missing at .*apt-get install -y openjdk-17"):
-        hdfs.install(ctx)

@@ -1,8 +1,8 @@
-"""End to end on the real local stack, checked through the REST API after the session's one run.
+"""End to end on the Compose stack, checked through the REST API after the session's one run.
 
 The run itself is the one a person starts in the Airflow UI (``ui_pipeline_run`` in ``conftest.py``):
 the crawl DAG, then ``Spotify_DAG`` started by the landing asset, on the production code paths
-(FerretDB landing, ``hdfs://`` lake, Spark standalone, Hive metastore, Trino). Here: what a script or
+(MongoDB-protocol landing, ``hdfs://`` lake, Spark standalone, Hive metastore, Trino). Here: what a script or
 CI sees of it: the login, the landing counts the crawl reported, and Trino over every warehouse table.
 """
 
@@ -17,20 +17,22 @@ from tests.stack.conftest import STACK_ARTISTS
 pytestmark = [pytest.mark.slow, pytest.mark.airflow, pytest.mark.timeout(2400)]
 
 
-def test_every_airflow_service_is_healthy_and_the_login_is_the_documented_one(airflow_stack) -> None:
-    status = {name: s for name, s in airflow_stack.supervisor.status().items() if name.startswith("airflow-")}
+def test_every_airflow_service_is_healthy_and_the_login_is_the_documented_one(stack, airflow) -> None:
+    from tests.stack.airflow_rest import AirflowRest
+
+    status = {name: s for name, s in stack.status().items() if name.startswith("airflow-")}
     assert len(status) == 5 and all(s["healthy"] for s in status.values()), status
     with pytest.raises(requests.HTTPError, match="401"):
-        airflow_stack.rest(password_suffix="-wrong")
-    assert {CRAWL_DAG, SPOTIFY_DAG} <= airflow_stack.rest().wait_for_dags({CRAWL_DAG, SPOTIFY_DAG}).keys()
+        AirflowRest(stack.url("STACK_AIRFLOW_PORT"), "admin", "admin-wrong").login()
+    assert {CRAWL_DAG, SPOTIFY_DAG} <= airflow.wait_for_dags({CRAWL_DAG, SPOTIFY_DAG}).keys()
 
 
-def test_the_run_lands_the_crawl_and_trino_answers_over_every_warehouse_table(stack, airflow_stack,
+def test_the_run_lands_the_crawl_and_trino_answers_over_every_warehouse_table(stack, airflow,
                                                                              ui_pipeline_run) -> None:
     from analytics.query import run_query
     from spark_jobs.schemas import tables_in
 
-    rest = airflow_stack.rest()
+    rest = airflow
     crawl, spotify = ui_pipeline_run["crawl"], ui_pipeline_run["spotify"]
     assert spotify["run_type"] == "asset_triggered"            # started by the landing asset, not by us
     # One click, one run of each DAG (the crawl DAG has no weekly slot to add when it is unpaused).

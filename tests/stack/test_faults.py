@@ -1,8 +1,9 @@
-"""Faults on the running stack, each automated: a service killed while a user works, nothing lost.
+"""Faults on the running Compose stack, each automated: a service killed while a user works, nothing lost.
 
-Each test kills one service of the session stack with SIGKILL through the supervisor (as the OOM killer
-or a crashed host would), checks what the user sees, then brings it back with ``stack up`` and checks
-the same work now succeeds. They reuse the session's one stack and one pipeline run.
+Each test kills one service's container with ``docker kill`` (SIGKILL, as the OOM killer or a crashed
+host would; Docker counts it as a manual stop, so it stays down), checks what the user sees, then brings
+it back with ``docker compose up -d --wait SERVICE`` (healthy when it returns) and checks the same work
+now succeeds. They reuse the session's one stack and one pipeline run.
 """
 
 from __future__ import annotations
@@ -18,6 +19,7 @@ import requests
 
 from tests.stack.bi import BiClient, JdbcError
 from tests.stack.conftest import REPO, cli
+from tests.stack.tables import metastore_db
 
 # Session setup (stack up + one pipeline run) is charged to the first test: minutes on 2 cores.
 pytestmark = [pytest.mark.slow, pytest.mark.timeout(2400)]
@@ -37,7 +39,7 @@ def test_trino_killed_during_a_query_is_one_error_then_the_same_query_answers(st
     marker = f"fault_probe_{int(time.time())}"
     # Heavy enough to still be running when Trino dies (rows^3 pairs), exact enough to check after.
     sql = (f'SELECT count(*) AS "{marker}" FROM {TABLE} a CROSS JOIN {TABLE} b CROSS JOIN {TABLE} c')
-    port = stack.ctx.port("trino")
+    port = stack.port("STACK_TRINO_PORT")
     client = bi.start_query(sql)
     try:
         deadline = time.monotonic() + 120
@@ -45,10 +47,10 @@ def test_trino_killed_during_a_query_is_one_error_then_the_same_query_answers(st
             assert client.poll() is None, f"query ended before the kill: {client.communicate()}"
             assert time.monotonic() < deadline, "query never showed up as running"
             time.sleep(0.2)
-        stack.supervisor.kill("trino")
+        stack.kill("trino")
         killed = time.monotonic()
-        # Restarted at once, as a supervisor would: the client, still retrying, meets the new coordinator.
-        stack.supervisor.up(["trino"])
+        # Restarted at once, as an operator would: the client, still retrying, meets the new coordinator.
+        stack.restart("trino")
         restart_s = time.monotonic() - killed
         with pytest.raises(JdbcError) as err:
             BiClient.finish(client, timeout=400)
@@ -59,30 +61,15 @@ def test_trino_killed_during_a_query_is_one_error_then_the_same_query_answers(st
     message = str(err.value)
     assert "\n" not in message.strip() and message  # one line a BI tool can show
     print(f"client saw after {error_after_s:.0f} s: {message}")
-    # A restarted coordinator can still answer "No nodes available to run query" for a few seconds
-    # after its readiness probe passes (its node set refreshes on a timer): seen in fresh-clone runs.
-    # A BI user retries; so does this test, for that one message and a bounded time only.
-    deadline = time.monotonic() + 60
-    while True:
-        try:
-            answer = bi.query(sql)
-            break
-        except JdbcError as exc:
-            if "No nodes available to run query" not in str(exc) or time.monotonic() > deadline:
-                raise
-            time.sleep(2)
+    # Healthy means a query gets a node (docker/trino/trino-ready.py): the first query after it answers.
+    answer = bi.query(sql)
     assert int(answer["rows"][0][0]) == rows ** 3
     print(f"Trino back in {restart_s:.0f} s; the same query answered {rows}^3")
 
 
 def _metastore_tables(stack) -> list[tuple[str, str, int]]:
     """(database, table, create_time) of every table the metastore holds, read from its PostgreSQL."""
-    import psycopg2
-
-    from spotify_pipeline.stack import hive_metastore
-
-    con = psycopg2.connect(host="127.0.0.1", port=stack.ctx.port("postgres"), dbname=hive_metastore.DATABASE,
-                           user=hive_metastore.USER, password=hive_metastore.PASSWORD)
+    con = metastore_db(stack)
     try:
         with con.cursor() as cur:
             cur.execute('SELECT d."NAME", t."TBL_NAME", t."CREATE_TIME" FROM "TBLS" t JOIN "DBS" d USING ("DB_ID")')
@@ -96,8 +83,7 @@ def test_metastore_killed_during_registration_then_retried_registers_each_table_
 
     expected = sorted((db, t) for db, t, _ in _metastore_tables(stack))
     assert len(expected) >= 16
-    register = subprocess.Popen([sys.executable, "-m", "spotify_pipeline.cli", "register"], env=stack_lake, cwd=REPO,
-                                stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    register = stack.pipeline_popen("register")      # inside the stack, as the Airflow task runs it
     # Registration publishes table by table (one log line each): the kill lands after the first one.
     err_lines: list[str] = []
     first_table = threading.Event()
@@ -112,9 +98,9 @@ def test_metastore_killed_during_registration_then_retried_registers_each_table_
     reader.start()
     try:
         assert first_table.wait(300), f"registration never started: {err_lines[-20:]}"
-        stack.supervisor.kill("hive-metastore")        # mid-way: some tables published, others not yet
+        stack.kill("hive-metastore")                   # mid-way: some tables published, others not yet
         killed_at = time.monotonic()
-        stack.supervisor.up(["hive-metastore"])
+        stack.restart("hive-metastore")
         back_s = time.monotonic() - killed_at
         register.wait(timeout=600)
         reader.join(60)
@@ -130,7 +116,7 @@ def test_metastore_killed_during_registration_then_retried_registers_each_table_
         assert "rerun `spotify-pipeline register`" in err_lines[-1]
         traces = [line for line in err_lines if line.startswith(("\tat ", "Caused by:", "Traceback"))]
         assert traces == [], "\n".join(traces[:10])
-        retry = cli(stack_lake, "register")           # what the Airflow task's retry does
+        retry = stack.pipeline("register")            # what the Airflow task's retry does
         assert retry.returncode == 0, retry.stderr[-2000:]
     after = sorted((db, t) for db, t, _ in _metastore_tables(stack))
     assert after == expected                            # every table there, each exactly once
@@ -142,11 +128,10 @@ def _landing_counts(env: dict[str, str]) -> dict[str, int]:
     return json.loads(proc.stdout)
 
 
-def test_ferretdb_killed_during_a_crawl_then_a_rerun_lands_what_an_uninterrupted_crawl_lands(stack, tmp_path) -> None:
+def test_landing_db_killed_during_a_crawl_then_a_rerun_lands_what_an_uninterrupted_crawl_lands(stack, tmp_path) -> None:
+    """A crawl on the host into the stack's landing database (its published port), the database killed mid-way."""
     from crawler.sample_api.server import start_sample_api
     from tests.stack.conftest import STACK_ARTISTS, api_env
-
-    stack.up("mongo")
     # Slow answers (30 % take 0.3 s) keep the crawl running long enough to be interrupted.
     with start_sample_api(n_artists=STACK_ARTISTS, seed=11, slow_rate=0.3, slow_seconds=0.3) as api:
         base = {**os.environ, **api_env(api)}
@@ -159,7 +144,7 @@ def test_ferretdb_killed_during_a_crawl_then_a_rerun_lands_what_an_uninterrupted
             assert proc.returncode == 0, proc.stderr[-2000:]
         expected = _landing_counts(reference_env)
 
-        env = {**base, "DATA_DIR": str(tmp_path / "stack"), "MONGO_URI": stack.env["MONGO_URI"],
+        env = {**base, "DATA_DIR": str(tmp_path / "stack"), "MONGO_URI": stack.pipeline_env["MONGO_URI"],
                "MONGO_DB": f"faults_{int(time.time())}"}
         crawl = subprocess.Popen([sys.executable, "-m", "spotify_pipeline.cli", "crawl", "--artists", str(artists)],
                                  env=env, cwd=REPO, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
@@ -170,22 +155,22 @@ def test_ferretdb_killed_during_a_crawl_then_a_rerun_lands_what_an_uninterrupted
                 assert time.monotonic() < deadline, "no track landed"
                 time.sleep(0.2)
             assert crawl.poll() is None, "crawl finished before the kill"
-            stack.supervisor.kill("mongo")
+            stack.kill("mongo")
             out, err = crawl.communicate(timeout=600)
         finally:
             if crawl.poll() is None:
                 crawl.kill()
         last = (err.strip().splitlines() or [""])[-1]
-        print(f"crawl with FerretDB killed: exit {crawl.returncode}: {last[:300]}")
+        print(f"crawl with the landing database killed: exit {crawl.returncode}: {last[:300]}")
         assert crawl.returncode == 1 and "Traceback" not in err, err[-2000:]     # one line, no traceback
-        stack.supervisor.up(["mongo"])
+        stack.restart("mongo")
         rerun = cli(env, "crawl", "--artists", str(artists))
         assert rerun.returncode == 0, rerun.stderr[-2000:]
         assert _landing_counts(env) == expected                                  # nothing missing, no duplicate
 
 
 def _spark_apps_running(stack) -> int:
-    status = requests.get(f"http://localhost:{stack.ctx.port('spark_master_ui')}/json/", timeout=10).json()
+    status = requests.get(stack.url("STACK_SPARK_UI_PORT", "/json/"), timeout=10).json()
     return len(status.get("activeapps", []))
 
 
@@ -197,43 +182,43 @@ def _web_api_calls(api) -> int:
     return sum(n for key, n in api.stats().items() if key.startswith("GET /v1/"))
 
 
-def test_whole_stack_restart_keeps_landing_lake_catalog_and_airflow_history(
-        stack, stack_api, airflow_stack, ui_pipeline_run) -> None:
-    from spotify_pipeline.stack import airflow
+def _rest(stack):
+    from tests.stack.airflow_rest import AirflowRest
+
+    return AirflowRest(stack.url("STACK_AIRFLOW_PORT"), "admin", "admin").login()
+
+
+def test_whole_stack_down_and_up_keeps_landing_lake_catalog_and_airflow_history(
+        stack, stack_api, ui_pipeline_run) -> None:
+    """``make stack-down`` then ``make stack``: new containers on the same volumes, nothing lost."""
     from tests.stack.airflow_ui import CRAWL_DAG, SPOTIFY_DAG
     from tests.stack.conftest import pipeline_env
-    from tests.stack.harness import processes_with_env
     from tests.stack.tables import table_fingerprints
 
     env = pipeline_env(stack, stack_api)
     landing = _landing_counts(env)
-    runs = {d: [r["dag_run_id"] for r in airflow_stack.rest().runs(d)] for d in (CRAWL_DAG, SPOTIFY_DAG)}
-    services = sorted(stack.started)
-    # make stack-down: the Airflow services, then every other service; no process is left behind.
+    runs = {d: [r["dag_run_id"] for r in _rest(stack).runs(d)] for d in (CRAWL_DAG, SPOTIFY_DAG)}
     started = time.monotonic()
-    airflow_stack.down()
-    assert processes_with_env("AIRFLOW_HOME", str(airflow.home(airflow_stack.ctx))) == []
-    stack.down()
+    stack.down(volumes=False)
+    assert stack.containers() == []                                   # no container left behind
     down_s = time.monotonic() - started
-    # make stack: the same state folders.
-    stack.up(*services)
-    airflow_stack.up()
+    stack.up(build=False)                                             # the same volumes, healthy again
     up_s = time.monotonic() - started - down_s
     print(f"whole stack: down in {down_s:.0f} s, up again in {up_s:.0f} s")
-    assert _landing_counts(env) == landing                                            # landing (FerretDB)
-    assert table_fingerprints(stack.ctx.port("trino")) == ui_pipeline_run["tables"]   # lake (HDFS) + catalog
-    assert {d: [r["dag_run_id"] for r in airflow_stack.rest().runs(d)] for d in runs} == runs   # Airflow's DB
+    assert _landing_counts(env) == landing                                                  # landing
+    assert table_fingerprints(stack.port("STACK_TRINO_PORT")) == ui_pipeline_run["tables"]  # lake (HDFS) + catalog
+    assert {d: [r["dag_run_id"] for r in _rest(stack).runs(d)] for d in runs} == runs        # Airflow's DB
 
 
 def test_second_run_calls_no_web_api_and_survives_the_datanode_killed_while_spotify_dag_writes(
-        stack, stack_api, airflow_stack, ui_pipeline_run) -> None:
+        stack, stack_api, ui_pipeline_run) -> None:
     """After the restart above: the crawl DAG again (``continue``, same artists), then ``Spotify_DAG``
     from the asset, with the only DataNode SIGKILLed while its ``silver`` job runs on the cluster."""
     from tests.stack.airflow_ui import CRAWL_DAG, SPOTIFY_DAG
     from tests.stack.conftest import pipeline_env
     from tests.stack.tables import table_fingerprints
 
-    rest = airflow_stack.rest()
+    rest = _rest(stack)
     env = pipeline_env(stack, stack_api)
     landing, calls = _landing_counts(env), _web_api_calls(stack_api)
     first = ui_pipeline_run["crawl"]["dag_run_id"]
@@ -254,14 +239,14 @@ def test_second_run_calls_no_web_api_and_survives_the_datanode_killed_while_spot
         assert time.monotonic() < deadline, f"silver never ran: {rest.failed_tasks(SPOTIFY_DAG, run_id)}"
         time.sleep(1)
     time.sleep(5)                                       # past the session start, into the job's stages
-    stack.supervisor.kill("datanode")
+    stack.kill("datanode")
     killed = time.monotonic()
     # The DataNode stays down until the task has failed: what a person restarting it late would see.
     while (state := _task(rest, SPOTIFY_DAG, run_id, "silver")["state"]) not in ("up_for_retry", "failed", "success"):
         assert time.monotonic() - killed < 900, f"silver still {state} {time.monotonic() - killed:.0f} s after the kill"
         time.sleep(2)
     failed_after = time.monotonic() - killed
-    stack.supervisor.up(["datanode"])
+    stack.restart("datanode")
     back_after = time.monotonic() - killed
     assert state == "up_for_retry", f"silver went to {state} with the DataNode dead"
     run = rest.wait_for_run(SPOTIFY_DAG, run_id, timeout_s=1800)
@@ -270,4 +255,4 @@ def test_second_run_calls_no_web_api_and_survives_the_datanode_killed_while_spot
     print(f"second run: crawl {crawl['start_date']}..{crawl['end_date']} with 0 Web API calls; DataNode killed, "
           f"silver failed after {failed_after:.0f} s, DataNode back after {back_after:.0f} s, whole run "
           f"{time.monotonic() - started:.0f} s")
-    assert table_fingerprints(stack.ctx.port("trino")) == ui_pipeline_run["tables"]  # as the undisturbed run
+    assert table_fingerprints(stack.port("STACK_TRINO_PORT")) == ui_pipeline_run["tables"]  # as the undisturbed run

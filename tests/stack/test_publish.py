@@ -13,7 +13,7 @@ import time
 
 import pytest
 
-from tests.stack.conftest import cli
+from tests.stack.tables import metastore_db
 
 pytestmark = [pytest.mark.slow, pytest.mark.timeout(2400)]
 
@@ -22,12 +22,7 @@ TABLE = "warehouse_track_dashboard"
 
 def _location(stack, database: str, table: str) -> str:
     """The table's location as the metastore holds it, read from its PostgreSQL."""
-    import psycopg2
-
-    from spotify_pipeline.stack import hive_metastore
-
-    con = psycopg2.connect(host="127.0.0.1", port=stack.ctx.port("postgres"), dbname=hive_metastore.DATABASE,
-                           user=hive_metastore.USER, password=hive_metastore.PASSWORD)
+    con = metastore_db(stack)
     try:
         with con.cursor() as cur:
             cur.execute('SELECT s."LOCATION" FROM "TBLS" t JOIN "DBS" d USING ("DB_ID") JOIN "SDS" s USING ("SD_ID") '
@@ -43,7 +38,7 @@ def _current_version(stack, relative: str) -> str:
     from lake.fs import WebHdfsFS
     from lake.tables import current_path
 
-    found = current_path(WebHdfsFS(stack.env["WEBHDFS_URL"], "/"), relative)
+    found = current_path(WebHdfsFS(stack.pipeline_env["WEBHDFS_URL"], "/"), relative)
     assert found is not None, f"no complete version under /{relative}"
     return found
 
@@ -51,7 +46,7 @@ def _current_version(stack, relative: str) -> str:
 def test_a_trino_reader_during_a_warehouse_rebuild_sees_the_old_or_the_new_table(stack, stack_lake) -> None:
     import trino
 
-    con = trino.dbapi.connect(host="localhost", port=stack.ctx.port("trino"), user="publish-reader",
+    con = trino.dbapi.connect(host="localhost", port=stack.port("STACK_TRINO_PORT"), user="publish-reader",
                               catalog="hive", schema="warehouse", http_scheme="http")
     cur = con.cursor()
 
@@ -65,7 +60,7 @@ def test_a_trino_reader_during_a_warehouse_rebuild_sees_the_old_or_the_new_table
 
     def rebuild() -> None:
         for step in (("transform", "--layer", "warehouse"), ("register",)):
-            steps.append(cli(stack_lake, *step))
+            steps.append(stack.pipeline(*step))   # inside the stack, as Airflow's tasks run them
             if steps[-1].returncode != 0:
                 return
 

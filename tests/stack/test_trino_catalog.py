@@ -1,4 +1,4 @@
-"""Catalog and SQL on the real stack: Spark registers the session's lake (on HDFS) in the stack's metastore, Trino 476
+"""Catalog and SQL on the Compose stack: Spark registers the session's lake (on HDFS) in the stack's metastore, Trino 476
 reads every table with the row counts of the Parquet files and the column types of the generated DDL, and
 ``spotify-pipeline query`` answers through it."""
 
@@ -6,9 +6,6 @@ from __future__ import annotations
 
 import io
 import json
-import os
-import subprocess
-import sys
 from pathlib import Path
 
 import pyarrow.parquet as pq
@@ -20,35 +17,34 @@ from spark_jobs.ddl import trino_type
 from spark_jobs.schemas import LAYERS, TABLES, TableSpec
 from spotify_pipeline.cli import main
 from spotify_pipeline.settings import environment_for
-from spotify_pipeline.stack.hive_metastore import get_all_databases
+from tests.stack.metastore_client import get_all_databases
 
 REPO = Path(__file__).resolve().parents[2]
 # The session's stack and its one pipeline run come with the first test that needs them.
 pytestmark = [pytest.mark.slow, pytest.mark.timeout(2400)]
+# Where the pipeline inside the stack finds the metastore (docker-compose.yml's HIVE_METASTORE_URI).
+STACK_METASTORE_URI = "thrift://hive-metastore:9083"
 
 
-def pipeline(settings, *args: str) -> str:
-    """One ``spotify-pipeline`` command in its own process (its own Spark), as Airflow would run it."""
-    env = {**os.environ, **environment_for(settings)}
-    proc = subprocess.run([sys.executable, "-m", "spotify_pipeline", *args], env=env, cwd=settings.data_dir,
-                          capture_output=True, text=True, timeout=1200, check=False)
+def pipeline(stack, *args: str) -> str:
+    """One ``spotify-pipeline`` command inside the stack (its own Spark driver), as Airflow's task runs it."""
+    proc = stack.pipeline(*args)
     assert proc.returncode == 0, f"{args}: {proc.stderr[-3000:]}"
     return proc.stdout
 
 
 @pytest.fixture(scope="module")
-def catalog(stack, stack_lake, tmp_path_factory):
-    """The session's lake (built on hdfs:// by the UI-triggered run), registered again from the command line."""
-    settings = stack.pipeline_settings(("LAKE_URI", "WEBHDFS_URL", "HIVE_METASTORE_URI", "TRINO_HOST",
-                                        "TRINO_PORT")).replace(data_dir=tmp_path_factory.mktemp("trino-lake"),
-                                                               spark_driver_memory="1g")
-    return settings, registered(pipeline(settings, "register"), settings)
+def catalog(stack, stack_lake):
+    """The session's lake (built on hdfs:// by the UI-triggered run), registered again from the command line;
+    the settings of a script on the host that reads it (WebHDFS, Trino and the metastore's published ports)."""
+    settings = stack.pipeline_settings(("LAKE_URI", "WEBHDFS_URL", "HIVE_METASTORE_URI", "TRINO_HOST", "TRINO_PORT"))
+    return settings, registered(pipeline(stack, "register"), settings), stack
 
 
 def registered(out: str, settings) -> dict[str, TableSpec]:
     """The tables ``register`` reports: every table whose folder exists in the lake, and no other."""
     line = next(x for x in out.splitlines() if x.startswith("registered "))
-    assert line.startswith("registered ") and f" in {settings.hive_metastore_uri}: " in line
+    assert line.startswith("registered ") and f" in {STACK_METASTORE_URI}: " in line
     names = {n.split(".", 1)[1] for n in line.split(": ", 1)[1].split(", ")}
     lake = open_lake(settings)
     assert names == {name for name, spec in TABLES.items() if lake.exists(spec.path)}
@@ -80,20 +76,20 @@ def parquet_rows(settings, spec) -> int:
 
 
 def test_registration_is_idempotent_and_lands_in_the_stack_metastore(catalog) -> None:
-    settings, tables = catalog
-    out = pipeline(settings, "register")
+    settings, tables, stack = catalog
+    out = pipeline(stack, "register")
     again = registered(out, settings)
     assert f"catalog: unchanged {len(tables)}\n" in out  # an unchanged lake: no metastore writes
     assert again.keys() == tables.keys()
-    port = int(settings.hive_metastore_uri.rsplit(":", 1)[1])
-    assert set(LAYERS) <= set(get_all_databases("127.0.0.1", port))  # the readiness probe's thrift call
+    port = int(settings.hive_metastore_uri.rsplit(":", 1)[1])   # published on the host
+    assert set(LAYERS) <= set(get_all_databases("127.0.0.1", port))  # the healthcheck's thrift call
     for layer in LAYERS:
         seen = {r[0] for r in trino_rows(settings, f"SHOW TABLES FROM hive.{layer}")}
         assert seen == {name for name, spec in tables.items() if spec.layer == layer}, layer
 
 
 def test_trino_reads_every_table_with_the_parquet_row_counts(catalog) -> None:
-    settings, tables = catalog
+    settings, tables, _ = catalog
     counts = {}
     for name, spec in tables.items():
         [[n]] = trino_rows(settings, f"SELECT count(*) FROM hive.{spec.database}.{name}")
@@ -103,7 +99,7 @@ def test_trino_reads_every_table_with_the_parquet_row_counts(catalog) -> None:
 
 
 def test_trino_column_types_are_the_generated_ddl(catalog) -> None:
-    settings, tables = catalog
+    settings, tables, _ = catalog
     for name, spec in tables.items():
         rows = trino_rows(settings, "SELECT column_name, data_type FROM information_schema.columns WHERE "
                                    f"table_schema = '{spec.database}' AND table_name = '{name}' "
@@ -114,7 +110,7 @@ def test_trino_column_types_are_the_generated_ddl(catalog) -> None:
 def test_query_command_answers_through_real_trino(catalog, monkeypatch, capsys) -> None:
     from spotify_pipeline.settings import get_settings
 
-    settings, _ = catalog
+    settings, _, _ = catalog
     env = environment_for(settings.replace(trino_user="bi"))
     for key in ("TRINO_HOST", "TRINO_PORT", "TRINO_USER", "TRINO_CATALOG", "DATA_DIR", "LAKE_URI"):
         monkeypatch.setenv(key, env[key])

@@ -25,11 +25,11 @@ def test_namenode_ui_lists_the_dashboard_parquet_files(stack, stack_lake) -> Non
     from lake.tables import current_path
 
     # Each build is a version folder in the table's folder (lake/versions.py); a person opens the newest.
-    current = current_path(WebHdfsFS(stack.env["WEBHDFS_URL"], "/"), DASHBOARD_DIR.strip("/"))
+    current = current_path(WebHdfsFS(stack.pipeline_env["WEBHDFS_URL"], "/"), DASHBOARD_DIR.strip("/"))
     assert current is not None, f"no complete version under {DASHBOARD_DIR}"
     with chromium_context() as ctx:
         page = ctx.new_page()
-        page.goto(f"http://localhost:{stack.ctx.port('namenode_http')}/explorer.html")
+        page.goto(stack.url("STACK_NAMENODE_HTTP_PORT", "/explorer.html"))
         # Browse as a person does: click the folder names from the root listing down.
         for folder in current.split("/"):
             page.locator("#table-explorer a", has_text=folder).first.click()
@@ -47,13 +47,13 @@ def test_trino_ui_lists_the_finished_queries(stack, stack_lake) -> None:
     import trino
 
     marker = f"ui_probe_{int(time.time())}"
-    with trino.dbapi.connect(host="localhost", port=stack.ctx.port("trino"), user="analyst", catalog="hive") as con:
+    with trino.dbapi.connect(host="localhost", port=stack.port("STACK_TRINO_PORT"), user="analyst", catalog="hive") as con:
         cur = con.cursor()
         cur.execute(f"SELECT count(*) AS {marker} FROM warehouse.warehouse_track_dashboard")
         assert cur.fetchall()[0][0] > 0
     with chromium_context() as ctx:
         page = ctx.new_page()
-        page.goto(f"http://localhost:{stack.ctx.port('trino')}/ui/")
+        page.goto(stack.url("STACK_TRINO_PORT", "/ui/"))
         page.fill("#username", "analyst")               # Trino on http asks for a user name, no password
         page.click("#submit")
         page.locator("#query-list").wait_for()
