@@ -25,6 +25,8 @@ PACKAGES = ("spotify_pipeline", "crawler", "lake", "spark_jobs", "analytics")
 EXTERNAL_VARIABLES = {
     "STACK_BIND_ADDRESS": ("docker-compose.yml", "Docker Compose substitutes it into the published ports"),
     "AIRFLOW_CONN_SPARK_DEFAULT": ("docker-compose.yml", "Airflow reads its Spark connection from it"),
+    "STACK_TRINO_PORT": ("docker-compose.yml", "Docker Compose substitutes it into Trino's published port"),
+    "JUPYTER_TOKEN": ("docker-compose.yml", "the jupyter service's login token"),
 }
 # Prefixes of harness settings documented as a family (the sample API's own settings object).
 HARNESS_PREFIXES = {"SAMPLE_API_": "crawler/sample_api/settings.py"}

@@ -30,7 +30,7 @@ def airflow_python(tmp_path: Path, code: str, extra_env: dict[str, str] | None =
                           cwd=tmp_path)
     assert proc.returncode == 0, proc.stderr[-3000:]
     # the last JSON line: a Spark session stopped at exit may print after it
-    return json.loads([line for line in proc.stdout.splitlines() if line.startswith("{")][-1])
+    return json.loads([line for line in proc.stdout.splitlines() if line.startswith(("{", "["))][-1])
 
 
 DAGBAG = """
