@@ -34,10 +34,18 @@ def tier_of(item: pytest.Item) -> str:
     return "unit"
 
 
+def uses_the_stack(item: pytest.Item) -> bool:
+    return (item.get_closest_marker("stack") is not None or "stack" in getattr(item, "fixturenames", ())
+            or Path(str(item.path)).parent.name == "stack")
+
+
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
     for item in items:
         if not any(item.get_closest_marker(tier) for tier in TIERS):
             item.add_marker(getattr(pytest.mark, tier_of(item)))
+    # The session's Compose stack stays up from its first user to the end of the run: everything else
+    # runs before it (timing-sensitive crawler and Spark tests on a quiet machine), its users last.
+    items.sort(key=lambda item: 2 if uses_the_stack(item) else 1 if item.get_closest_marker("system") else 0)
 
 
 @pytest.fixture

@@ -16,7 +16,7 @@ from crawler.landing.mongo import MongoLandingStore
 from crawler.landing.sqlite import SQLiteLandingStore
 
 
-@pytest.fixture(params=["sqlite", "ferretdb"])
+@pytest.fixture(params=["sqlite", pytest.param("ferretdb", marks=[pytest.mark.system, pytest.mark.stack])])
 def store(request, tmp_path: Path):
     db = None
     if request.param == "sqlite":

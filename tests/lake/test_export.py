@@ -25,7 +25,7 @@ def local_copy(fs: LakeFS, folder: str, target: Path) -> Path:
     return target
 
 
-@pytest.fixture(params=["local", "hdfs"])
+@pytest.fixture(params=["local", pytest.param("hdfs", marks=[pytest.mark.system, pytest.mark.stack])])
 def env(request, tmp_path: Path):
     """The landing store, the lake filesystem, and ``bronze(collection)`` -> a local folder of its files.
 

@@ -11,7 +11,7 @@ from spotify_pipeline.errors import PipelineError
 from spotify_pipeline.settings import load_settings
 
 
-@pytest.fixture(params=["local", "hdfs"])
+@pytest.fixture(params=["local", pytest.param("hdfs", marks=[pytest.mark.system, pytest.mark.stack])])
 def fs(request, tmp_path: Path):
     if request.param == "local":
         yield LocalFS(tmp_path / "lake")
