@@ -47,6 +47,7 @@ known artist) lands in ``unavailable_raw`` with the date instead of failing the 
 
 from __future__ import annotations
 
+import json
 import logging
 import threading
 import time
@@ -121,6 +122,31 @@ class CrawlReport:
     credited_artists: int = 0  # artists fetched because a crawled album or track credits them
     warnings: list[str] = field(default_factory=list)  # what is missing but fails no artist (a genre source down)
     mode: str = "continue"
+
+    def summary(self, counts: dict[str, int]) -> str:
+        """What the command prints and the Airflow task logs: counts, calls by endpoint, failures."""
+        calls = sum(self.calls.values())
+        lines = [
+            f"crawl ({self.mode}) finished in {self.elapsed_s:.1f}s: {self.done} artists done, {self.skipped} already done, "
+            f"{len(self.failed)} failed (of {self.total})",
+            f"  mode: batch endpoints {'yes' if self.batch_endpoints else 'no' if self.batch_endpoints is False else 'not probed'}"
+            f"; audio features source: {self.features_source}; genres source: {self.genres_source}",
+            f"  API calls: {calls} ({calls / self.elapsed_s if self.elapsed_s else 0:.1f}/s); "
+            f"429s {self.events.get('429', 0)}, retries {self.events.get('retry', 0)}, "
+            f"token refreshes {self.events.get('token_refresh', 0)}",
+        ]
+        for endpoint, n in sorted(self.calls.items()):
+            lines.append(f"    {endpoint:<28} {n}")
+        if self.unavailable:
+            kinds = Counter(key.split(":", 1)[0] for key in self.unavailable)
+            lines.append("  unavailable now (404, recorded in unavailable_raw): "
+                         + ", ".join(f"{k} {v}" for k, v in sorted(kinds.items())))
+        lines.append("  landed this run: " + ", ".join(f"{k} {v}" for k, v in sorted(self.landed.items())))
+        lines.append("  landing zone now: " + json.dumps(counts))
+        lines += [f"  WARNING {warning}" for warning in self.warnings]
+        for key, reason in sorted(self.failed.items()):
+            lines.append(f"  FAILED {key}: {reason}")
+        return "\n".join(lines)
 
 
 @dataclass

@@ -86,7 +86,6 @@ def crawl_shard(path: str, shards: int, workers: int, run_id: str, mode: str = "
 def _crawl_shard(path: str, shards: int, workers: int, run_id: str, mode: str,
                  settings: Settings | None) -> dict:
     from crawler.artists_file import read_artists_file
-    from crawler.crawl_command import format_report
     from crawler.factory import build_crawler, crawl_options
     from crawler.landing import open_store
     from spotify_pipeline.orchestration import MAX_PARALLEL_SHARDS
@@ -105,7 +104,7 @@ def _crawl_shard(path: str, shards: int, workers: int, run_id: str, mode: str,
         crawler = build_crawler(settings, store, crawl_options(settings, run_id, workers=workers, mode=mode),
                                 progress=log.info)
         report = crawler.run(entries)
-        log.info("%s", format_report(report, store.counts()))
+        log.info("%s", report.summary(store.counts()))
     if report.failed:
         log.warning("%d artists failed: %s", len(report.failed), report.failed)
     return {"done": report.done, "skipped": report.skipped, "failed": len(report.failed),

@@ -87,7 +87,7 @@ CREATE EXTERNAL TABLE IF NOT EXISTS warehouse.warehouse_track_similar (
   `genre_overlap` DOUBLE,
   `score` DOUBLE
 )
-COMMENT 'top 10 tracks that sound alike per track (approximate: KMeans blocks, two probes)'
+COMMENT 'top 10 tracks that sound alike per track (FAISS HNSW candidates re-ranked with the exact rule)'
 STORED AS PARQUET
 LOCATION 'hdfs://namenode:8020/warehouse_layer/warehouse_track_similar';
 

@@ -34,7 +34,7 @@ def test_every_long_running_service_has_a_real_healthcheck() -> None:
         command = " ".join(test) if isinstance(test, list) else test
         assert re.search(r"curl|pg_isready|mongosh|metastore-ready|trino-ready|airflow-component-healthy", command), name
     ready = (ROOT / "docker/trino/trino-ready.py").read_text()
-    assert '"starting"' in ready and "system.runtime.nodes" in ready
+    assert '"starting"' in ready and "system.runtime.nodes" in ready and "NO_NODES_AVAILABLE" in ready
 
 
 def test_depends_on_always_names_a_condition() -> None:

@@ -93,7 +93,7 @@ CREATE TABLE IF NOT EXISTS hive.warehouse.warehouse_track_similar (
   "genre_overlap" double,
   "score" double
 )
-COMMENT 'top 10 tracks that sound alike per track (approximate: KMeans blocks, two probes)'
+COMMENT 'top 10 tracks that sound alike per track (FAISS HNSW candidates re-ranked with the exact rule)'
 WITH (
   external_location = 'hdfs://namenode:8020/warehouse_layer/warehouse_track_similar',
   format = 'PARQUET'
