@@ -24,7 +24,7 @@ demo: $(STAMP)
 test: $(STAMP) test-prereqs
 	@bash scripts/docker-prereqs.sh || { [ "$${CI:-}" != true ] || exit 1; \
 	  echo "make test: Docker is not available here (line above): the stack tests are skipped"; }
-	$(PY) -m pytest -q -p no:cacheprovider -m "not cluster" --durations=15
+	$(PY) -m pytest -q -p no:cacheprovider -m "not cluster" --durations=40
 
 # Every test that needs no service (tiers unit and contract, tests/conftest.py): no Docker, no stack.
 test-fast: $(STAMP) test-prereqs
