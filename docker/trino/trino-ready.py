@@ -11,6 +11,7 @@ Three gates, each later than the one before it after a (re)start, measured here:
    as not ready: a table whose files are unreadable is the lake's problem, not Trino's. With no table
    yet there is nothing a query could be refused for."""
 
+import contextlib
 import json
 import sys
 import time
@@ -67,10 +68,9 @@ def main() -> int:
         table = None  # the metastore is down or slow: Trino itself is up and answers for itself
     if table:
         schema, name = (part.replace('"', '""') for part in table)
-        try:
+        # Any other error is the table's own (its files, its schema): the scheduler had a node for it.
+        with contextlib.suppress(ValueError, TimeoutError):
             query(f'SELECT count(*) FROM (SELECT 1 FROM hive."{schema}"."{name}" LIMIT 1)')
-        except (ValueError, TimeoutError):
-            pass  # the table's own problem (its files, its schema); the scheduler had a node for it
     return 0
 
 
