@@ -18,9 +18,9 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 
-from spotify_pipeline.errors import PipelineError
-from spotify_pipeline.settings import Settings
-from spotify_pipeline.vocabulary import COLLECTIONS
+from spotify_core.errors import PipelineError
+from spotify_core.settings import Settings
+from spotify_core.vocabulary import COLLECTIONS
 
 # Lake tables by layer, mirroring spark_jobs.schemas.TABLES without importing pyspark.
 LAKE_TABLES: dict[str, tuple[str, ...]] = {

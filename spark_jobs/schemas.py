@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 from pyspark.sql import DataFrame
 from pyspark.sql import types as T
 
-from spotify_pipeline.vocabulary import (
+from spotify_core.vocabulary import (
     COLLECTIONS,
     FEATURE_NAMES,
     FEATURE_SOURCES,
