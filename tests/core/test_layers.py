@@ -95,3 +95,13 @@ def test_only_settings_reads_the_environment() -> None:
                     and isinstance(node.value, ast.Name) and node.value.id == "os":
                 offenders.append(f"{rel}:{node.lineno} os.{node.attr}")
     assert offenders == []
+
+
+def test_the_table_registry_and_the_query_layer_need_no_spark() -> None:
+    """spotify_core/tables.py names every lake table for readers that must not start (or install) Spark."""
+    code = ("import sys, analytics.query, spotify_core.tables as t; "
+            "assert 'pyspark' not in sys.modules, 'pyspark imported'; "
+            "print(len(t.TABLES), sorted(analytics.query.LAKE_TABLES) == sorted(t.LAYERS))")
+    proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60, cwd=ROOT)
+    assert proc.returncode == 0, proc.stderr
+    assert proc.stdout.split() == ["26", "True"]
