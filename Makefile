@@ -10,7 +10,7 @@ STAMP := $(VENV)/.installed
 $(STAMP): pyproject.toml requirements.lock scripts/bootstrap.sh scripts/apt-install.sh
 	bash scripts/bootstrap.sh $(VENV)
 	$(PY) -m spotify_pipeline.demo_airflow
-	$(PY) -m spotify_pipeline.spark_class_archive
+	$(PY) -m spark_jobs.class_archive
 	touch $(STAMP)
 
 install: $(STAMP)
@@ -48,6 +48,7 @@ dashboard: $(STAMP)
 
 lint: $(STAMP)
 	$(VENV)/bin/ruff check .
+	$(VENV)/bin/lint-imports
 
 ddl: $(STAMP)
 	$(VENV)/bin/spotify-pipeline ddl --out hive/ddl

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from spotify_pipeline.settings import Settings
+from spotify_core.settings import Settings
 
 SOURCE_NAMES = {"spotify": "Spotify", "reccobeats": "ReccoBeats", "file": "file", "musicbrainz": "MusicBrainz"}
 
@@ -78,7 +78,7 @@ def read_coverage(settings: Settings) -> Coverage:
 def summary_lines(settings: Settings) -> list[str]:
     """The demo summary's coverage block (a heading, then :func:`coverage_lines`); one line saying
     why when the lake cannot tell."""
-    from spotify_pipeline.errors import PipelineError
+    from spotify_core.errors import PipelineError
 
     try:
         return ["== coverage by source", *(f"  {line}" for line in coverage_lines(read_coverage(settings)))]

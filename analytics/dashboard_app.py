@@ -13,8 +13,8 @@ import streamlit as st
 from analytics import charts, data
 from analytics.coverage import coverage_lines, read_coverage
 from analytics.recommend import recommend
-from spotify_pipeline.errors import PipelineError
-from spotify_pipeline.settings import get_settings
+from spotify_core.errors import PipelineError
+from spotify_core.settings import get_settings
 
 CACHE_S = 300
 

@@ -9,9 +9,9 @@ from __future__ import annotations
 
 import pandas as pd
 
-from analytics.similarity import FEATURES
-from spotify_pipeline.errors import PipelineError
-from spotify_pipeline.settings import Settings
+from spark_jobs.similarity import FEATURES
+from spotify_core.errors import PipelineError
+from spotify_core.settings import Settings
 
 BUILD_HINT = {
     "warehouse_track_dashboard": "spotify-pipeline demo` (sample data) or `spotify-pipeline transform --layer all",

@@ -18,20 +18,12 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 
-from spotify_pipeline.errors import PipelineError
-from spotify_pipeline.settings import Settings
-from spotify_pipeline.vocabulary import COLLECTIONS
+from spotify_core.errors import PipelineError
+from spotify_core.settings import Settings
+from spotify_core.tables import LAYERS, tables_in
 
-# Lake tables by layer, mirroring spark_jobs.schemas.TABLES without importing pyspark.
-LAKE_TABLES: dict[str, tuple[str, ...]] = {
-    "bronze": COLLECTIONS,
-    "silver": ("silver_artists", "silver_album", "tracks_data", "silver_track_artists", "silver_feature_music",
-               "silver_artists_genres", "silver_artist_snapshots", "silver_track_snapshots", "kworb_rankings",
-               "silver_unavailable"),
-    "gold": ("gold_track_metadata", "gold_feature_matrix"),
-    "warehouse": ("warehouse_track_dashboard", "warehouse_track_recommendation", "warehouse_track_similar",
-                  "warehouse_track_clusters", "warehouse_artist_history"),
-}
+# Lake tables by layer (spotify_core/tables.py: the registry Spark's schemas hang on, without pyspark).
+LAKE_TABLES: dict[str, tuple[str, ...]] = {layer: tuple(t.name for t in tables_in(layer)) for layer in LAYERS}
 
 
 def parquet_source(root: Path, layer: str, table: str) -> str | None:

@@ -1,7 +1,7 @@
 """`spotify-pipeline recommend`: tracks that sound like a seed track, exact over the whole warehouse.
 
 Reads the catalog through the query layer (DuckDB or Trino), resolves the seed from ``--track ID``
-or ``--name``, and ranks every other track with :func:`analytics.similarity.top_k` (the same rule
+or ``--name``, and ranks every other track with :func:`spark_jobs.similarity.top_k` (the same rule
 the Spark job uses for ``warehouse_track_similar``, which is approximate where this is exact).
 """
 
@@ -16,9 +16,9 @@ import pandas as pd
 
 from analytics.data import catalog_tracks
 from analytics.query import format_table
-from analytics.similarity import FEATURES, Tracks, duplicate_key, top_k
-from spotify_pipeline.errors import PipelineError
-from spotify_pipeline.settings import Settings
+from spark_jobs.similarity import FEATURES, Tracks, duplicate_key, top_k
+from spotify_core.errors import PipelineError
+from spotify_core.settings import Settings
 
 MAX_LISTED = 8
 

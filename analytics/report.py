@@ -14,8 +14,8 @@ import plotly.graph_objects as go
 
 from analytics import charts, data
 from analytics.coverage import coverage_lines, read_coverage
-from spotify_pipeline.errors import PipelineError
-from spotify_pipeline.settings import Settings
+from spotify_core.errors import PipelineError
+from spotify_core.settings import Settings
 
 REPORT_NAME = "warehouse_report.html"
 

@@ -17,7 +17,7 @@ def land(n_artists: int) -> dict:
     from crawler.landing.sqlite import SQLiteLandingStore
     from lake.export import export_landing
     from lake.fs import open_lake
-    from spotify_pipeline.settings import get_settings
+    from spotify_core.settings import get_settings
 
     settings = get_settings()
     settings.data_dir.mkdir(parents=True, exist_ok=True)
@@ -34,7 +34,7 @@ def land(n_artists: int) -> dict:
 def run() -> dict:
     from spark_jobs.runner import run_layer
     from spark_jobs.session import SparkIO
-    from spotify_pipeline.settings import get_settings
+    from spotify_core.settings import get_settings
 
     settings = get_settings()
     counts: dict[str, int] = {}

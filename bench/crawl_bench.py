@@ -19,9 +19,9 @@ import requests
 
 from bench.common import PeakRss
 from crawler.artists_file import ArtistEntry, write_artists_file
-from crawler.sample_api.minimum_calls import catalog_tracks, minimum_calls
-from crawler.sample_api.process import sample_api_process
-from crawler.sample_api.synthetic_catalog import generate_catalog
+from sample_api.minimum_calls import catalog_tracks, minimum_calls
+from sample_api.process import sample_api_process
+from sample_api.synthetic_catalog import generate_catalog
 
 RATE, WORKERS = 150.0, 16
 # What users run: the settings' defaults (CRAWL_WORKERS=8, SPOTIFY_REQUESTS_PER_SECOND=10), against

@@ -28,7 +28,7 @@ from lake.fs import LocalFS
 from lake.tables import current_path
 from spark_jobs import schemas as S
 from spark_jobs.silver import INTEGER_LIMITS, NO_ID, RECCOBEATS_HREF, has_integers
-from spotify_pipeline.vocabulary import FEATURE_NAMES, GENRE_SOURCES
+from spotify_core.vocabulary import FEATURE_NAMES, GENRE_SOURCES
 
 TS = "strptime(fetched_at, '%Y-%m-%dT%H:%M:%S.%fZ')"
 FEATURES = FEATURE_NAMES

@@ -23,10 +23,10 @@ from bench import duckdb_reference
 from bench.common import PeakRss
 from crawler.landing.base import LandingDocument, utc_now_iso
 from crawler.landing.sqlite import SQLiteLandingStore
-from crawler.sample_api.synthetic_catalog import generate_catalog
 from lake.export import export_landing
 from lake.fs import open_lake
-from spotify_pipeline.settings import load_settings
+from sample_api.synthetic_catalog import generate_catalog
+from spotify_core.settings import load_settings
 
 BASE = "https://api.spotify.com/v1"
 TARGET = "Spark's whole ETL within 3x DuckDB's build of the same tables, same output"

@@ -20,7 +20,7 @@ from bench.etl_bench import ETL_LAYERS, land_catalog_in_child
 from crawler.landing.sqlite import SQLiteLandingStore
 from lake.export import export_landing
 from lake.fs import open_lake
-from spotify_pipeline.settings import load_settings
+from spotify_core.settings import load_settings
 
 RESULTS = Path(__file__).resolve().parent / "results"
 

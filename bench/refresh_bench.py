@@ -20,9 +20,9 @@ from pathlib import Path
 import requests
 
 from crawler.artists_file import ArtistEntry, write_artists_file
-from crawler.sample_api.minimum_calls import minimum_calls, refresh_minimum_calls
-from crawler.sample_api.process import sample_api_process
-from crawler.sample_api.synthetic_catalog import generate_catalog
+from sample_api.minimum_calls import minimum_calls, refresh_minimum_calls
+from sample_api.process import sample_api_process
+from sample_api.synthetic_catalog import generate_catalog
 
 RATE, WORKERS = 150.0, 16
 

@@ -32,11 +32,11 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.parquet as pq
 
-from analytics.similarity import FEATURES, Tracks, jaccard, top_k
 from bench.common import PeakRss
 from lake import versions
 from lake.fs import LocalFS
 from lake.tables import current_path
+from spark_jobs.similarity import FEATURES, Tracks, jaccard, top_k
 
 STYLES = 60
 GENRES = 150
@@ -114,8 +114,8 @@ def faiss_on_the_driver(lake: Path, out: Path) -> None:
     """Read the inputs, index with FAISS (all threads), query every track, re-rank with the rule, write Parquet."""
     import faiss
 
-    from analytics.similarity import Catalog
     from spark_jobs.similar import HNSW_EF_CONSTRUCTION, HNSW_EF_SEARCH, HNSW_M, search
+    from spark_jobs.similarity import Catalog
 
     fs = LocalFS(lake)
     rec = pq.read_table(lake / current_path(fs, "warehouse_layer/warehouse_track_recommendation")).to_pandas()

@@ -18,9 +18,9 @@ import tempfile
 import time
 from pathlib import Path
 
-from spotify_pipeline import spark_class_archive
+from spark_jobs import class_archive as spark_class_archive
+from spotify_core.settings import inherited_environment, load_settings
 from spotify_pipeline.demo import DEMO_JVM_OPTIONS
-from spotify_pipeline.settings import inherited_environment, load_settings
 
 JOB = """
 import time

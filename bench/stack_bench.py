@@ -136,7 +136,7 @@ def pipeline_run(airflow_url: str, timeout_s: float = 3600) -> dict:
 
 
 def main(results: Path, quick: bool = False) -> dict:
-    from crawler.sample_api.server import make_server
+    from sample_api.server import make_server
 
     subprocess.run(["bash", str(compose.REPO / "scripts" / "docker-prereqs.sh")], check=True)
     files = compose.compose_files()

@@ -22,7 +22,7 @@ import duckdb
 
 import trino
 from bench.etl_bench import land_catalog_in_child
-from spotify_pipeline.settings import load_settings
+from spotify_core.settings import load_settings
 
 RUNS = 5
 BENCH_PORT_OFFSET = 2000   # beside a developer's stack (+0) and the test session's (+3000)

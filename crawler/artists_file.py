@@ -12,8 +12,8 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
 
-from spotify_pipeline.errors import PipelineError
-from spotify_pipeline.vocabulary import is_base62_id
+from spotify_core.errors import PipelineError
+from spotify_core.vocabulary import is_base62_id
 
 
 @dataclass(frozen=True)

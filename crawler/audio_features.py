@@ -22,9 +22,9 @@ from typing import Protocol
 from crawler.spotify import capabilities
 from crawler.spotify.capabilities import REFUSED
 from crawler.spotify.client import SpotifyClient
-from spotify_pipeline.errors import PipelineError
-from spotify_pipeline.settings import Settings
-from spotify_pipeline.vocabulary import FEATURE_NAMES, MAX_IDS
+from spotify_core.errors import PipelineError
+from spotify_core.settings import Settings
+from spotify_core.vocabulary import FEATURE_NAMES, MAX_IDS
 
 log = logging.getLogger(__name__)
 BATCH = MAX_IDS["audio-features"]

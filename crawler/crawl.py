@@ -65,7 +65,7 @@ from crawler.fetch import Collected, Fetcher
 from crawler.genre_stage import GENRE_MODES, GenreSource, GenreStream, spotify_genres, unanswered
 from crawler.landing.base import LandingDocument, LandingStore, utc_now_iso
 from crawler.spotify.client import ApiError, SpotifyClient
-from spotify_pipeline.vocabulary import OWN_ALBUM_GROUPS
+from spotify_core.vocabulary import OWN_ALBUM_GROUPS
 
 log = logging.getLogger(__name__)
 

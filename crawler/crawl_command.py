@@ -12,8 +12,8 @@ from datetime import UTC, datetime
 from crawler.artists_file import read_artists_file
 from crawler.factory import build_crawler, crawl_options
 from crawler.landing import open_store
-from spotify_pipeline.errors import PipelineError
-from spotify_pipeline.settings import Settings
+from spotify_core.errors import PipelineError
+from spotify_core.settings import Settings
 
 
 def new_run_id() -> str:

@@ -10,8 +10,8 @@ from crawler.genre_stage import GenreSource
 from crawler.http.pool import SharedPool
 from crawler.landing.base import LandingStore
 from crawler.spotify.client import SpotifyClient
-from spotify_pipeline.errors import PipelineError
-from spotify_pipeline.settings import Settings
+from spotify_core.errors import PipelineError
+from spotify_core.settings import Settings
 
 
 def crawl_options(settings: Settings, run_id: str, workers: int | None = None, mode: str = "continue",

@@ -17,7 +17,7 @@ from crawler.spotify import capabilities
 from crawler.spotify.capabilities import REFUSED, Capability
 from crawler.spotify.client import ApiError, SpotifyClient
 from crawler.spotify.paging import Paginator, items
-from spotify_pipeline.vocabulary import DEVELOPMENT_ALBUM_PAGE, MAX_IDS, MAX_PAGE
+from spotify_core.vocabulary import DEVELOPMENT_ALBUM_PAGE, MAX_IDS, MAX_PAGE
 
 Sink = Callable[[list[dict]], None]
 Failure = Callable[[str, str], None]  # (id, reason)

@@ -24,7 +24,7 @@ from bs4 import BeautifulSoup
 
 from crawler.artists_file import ArtistEntry
 from crawler.http.retry import TRANSPORT_ERRORS, Outcome, RetryPolicy, classify
-from spotify_pipeline.errors import PipelineError
+from spotify_core.errors import PipelineError
 
 log = logging.getLogger(__name__)
 

@@ -16,8 +16,8 @@ from crawler.artists_file import write_artists_file
 from crawler.kworb import PAGES, decode_page, fetch_page, merge_rankings, page_kind, parse_kworb_page
 from crawler.kworb_landing import land_kworb_numbers
 from crawler.landing import open_store
-from spotify_pipeline.errors import PipelineError
-from spotify_pipeline.settings import Settings
+from spotify_core.errors import PipelineError
+from spotify_core.settings import Settings
 
 
 def _saved_pages(paths: list[Path]) -> dict[str, list[str]]:

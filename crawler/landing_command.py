@@ -6,7 +6,7 @@ import argparse
 import json
 
 from crawler.landing import open_store, stats
-from spotify_pipeline.settings import Settings
+from spotify_core.settings import Settings
 
 
 def run(args: argparse.Namespace, settings: Settings) -> int:

@@ -27,8 +27,8 @@ from crawler.http.pool import SharedPool
 from crawler.http.retry import RetryPolicy
 from crawler.spotify.client import ApiError
 from crawler.spotify.rate_limit import RollingWindowLimiter
-from spotify_pipeline.settings import Settings
-from spotify_pipeline.vocabulary import RECCOBEATS_MAX_IDS
+from spotify_core.settings import Settings
+from spotify_core.vocabulary import RECCOBEATS_MAX_IDS
 
 ENDPOINT = "audio-features"
 MAX_429S = 1_000  # a service that never lets us through

@@ -26,7 +26,7 @@ import pyarrow.parquet as pq
 from crawler.landing import COLLECTIONS, LandingStore, open_store
 from lake.fs import LakeFS, open_lake
 from lake.layout import BRONZE, LANDING_COUNTS, STATE
-from spotify_pipeline.settings import Settings
+from spotify_core.settings import Settings
 
 log = logging.getLogger(__name__)
 

@@ -14,8 +14,8 @@ from pathlib import Path
 from typing import BinaryIO
 from urllib.parse import urlsplit
 
-from spotify_pipeline.errors import PipelineError
-from spotify_pipeline.settings import Settings
+from spotify_core.errors import PipelineError
+from spotify_core.settings import Settings
 
 
 class LakeFS(ABC):

@@ -20,8 +20,8 @@ from pyspark.sql import SparkSession
 from spark_jobs.ddl import hive_table_ddl
 from spark_jobs.schemas import LAYERS, TableSpec, tables_in
 from spark_jobs.session import SparkIO, lake_path, table_location
-from spotify_pipeline.errors import PipelineError
-from spotify_pipeline.settings import Settings
+from spotify_core.errors import PipelineError
+from spotify_core.settings import Settings
 
 log = logging.getLogger(__name__)
 

@@ -1,4 +1,4 @@
-"""The Spark run that ``spotify_pipeline.spark_class_archive`` records the driver's classes from.
+"""The Spark run that ``spark_jobs.class_archive`` records the driver's classes from.
 
     spark-submit --driver-java-options -XX:ArchiveClassesAtExit=<file> class_archive_workload.py <scratch dir>
 

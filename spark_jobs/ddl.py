@@ -14,8 +14,8 @@ from pathlib import Path
 from pyspark.sql import types as T
 
 from spark_jobs.schemas import LAYERS, TableSpec, tables_in
-from spotify_pipeline.errors import PipelineError
-from spotify_pipeline.settings import Settings
+from spotify_core.errors import PipelineError
+from spotify_core.settings import Settings
 
 STACK_LAKE_ROOT = "hdfs://namenode:8020"
 _HIVE = {T.StringType: "STRING", T.IntegerType: "INT", T.LongType: "BIGINT", T.DoubleType: "DOUBLE",

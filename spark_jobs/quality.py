@@ -27,8 +27,8 @@ from pyspark.sql import functions as F
 from lake.layout import LANDING_COUNTS
 from spark_jobs.schemas import BRONZE_COLLECTIONS, QUARANTINE, TABLES, TableSpec
 from spark_jobs.session import SparkIO, lake_path, path_exists, read_table, table_location
-from spotify_pipeline.settings import Settings
-from spotify_pipeline.vocabulary import FEATURE_NAMES
+from spotify_core.settings import Settings
+from spotify_core.vocabulary import FEATURE_NAMES
 
 CHECK_THREADS = 4  # checks whose Spark jobs run at once
 DEFAULT_MAX_AGE = timedelta(days=7)

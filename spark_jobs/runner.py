@@ -23,8 +23,8 @@ from pyspark.sql import functions as F
 from spark_jobs.schemas import HISTORY_QUARANTINE, QUARANTINE, TABLES, TableSpec
 from spark_jobs.session import SparkIO, lake_path, path_exists, read_table, table_location, write_table
 from spark_jobs.steps import Step, layer_order, steps_of
-from spotify_pipeline.errors import PipelineError
-from spotify_pipeline.settings import Settings
+from spotify_core.errors import PipelineError
+from spotify_core.settings import Settings
 
 log = logging.getLogger(__name__)
 # The two steps that are not transform layers: the data-quality checks and the Hive catalog registration.

@@ -1,4 +1,6 @@
-"""Every lake table's schema, path and key: the single source for Spark writes, checks and DDL.
+"""Every lake table's schema and checks, on the registry's names, folders and keys (spotify_core/tables.py).
+
+The single source for Spark writes, checks and DDL.
 
 Payload schemas (``*_PAYLOAD``) describe the Spotify API objects as they are parsed from bronze
 with ``from_json``; fields Spotify removed for development-mode apps are simply null there.
@@ -12,7 +14,8 @@ from dataclasses import dataclass, field
 from pyspark.sql import DataFrame
 from pyspark.sql import types as T
 
-from spotify_pipeline.vocabulary import (
+from spotify_core import tables
+from spotify_core.vocabulary import (
     COLLECTIONS,
     FEATURE_NAMES,
     FEATURE_SOURCES,
@@ -209,75 +212,61 @@ class TableSpec:
 
 
 BRONZE_COLLECTIONS = COLLECTIONS  # one bronze table per landing collection
+
+
+def _spec(table: tables.Table | str, schema: T.StructType, **checks: object) -> TableSpec:
+    """A registry table (spotify_core/tables.py: layer, folder, key, by name) with its schema and checks."""
+    table = tables.TABLES[table] if isinstance(table, str) else table
+    return TableSpec(table.name, table.layer, table.path, schema, table.primary_key, table.description,
+                     versioned=table.versioned, **checks)  # type: ignore[arg-type]
+
 HISTORY_BRONZE = ("kworb_raw", "unavailable_raw")  # read by the history job (spark_jobs/history.py)
 
 _SPECS = [
-    *[TableSpec(c, "bronze", f"bronze_layer/{c}", BRONZE_SCHEMA, (), f"landing collection {c}, raw JSON",
-                versioned=False)
-      for c in BRONZE_COLLECTIONS],
-    TableSpec("silver_artists", "silver", "silver_layer/silver_artists", SILVER_ARTISTS, ("artist_id",),
-              "one row per artist, latest fetch", not_null=("artist_name", "fetched_at"),
-              ranges={"popularity": POPULARITY_RANGE}, fresh_by="fetched_at"),
-    TableSpec("silver_album", "silver", "silver_layer/silver_album", SILVER_ALBUM, ("album_id",),
-              "one row per album; release_date = first day of its precision", not_null=("album_name", "fetched_at"),
-              ranges={"popularity": POPULARITY_RANGE}),
-    TableSpec("tracks_data", "silver", "silver_layer/tracks_data", TRACKS_DATA, ("track_id",),
-              "one row per track; artist_id = first credited artist",
-              references={"album_id": "silver_album.album_id", "artist_id": "silver_artists.artist_id"},
-              not_null=("track_name", "album_id", "artist_id", "fetched_at"), ranges={"popularity": POPULARITY_RANGE},
-              fresh_by="fetched_at"),
-    TableSpec("silver_track_artists", "silver", "silver_layer/silver_track_artists", SILVER_TRACK_ARTISTS,
-              ("track_id", "artist_id"), "bridge: every credited artist of a track",
-              references={"track_id": "tracks_data.track_id"}),
-    TableSpec("silver_feature_music", "silver", "silver_layer/silver_feature_music", SILVER_FEATURE_MUSIC,
-              ("track_id",), "audio features per track; features_source: spotify, reccobeats or file",
-              references={"track_id": "tracks_data.track_id"}, not_null=("fetched_at",),
-              allowed={"features_source": Allowed(FEATURE_SOURCES)}, ranges=FEATURE_RANGES),
-    TableSpec("silver_artists_genres", "silver", "silver_layer/silver_artists_genres", SILVER_ARTISTS_GENRES,
-              ("artist_id", "genre"), "one row per artist and genre; genre_source: spotify or musicbrainz",
-              references={"artist_id": "silver_artists.artist_id"}, allowed={"genre_source": Allowed(GENRE_SOURCES)}),
-    TableSpec("gold_track_metadata", "gold", "gold_layer/gold_track_metadata", GOLD_TRACK_METADATA, ("track_id",),
-              "every track with album, primary artist and the genres of all its artists",
-              references={"track_id": "tracks_data.track_id"}, not_null=("track_name", "album_id")),
-    TableSpec("gold_feature_matrix", "gold", "gold_layer/gold_feature_matrix", GOLD_FEATURE_MATRIX, ("track_id",),
-              "tracks that have audio features, with names", references={"track_id": "silver_feature_music.track_id"},
-              ranges=FEATURE_RANGES),
-    TableSpec("warehouse_track_dashboard", "warehouse", "warehouse_layer/warehouse_track_dashboard",
-              WAREHOUSE_TRACK_DASHBOARD, ("track_id",), "flat BI table, one row per track",
-              references={"track_id": "gold_track_metadata.track_id"}, not_null=("track_name", "has_features"),
-              allowed={"features_source": Allowed(FEATURE_SOURCES, when="has_features")}),
-    TableSpec("silver_artist_snapshots", "silver", "silver_layer/silver_artist_snapshots", SILVER_ARTIST_SNAPSHOTS,
-              ("artist_id", "snapshot_date"), "artist popularity and followers per refresh date"),
-    TableSpec("silver_track_snapshots", "silver", "silver_layer/silver_track_snapshots", SILVER_TRACK_SNAPSHOTS,
-              ("track_id", "snapshot_date"), "track popularity per fetch date (extended-mode apps)"),
-    TableSpec("kworb_rankings", "silver", "silver_layer/kworb_rankings", KWORB_RANKINGS,
-              ("scrape_date", "artist_id", "metric"), "kworb numbers per scrape date, artist and metric",
-              not_null=("value",)),
-    TableSpec("silver_unavailable", "silver", "silver_layer/silver_unavailable", SILVER_UNAVAILABLE,
-              ("entity_type", "entity_id"), "artists and albums answering 404 on refresh, since when"),
-    TableSpec("warehouse_artist_history", "warehouse", "warehouse_layer/warehouse_artist_history",
-              WAREHOUSE_ARTIST_HISTORY, ("artist_id", "snapshot_date"),
-              "per artist and date: popularity, followers and kworb numbers"),
-    TableSpec("warehouse_track_recommendation", "warehouse", "warehouse_layer/warehouse_track_recommendation",
-              WAREHOUSE_TRACK_RECOMMENDATION, ("track_id",), "z-scored audio features per track"),
-    TableSpec("warehouse_track_similar", "warehouse", "warehouse_layer/warehouse_track_similar",
-              WAREHOUSE_TRACK_SIMILAR, ("track_id", "rank"),
-              "top 10 tracks that sound alike per track (FAISS HNSW candidates re-ranked with the exact rule)",
-              references={"track_id": "warehouse_track_recommendation.track_id",
-                          "similar_track_id": "warehouse_track_recommendation.track_id"},
-              not_null=("similar_track_id", "score")),
-    TableSpec("warehouse_track_clusters", "warehouse", "warehouse_layer/warehouse_track_clusters",
-              WAREHOUSE_TRACK_CLUSTERS, ("track_id",), "KMeans cluster and 2-D PCA coordinates per track",
-              references={"track_id": "warehouse_track_recommendation.track_id"}, not_null=("cluster_id",)),
+    *[_spec(name, BRONZE_SCHEMA) for name in BRONZE_COLLECTIONS],
+    _spec("silver_artists", SILVER_ARTISTS,
+          not_null=("artist_name", "fetched_at"), ranges={"popularity": POPULARITY_RANGE},
+          fresh_by="fetched_at"),
+    _spec("silver_album", SILVER_ALBUM,
+          not_null=("album_name", "fetched_at"), ranges={"popularity": POPULARITY_RANGE}),
+    _spec("tracks_data", TRACKS_DATA,
+          references={"album_id": "silver_album.album_id", "artist_id": "silver_artists.artist_id"},
+          not_null=("track_name", "album_id", "artist_id", "fetched_at"),
+          ranges={"popularity": POPULARITY_RANGE}, fresh_by="fetched_at"),
+    _spec("silver_track_artists", SILVER_TRACK_ARTISTS,
+          references={"track_id": "tracks_data.track_id"}),
+    _spec("silver_feature_music", SILVER_FEATURE_MUSIC,
+          references={"track_id": "tracks_data.track_id"}, not_null=("fetched_at",),
+          allowed={"features_source": Allowed(FEATURE_SOURCES)}, ranges=FEATURE_RANGES),
+    _spec("silver_artists_genres", SILVER_ARTISTS_GENRES,
+          references={"artist_id": "silver_artists.artist_id"},
+          allowed={"genre_source": Allowed(GENRE_SOURCES)}),
+    _spec("gold_track_metadata", GOLD_TRACK_METADATA,
+          references={"track_id": "tracks_data.track_id"}, not_null=("track_name", "album_id")),
+    _spec("gold_feature_matrix", GOLD_FEATURE_MATRIX,
+          references={"track_id": "silver_feature_music.track_id"}, ranges=FEATURE_RANGES),
+    _spec("warehouse_track_dashboard", WAREHOUSE_TRACK_DASHBOARD,
+          references={"track_id": "gold_track_metadata.track_id"}, not_null=("track_name", "has_features"),
+          allowed={"features_source": Allowed(FEATURE_SOURCES, when="has_features")}),
+    _spec("silver_artist_snapshots", SILVER_ARTIST_SNAPSHOTS),
+    _spec("silver_track_snapshots", SILVER_TRACK_SNAPSHOTS),
+    _spec("kworb_rankings", KWORB_RANKINGS, not_null=("value",)),
+    _spec("silver_unavailable", SILVER_UNAVAILABLE),
+    _spec("warehouse_artist_history", WAREHOUSE_ARTIST_HISTORY),
+    _spec("warehouse_track_recommendation", WAREHOUSE_TRACK_RECOMMENDATION),
+    _spec("warehouse_track_similar", WAREHOUSE_TRACK_SIMILAR,
+          references={"track_id": "warehouse_track_recommendation.track_id",
+                      "similar_track_id": "warehouse_track_recommendation.track_id"},
+          not_null=("similar_track_id", "score")),
+    _spec("warehouse_track_clusters", WAREHOUSE_TRACK_CLUSTERS,
+          references={"track_id": "warehouse_track_recommendation.track_id"}, not_null=("cluster_id",)),
 ]
 TABLES: dict[str, TableSpec] = {spec.name: spec for spec in _SPECS}
-# Rows of bronze that failed to parse: written by the silver job, read by the checks; not a catalog table.
-QUARANTINE = TableSpec("_quarantine", "bronze", "bronze_layer/_quarantine", QUARANTINE_SCHEMA, (),
-                       "bronze rows that failed to parse, with the reason")
-# kworb rows whose numbers did not parse (and unreadable unavailable_raw rows): written by the history step.
-HISTORY_QUARANTINE = TableSpec("_quarantine_history", "bronze", "bronze_layer/_quarantine_history",
-                               QUARANTINE_SCHEMA, (), "history rows that failed to parse, with the reason")
-LAYERS = ("bronze", "silver", "gold", "warehouse")
+if set(TABLES) != set(tables.TABLES):  # a table is named once, in spotify_core/tables.py
+    raise ValueError(f"tables without a schema: {sorted(set(tables.TABLES) - set(TABLES))}")
+QUARANTINE = _spec(tables.QUARANTINE, QUARANTINE_SCHEMA)
+HISTORY_QUARANTINE = _spec(tables.HISTORY_QUARANTINE, QUARANTINE_SCHEMA)
+LAYERS = tables.LAYERS
 
 
 def tables_in(layer: str) -> list[TableSpec]:

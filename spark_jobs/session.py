@@ -20,10 +20,10 @@ from pyspark.sql import functions as F
 from pyspark.sql import types as T
 
 from lake import versions
+from spark_jobs import class_archive as spark_class_archive
 from spark_jobs.schemas import TableSpec
-from spotify_pipeline import spark_class_archive
-from spotify_pipeline.errors import PipelineError
-from spotify_pipeline.settings import Settings, python_workers_use_this_interpreter
+from spotify_core.errors import PipelineError
+from spotify_core.settings import Settings, python_workers_use_this_interpreter
 
 log = logging.getLogger(__name__)
 

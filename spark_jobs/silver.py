@@ -15,7 +15,7 @@ from pyspark.sql import types as T
 
 from spark_jobs import schemas as S
 from spark_jobs.schemas import Persist
-from spotify_pipeline.vocabulary import GENRE_SOURCES
+from spotify_core.vocabulary import GENRE_SOURCES
 
 TS_FORMAT = "yyyy-MM-dd'T'HH:mm:ss.SSSSSSX"
 

@@ -1,6 +1,6 @@
 """Warehouse -> `warehouse_track_similar` (top k per track) and `warehouse_track_clusters` (KMeans + PCA).
 
-Similar tracks follow the rule of the `recommend` command (:mod:`analytics.similarity`: the 30
+Similar tracks follow the rule of the `recommend` command (:mod:`spark_jobs.similarity`: the 30
 nearest tracks by audio features, not the track itself nor its duplicates, ranked by distance
 blended with shared genres), found with a FAISS HNSW index instead of comparing every pair:
 
@@ -12,7 +12,7 @@ blended with shared genres), found with a FAISS HNSW index instead of comparing 
   needs and nothing else: an HNSW graph is built in one place, and it is the data the searches read;
 - index, codes and ids are broadcast once; each task deserializes them once per Python worker and
   searches a range of rows (``spark.range``: no shuffle, no join), ``INDEX_CANDIDATES`` nearest
-  (wider for seeds with many duplicates), re-ranked with :func:`analytics.similarity.rerank`, and
+  (wider for seeds with many duplicates), re-ranked with :func:`spark_jobs.similarity.rerank`, and
   writes track ids itself.
 
 The index is approximate: `make bench` measures recall@10 against the exact rule (>= 0.99 is the
@@ -42,7 +42,8 @@ from pyspark.sql import DataFrame
 from pyspark.sql import functions as F
 from pyspark.sql import types as T
 
-from analytics.similarity import (
+from spark_jobs.schemas import Persist
+from spark_jobs.similarity import (
     CANDIDATES_PER_K,
     CODE_COLUMNS,
     FEATURES,
@@ -52,7 +53,6 @@ from analytics.similarity import (
     rerank,
     track_codes,
 )
-from spark_jobs.schemas import Persist
 
 log = logging.getLogger(__name__)
 

@@ -17,8 +17,8 @@ from datetime import timedelta
 
 from spark_jobs.runner import CATALOG, CHECKS, DEFAULT_MAX_AGE_HOURS, run_spark_step
 from spark_jobs.steps import layer_order
-from spotify_pipeline.errors import PipelineError
-from spotify_pipeline.settings import Settings, get_settings
+from spotify_core.errors import PipelineError
+from spotify_core.settings import Settings, get_settings
 
 
 def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:

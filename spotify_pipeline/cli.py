@@ -16,10 +16,10 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from spotify_pipeline.errors import PipelineError, UsageError
+from spotify_core.errors import PipelineError, UsageError
 
 if TYPE_CHECKING:
-    from spotify_pipeline.settings import Settings
+    from spotify_core.settings import Settings
 
 LAYERS = ("silver", "gold", "warehouse", "similar", "all")
 
@@ -28,13 +28,6 @@ def _positive_int(text: str) -> int:
     value = int(text)
     if value < 1:
         raise argparse.ArgumentTypeError(f"must be >= 1, got {value}")
-    return value
-
-
-def _rate(text: str) -> float:
-    value = float(text)
-    if not 0.0 <= value <= 1.0:
-        raise argparse.ArgumentTypeError(f"must be between 0 and 1, got {value}")
     return value
 
 
@@ -112,40 +105,12 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--format", choices=("table", "json"), default="table")
     p.set_defaults(handler="analytics.recommend:run")
 
-    p = sub.add_parser(
-        "sample-api", help="local Spotify-compatible API with a synthetic catalog",
-        description="One port serves the Web API (/v1), the token endpoint (/api/token), kworb-like pages "
-                    "(/kworb) and ReccoBeats' audio features (/reccobeats/v1); it prints the variables that "
-                    "point the pipeline at it. Counters at /_stats.")
-    p.add_argument("--host", default="127.0.0.1")
-    p.add_argument("--port", type=int, default=8765, help="0 picks a free port")
-    p.add_argument("--mode", choices=("extended", "development"), default="extended",
-                   help="development: a development-mode app as in late 2026 (no batch endpoints, no audio "
-                        "features, no artist genres/followers/popularity, no available_markets/album_group)")
-    p.add_argument("--artists", type=_positive_int, default=20, help="catalog size in artists")
-    p.add_argument("--seed", type=int, default=42)
-    p.add_argument("--generation", type=int, default=0,
-                   help="catalog evolved N steps (new releases, removals, popularity changes; by seed)")
-    p.add_argument("--client-id", default="sample-client-id")
-    p.add_argument("--client-secret", default="sample-client-secret")
-    p.add_argument("--token-ttl", type=int, help="token lifetime in seconds")
-    p.add_argument("--rate-limit", type=int, help="requests allowed per rolling window (0 = off)")
-    p.add_argument("--rate-window", type=float, help="rolling window in seconds")
-    p.add_argument("--fault-rate", type=_rate, help="share of requests answered 5xx")
-    p.add_argument("--slow-rate", type=_rate, help="share of requests answered slowly")
-    p.add_argument("--slow-seconds", type=float, help="delay of a slow response")
-    p.add_argument("--drop-rate", type=_rate, help="share of connections dropped without an answer")
-    p.add_argument("--truncate-rate", type=_rate, help="share of responses with truncated JSON")
-    p.add_argument("--quota-after", type=int, metavar="N",
-                   help="spend the quota after N Web API calls: then 429 QUOTA_EXCEEDED with Retry-After in hours "
-                        "(lift it: POST /_admin/quota?after=none)")
-    p.add_argument("--quota-retry-after", type=int, metavar="S", help="Retry-After of a spent quota (default 14400)")
-    p.add_argument("--float-integers", action="store_true", default=None,
-                   help="answer integer fields as integral floats (duration_ms 204053.0), as Spotify has")
-    p.add_argument("--reccobeats-rate-limit", type=int,
-                   help="ReccoBeats (/reccobeats/v1) requests per rolling window of its own (0 = off)")
-    p.add_argument("--reccobeats-rate-window", type=float, help="ReccoBeats rolling window in seconds")
-    p.set_defaults(handler="crawler.sample_api.server:run")
+    # The sample API is development harness: its flags are its own (`sample-api --help`, sample_api/server.py),
+    # handed over unparsed; a wheel install has the command but not the harness (spotify_pipeline/harness.py).
+    p = sub.add_parser("sample-api", help="local Spotify-compatible API with a synthetic catalog (development harness)",
+                       add_help=False, prefix_chars="\0")
+    p.add_argument("argv", nargs=argparse.REMAINDER)
+    p.set_defaults(handler="spotify_pipeline.harness:run_sample_api")
 
     p = sub.add_parser("stack", help="the platform's services in Docker Compose (make stack)")
     p.add_argument("action", choices=("up", "down", "status", "env", "jdbc"),
@@ -200,7 +165,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     for noisy in ("py4j", "urllib3", "spotipy", "filelock"):
         logging.getLogger(noisy).setLevel(logging.WARNING)
     try:
-        from spotify_pipeline.settings import get_settings
+        from spotify_core.settings import get_settings
 
         settings = get_settings()
         return int(_resolve(args.handler)(args, settings) or 0)

@@ -28,10 +28,10 @@ import sys
 import time
 from pathlib import Path
 
-from spotify_pipeline import spark_class_archive
+from spark_jobs import class_archive as spark_class_archive
+from spotify_core.errors import PipelineError
+from spotify_core.settings import Settings, child_environment
 from spotify_pipeline.demo_timing import Timings
-from spotify_pipeline.errors import PipelineError
-from spotify_pipeline.settings import Settings, child_environment
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 DAGS = ("crawl_and_ingest_data_into_mongoDB", "Spotify_DAG")
@@ -216,8 +216,9 @@ def _enrichment_calls(stats: dict[str, int], service: str) -> int:
 
 
 def run(args: argparse.Namespace, settings: Settings) -> int:
-    from crawler.sample_api.server import start_sample_api
+    from spotify_pipeline.harness import sample_api_server
 
+    start_sample_api = sample_api_server().start_sample_api  # the demo serves the harness's sample API
     start = time.monotonic()
     timings = Timings()
     mode = getattr(args, "mode", "development")

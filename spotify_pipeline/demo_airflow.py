@@ -24,9 +24,9 @@ from pathlib import Path
 
 
 def prepare() -> int:
+    from spotify_core.settings import load_settings
     from spotify_pipeline.demo import airflow_db_template, prepare_airflow_db
     from spotify_pipeline.demo_timing import Timings
-    from spotify_pipeline.settings import load_settings
 
     if not airflow_db_template().exists():
         with tempfile.TemporaryDirectory(prefix="airflow-template-") as tmp:
@@ -37,7 +37,7 @@ def prepare() -> int:
 
 def warm_up_spark() -> threading.Thread | None:
     """Start this process's shared Spark session in the background (``SPARK_TASKS=session`` only)."""
-    from spotify_pipeline.settings import get_settings
+    from spotify_core.settings import get_settings
 
     settings = get_settings()
     if settings.spark_tasks != "session":

@@ -24,7 +24,7 @@ log = logging.getLogger("spotify_pipeline.alerts")
 def crawl_schedule() -> str | None:
     """``CRAWL_SCHEDULE`` (default weekly). Airflow runs the latest slot of a cron DAG when it is unpaused,
     so a manual-only install (and the UI test's one click) sets it to ``none``."""
-    from spotify_pipeline.settings import get_settings
+    from spotify_core.settings import get_settings
 
     cron = get_settings().crawl_schedule.strip()
     return None if cron.lower() == "none" else cron
@@ -33,7 +33,7 @@ def crawl_schedule() -> str | None:
 def spark_tasks() -> str:
     """``SPARK_TASKS``: ``submit`` (SparkSubmitOperator per step) or ``session`` (steps run in the task's
     process, in one long-lived Spark session per process)."""
-    from spotify_pipeline.settings import get_settings
+    from spotify_core.settings import get_settings
 
     return get_settings().spark_tasks
 

@@ -14,11 +14,11 @@ import os
 import zipfile
 from pathlib import Path
 
-from spotify_pipeline.errors import PipelineError
-from spotify_pipeline.settings import Settings, get_settings
+from spotify_core.errors import PipelineError
+from spotify_core.settings import Settings, get_settings
 
 log = logging.getLogger(__name__)
-PACKAGES = ("spotify_pipeline", "crawler", "spark_jobs", "lake", "analytics")
+PACKAGES = ("spotify_core", "spotify_pipeline", "crawler", "spark_jobs", "lake", "analytics")
 KEPT_ZIPS = 3
 
 

@@ -14,7 +14,7 @@ from pathlib import Path
 
 import pytest
 
-from spotify_pipeline.settings import Settings, load_settings
+from spotify_core.settings import Settings, load_settings
 
 TIERS = ("unit", "contract", "system")
 SYSTEM_FOLDERS = ("stack",)  # tests/stack: the Compose stack and the local-process stack
@@ -72,7 +72,7 @@ def spark(tmp_path_factory) -> Iterator:
     """One local Spark session for the whole run (start-up costs ~10 s)."""
     from pyspark.sql import SparkSession
 
-    from spotify_pipeline.settings import python_workers_use_this_interpreter
+    from spotify_core.settings import python_workers_use_this_interpreter
 
     python_workers_use_this_interpreter()
     warehouse = tmp_path_factory.mktemp("spark-warehouse")
@@ -121,7 +121,7 @@ STACK_ARTISTS = 4
 def stack_api() -> Iterator:
     """The session stack's Spotify, kworb, ReccoBeats and MusicBrainz: the sample API on every interface of
     the host, so the containers reach it as ``host.docker.internal`` (tests on the host use 127.0.0.1)."""
-    from crawler.sample_api.server import make_server
+    from sample_api.server import make_server
 
     api = make_server(STACK_ARTISTS, 11, host="0.0.0.0").start()
     try:

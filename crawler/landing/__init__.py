@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from crawler.landing.base import COLLECTIONS, LandingDocument, LandingStore, RawDocument, utc_now_iso
-from spotify_pipeline.settings import Settings
+from spotify_core.settings import Settings
 
 __all__ = ["COLLECTIONS", "LandingDocument", "LandingStore", "RawDocument", "open_store", "stats", "utc_now_iso"]
 

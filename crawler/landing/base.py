@@ -13,7 +13,7 @@ from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from typing import Any
 
-from spotify_pipeline.vocabulary import COLLECTIONS
+from spotify_core.vocabulary import COLLECTIONS
 
 __all__ = ["COLLECTIONS", "LandingDocument", "LandingStore", "RawDocument", "utc_now_iso"]
 

@@ -14,7 +14,7 @@ from crawler.landing.base import (
     RawDocument,
     utc_now_iso,
 )
-from spotify_pipeline.errors import PipelineError
+from spotify_core.errors import PipelineError
 
 CHECKPOINTS = "crawl_checkpoints"
 

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from math import ceil
 
-from spotify_pipeline.vocabulary import MUSICBRAINZ_MAX_RESOURCES
+from spotify_core.vocabulary import MUSICBRAINZ_MAX_RESOURCES
 
 BATCH = MUSICBRAINZ_MAX_RESOURCES
 

@@ -29,7 +29,7 @@ from crawler.http.pool import SharedPool
 from crawler.http.retry import RetryPolicy
 from crawler.spotify.client import ApiError
 from crawler.spotify.rate_limit import RollingWindowLimiter
-from spotify_pipeline.settings import Settings
+from spotify_core.settings import Settings
 
 # MusicBrainz allows one request per second; 100 ms more keeps jitter (a thread descheduled between
 # the limiter and the socket, a new connection) from presenting two requests less than a second

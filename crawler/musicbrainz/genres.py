@@ -33,7 +33,7 @@ from crawler import lookups
 from crawler.musicbrainz import parse
 from crawler.musicbrainz.calls import BATCH, minimum_calls
 from crawler.musicbrainz.client import MusicBrainzClient, MusicBrainzError
-from spotify_pipeline.settings import Settings
+from spotify_core.settings import Settings
 
 __all__ = ["GenreLookup", "MusicBrainzGenres", "genres_payload", "minimum_calls", "miss_document"]
 

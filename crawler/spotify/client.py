@@ -36,8 +36,8 @@ from crawler.http.retry import RetryPolicy
 from crawler.spotify.quota import QuotaExhausted, quota_spent
 from crawler.spotify.rate_limit import RollingWindowLimiter
 from crawler.spotify.token import ClientCredentialsAuth
-from spotify_pipeline.errors import PipelineError
-from spotify_pipeline.settings import Settings
+from spotify_core.errors import PipelineError
+from spotify_core.settings import Settings
 
 log = logging.getLogger(__name__)
 MAX_429S = 10_000  # a server that never lets us through

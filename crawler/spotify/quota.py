@@ -20,7 +20,7 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from crawler.http.retry import retry_after_seconds
-from spotify_pipeline.errors import PipelineError
+from spotify_core.errors import PipelineError
 
 QUOTA_REASON = "QUOTA_EXCEEDED"
 # EX_TEMPFAIL from sysexits.h: "try again later". Distinct from 1 (failure) and 2 (usage).

@@ -16,7 +16,7 @@ from spotipy.cache_handler import MemoryCacheHandler
 from spotipy.oauth2 import SpotifyClientCredentials, SpotifyOauthError
 
 from crawler.http.get import RefreshingAuth
-from spotify_pipeline.errors import PipelineError
+from spotify_core.errors import PipelineError
 
 
 class ClientCredentialsAuth(RefreshingAuth):

@@ -10,9 +10,9 @@ import argparse
 import json
 import logging
 
+from spotify_core.settings import Settings
 from spotify_pipeline.doctor.probes import gather
 from spotify_pipeline.doctor.report import build_report, render_text
-from spotify_pipeline.settings import Settings
 
 
 def run(args: argparse.Namespace, settings: Settings) -> int:

@@ -18,9 +18,9 @@ import requests
 from crawler.spotify import capabilities
 from crawler.spotify.capabilities import REFUSED
 from crawler.spotify.client import ApiError, SpotifyClient
-from spotify_pipeline.errors import PipelineError
-from spotify_pipeline.settings import Settings
-from spotify_pipeline.vocabulary import DEVELOPMENT_ALBUM_PAGE, MAX_PAGE
+from spotify_core.errors import PipelineError
+from spotify_core.settings import Settings
+from spotify_core.vocabulary import DEVELOPMENT_ALBUM_PAGE, MAX_PAGE
 
 log = logging.getLogger(__name__)
 

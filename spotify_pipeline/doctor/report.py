@@ -21,8 +21,8 @@ from __future__ import annotations
 
 import re
 
+from spotify_core.settings import Settings
 from spotify_pipeline.doctor.probes import Answer, Probes, landing_location
-from spotify_pipeline.settings import Settings
 
 CAPABILITIES = {  # name -> (label, what happens when refused or absent)
     "batch_endpoints": ("batch endpoints (/artists?ids=...)", "refused: one call per artist, album and track"),

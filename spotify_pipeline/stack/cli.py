@@ -9,8 +9,8 @@ import subprocess
 import sys
 import time
 
-from spotify_pipeline.errors import PipelineError
-from spotify_pipeline.settings import Settings
+from spotify_core.errors import PipelineError
+from spotify_core.settings import Settings
 from spotify_pipeline.stack import compose
 
 

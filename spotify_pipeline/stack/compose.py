@@ -16,8 +16,8 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
-from spotify_pipeline.errors import PipelineError
-from spotify_pipeline.settings import inherited_environment
+from spotify_core.errors import PipelineError
+from spotify_core.settings import inherited_environment
 
 REPO = Path(__file__).resolve().parents[2]
 PROJECT = "spotify-platform"

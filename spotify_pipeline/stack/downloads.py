@@ -22,7 +22,7 @@ import urllib.request
 from collections.abc import Iterator
 from pathlib import Path
 
-from spotify_pipeline.errors import PipelineError
+from spotify_core.errors import PipelineError
 
 MAVEN_CENTRAL = "https://repo1.maven.org/maven2"
 _CHUNK = 1 << 20

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from spotify_pipeline.settings import Settings, load_settings
+from spotify_core.settings import Settings, load_settings
 
 
 @pytest.fixture(scope="session")

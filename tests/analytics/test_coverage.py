@@ -7,7 +7,7 @@ import pyarrow.parquet as pq
 
 from analytics.coverage import Coverage, coverage_lines, from_counts, read_coverage, summary_lines
 from analytics.report import render
-from spotify_pipeline.settings import load_settings
+from spotify_core.settings import load_settings
 from tests.lake_tables import write_version
 
 
@@ -49,7 +49,7 @@ def test_coverage_lines_of_an_empty_or_uncovered_lake() -> None:
 def test_report_shows_the_coverage_lines() -> None:
     import pandas as pd
 
-    from analytics.similarity import FEATURES
+    from spark_jobs.similarity import FEATURES
 
     tracks = pd.DataFrame({"track_id": ["t"], "artist_id": ["a"], "has_features": [True], "release_year": [2020],
                            "genres": [["pop"]], **{f: [0.5] for f in FEATURES}})

@@ -19,7 +19,7 @@ import duckdb
 import pytest
 from playwright.sync_api import expect
 
-from spotify_pipeline.settings import environment_for, load_settings
+from spotify_core.settings import environment_for, load_settings
 from tests.lake_tables import parquet
 
 pytestmark = pytest.mark.spark

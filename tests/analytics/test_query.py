@@ -9,9 +9,9 @@ import pytest
 
 from analytics.query import format_table, run_query
 from lake.versions import new_version
+from spotify_core.errors import PipelineError
+from spotify_core.settings import load_settings
 from spotify_pipeline.cli import main
-from spotify_pipeline.errors import PipelineError
-from spotify_pipeline.settings import load_settings
 from tests.lake_tables import write_version
 
 T0 = datetime(2026, 11, 26, 1, 0, tzinfo=UTC)
@@ -56,7 +56,7 @@ def test_hdfs_lake_needs_trino(settings) -> None:
 
 
 def test_formats(settings, monkeypatch, capsys) -> None:
-    from spotify_pipeline.settings import get_settings
+    from spotify_core.settings import get_settings
 
     monkeypatch.setenv("DATA_DIR", str(settings.data_dir))
     get_settings.cache_clear()

@@ -10,9 +10,9 @@ import pandas as pd
 import pytest
 
 from analytics.recommend import recommend, resolve_seed
-from analytics.similarity import FEATURES, Tracks, top_k
+from spark_jobs.similarity import FEATURES, Tracks, top_k
+from spotify_core.settings import get_settings, load_settings
 from spotify_pipeline.cli import main
-from spotify_pipeline.settings import get_settings, load_settings
 from tests.analytics.tiny_lake import write_tiny_lake
 
 

@@ -12,7 +12,7 @@ from pathlib import Path
 import pyarrow as pa
 import pyarrow.parquet as pq
 
-from analytics.similarity import FEATURES
+from spark_jobs.similarity import FEATURES
 from tests.lake_tables import write_version
 
 # track_id, track_name, artist_name, isrc, genres, {feature: z}

@@ -27,7 +27,7 @@ from pathlib import Path
 
 import pytest
 
-from crawler.sample_api.server import make_server
+from sample_api.server import make_server
 from tests.cluster.harness import ClusterStack
 from tests.stack.compose_harness import REPO, docker_ready, skip_or_fail
 
@@ -220,7 +220,7 @@ def test_a_spark_worker_killed_mid_stage_goes_unnoticed(cluster, rest, reference
 
 
 def test_a_trino_worker_killed_during_a_bi_query_returns_the_right_answer(cluster, reference, tmp_path: Path) -> None:
-    from spotify_pipeline.settings import load_settings
+    from spotify_core.settings import load_settings
     from spotify_pipeline.stack.downloads import maven_artifact
     from spotify_pipeline.stack.jdbc import url_at
     from tests.stack.bi import BiClient

@@ -13,7 +13,7 @@ from collections import Counter
 
 import pytest
 
-from spotify_pipeline.errors import PipelineError
+from spotify_core.errors import PipelineError
 from spotify_pipeline.stack import compose
 from tests.stack.compose_harness import REPO
 

@@ -20,7 +20,7 @@ def test_usage_error_exits_2() -> None:
 
 
 def test_bad_environment_value_is_one_line_exit_1(monkeypatch, capsys) -> None:
-    from spotify_pipeline.settings import get_settings
+    from spotify_core.settings import get_settings
 
     monkeypatch.setenv("TRINO_PORT", "not-a-port")
     get_settings.cache_clear()

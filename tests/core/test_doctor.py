@@ -14,7 +14,8 @@ from urllib.parse import urlsplit
 
 import pytest
 
-from crawler.sample_api.server import start_sample_api
+from sample_api.server import start_sample_api
+from spotify_core.settings import load_settings
 from spotify_pipeline.doctor.probes import Answer, Probes
 from spotify_pipeline.doctor.report import (
     build_report,
@@ -24,7 +25,6 @@ from spotify_pipeline.doctor.report import (
     render_text,
     user_agent_has_contact,
 )
-from spotify_pipeline.settings import load_settings
 
 SECRET = "s3cr3t-never-printed-7f1e"
 EXTENDED = dict.fromkeys(("batch_endpoints", "album_page_50", "audio_features", "artist_genres",

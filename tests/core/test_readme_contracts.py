@@ -12,14 +12,14 @@ from pathlib import Path
 
 import pytest
 
+from spotify_core.settings import Settings
 from spotify_pipeline.cli import build_parser
-from spotify_pipeline.settings import Settings
 
 pytestmark = pytest.mark.contract
 
 ROOT = Path(__file__).resolve().parents[2]
 DOCS = [ROOT / "README.md", *sorted((ROOT / "docs").glob("*.md"))]
-PACKAGES = ("spotify_pipeline", "crawler", "lake", "spark_jobs", "analytics")
+PACKAGES = ("spotify_core", "spotify_pipeline", "crawler", "lake", "spark_jobs", "analytics")
 
 # Variables the README names that the settings object does not read, each with who reads it.
 EXTERNAL_VARIABLES = {
@@ -29,7 +29,7 @@ EXTERNAL_VARIABLES = {
     "JUPYTER_TOKEN": ("docker-compose.yml", "the jupyter service's login token"),
 }
 # Prefixes of harness settings documented as a family (the sample API's own settings object).
-HARNESS_PREFIXES = {"SAMPLE_API_": "crawler/sample_api/settings.py"}
+HARNESS_PREFIXES = {"SAMPLE_API_": "sample_api/settings.py"}
 # Upper-case words in code spans that are values, not variables.
 NOT_VARIABLES = {"QUOTA_EXCEEDED", "EX_TEMPFAIL"}
 

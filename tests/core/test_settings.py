@@ -2,8 +2,8 @@ from pathlib import Path
 
 import pytest
 
-from spotify_pipeline.errors import PipelineError
-from spotify_pipeline.settings import Settings, environment_for, load_settings
+from spotify_core.errors import PipelineError
+from spotify_core.settings import Settings, environment_for, load_settings
 
 
 def test_defaults_match_architecture(tmp_path: Path) -> None:
@@ -64,7 +64,7 @@ def test_secrets_are_secret_types_and_reach_children(tmp_path: Path) -> None:
 
 
 def test_sample_api_knobs_are_not_production_settings(monkeypatch) -> None:
-    from crawler.sample_api.settings import SampleApiSettings
+    from sample_api.settings import SampleApiSettings
 
     assert not [name for name in Settings.model_fields if name.startswith("sample_api")]
     monkeypatch.setenv("SAMPLE_API_RATE_LIMIT", "7")

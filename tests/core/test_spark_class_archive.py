@@ -10,8 +10,8 @@ from pathlib import Path
 
 import pytest
 
-from spotify_pipeline import spark_class_archive as archive
-from spotify_pipeline.settings import inherited_environment, load_settings
+from spark_jobs import class_archive as archive
+from spotify_core.settings import inherited_environment, load_settings
 
 
 def _fake_java(tmp_path: Path) -> dict[str, str]:

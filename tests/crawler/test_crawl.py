@@ -13,8 +13,8 @@ import pytest
 
 from crawler.artists_file import ArtistEntry, write_artists_file
 from crawler.crawl import normalize_name
-from crawler.sample_api.minimum_calls import minimum_calls
-from crawler.sample_api.server import start_sample_api
+from sample_api.minimum_calls import minimum_calls
+from sample_api.server import start_sample_api
 from spotify_pipeline.cli import main
 from tests.crawler.conftest import entries_for, landing_snapshot, spotify_calls
 
@@ -129,7 +129,7 @@ def test_unknown_artist_is_recorded_and_the_rest_continues(make_settings, tmp_pa
                "SPOTIFY_CLIENT_ID": api.client_id, "SPOTIFY_CLIENT_SECRET": api.client_secret,
                "DATA_DIR": str(tmp_path / "data"), "SPOTIFY_REQUESTS_PER_SECOND": "500",
                "RECCOBEATS_API_BASE_URL": api.reccobeats_url, "MUSICBRAINZ_API_BASE_URL": api.musicbrainz_url}
-        from spotify_pipeline.settings import get_settings
+        from spotify_core.settings import get_settings
 
         with pytest.MonkeyPatch.context() as mp:
             for k, v in env.items():
@@ -146,7 +146,7 @@ def test_unknown_artist_is_recorded_and_the_rest_continues(make_settings, tmp_pa
 
 
 def test_missing_credentials_and_dead_api_are_one_line(tmp_path, capsys, monkeypatch) -> None:
-    from spotify_pipeline.settings import get_settings
+    from spotify_core.settings import get_settings
 
     artists = tmp_path / "a.txt"
     write_artists_file(artists, [ArtistEntry("X", "6vWDO969PvNqNYHIOW5v0m")])
@@ -176,8 +176,8 @@ def test_name_normalization() -> None:
 
 def test_api_dying_mid_crawl_stops_with_one_line_and_keeps_what_landed(tmp_path) -> None:
     """The API process is killed mid-crawl (every connection drops): exit 1 with one clear line, soon."""
-    from crawler.sample_api.process import sample_api_process
-    from crawler.sample_api.synthetic_catalog import generate_catalog
+    from sample_api.process import sample_api_process
+    from sample_api.synthetic_catalog import generate_catalog
 
     with sample_api_process(20, "extended") as api_env:
         artists = tmp_path / "artists.txt"

@@ -11,9 +11,9 @@ from crawler.factory import build_crawler
 from crawler.genre_stage import spotify_genres
 from crawler.landing.sqlite import SQLiteLandingStore
 from crawler.reccobeats import ReccoBeatsFeatures, match
-from crawler.sample_api.minimum_calls import minimum_calls
-from crawler.sample_api.reccobeats import STATS_KEY
-from crawler.sample_api.server import start_sample_api
+from sample_api.minimum_calls import minimum_calls
+from sample_api.reccobeats import STATS_KEY
+from sample_api.server import start_sample_api
 from tests.crawler.conftest import entries_for, spotify_calls
 
 RECCOBEATS = "reccobeats/audio-features"

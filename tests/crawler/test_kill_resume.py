@@ -17,9 +17,9 @@ import time
 import pytest
 
 from crawler.artists_file import write_artists_file
-from crawler.sample_api.minimum_calls import catalog_tracks, minimum_calls
-from crawler.sample_api.reccobeats import STATS_KEY as RECCOBEATS_KEY
-from crawler.sample_api.server import start_sample_api
+from sample_api.minimum_calls import catalog_tracks, minimum_calls
+from sample_api.reccobeats import STATS_KEY as RECCOBEATS_KEY
+from sample_api.server import start_sample_api
 from tests.crawler.conftest import entries_for, landing_snapshot
 
 N_ARTISTS, SEED, WORKERS = 20, 42, 4

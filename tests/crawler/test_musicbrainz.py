@@ -17,10 +17,10 @@ import requests
 from crawler.http.retry import RetryPolicy
 from crawler.musicbrainz.client import MIN_INTERVAL_S, MusicBrainzClient, MusicBrainzError
 from crawler.musicbrainz.genres import MusicBrainzGenres
-from crawler.sample_api.musicbrainz import GENRES, NON_GENRE_TAGS, musicbrainz_minimum_calls, stats_key
-from crawler.sample_api.server import start_sample_api
 from crawler.spotify.rate_limit import RollingWindowLimiter
-from spotify_pipeline.settings import load_settings
+from sample_api.musicbrainz import GENRES, NON_GENRE_TAGS, musicbrainz_minimum_calls, stats_key
+from sample_api.server import start_sample_api
+from spotify_core.settings import load_settings
 
 N_ARTISTS = 250
 QUICK_INTERVAL_S = 0.15  # clients of the `quick` service, which admits a request per 0.05 s
@@ -145,7 +145,7 @@ def test_user_agent_is_sent_and_a_generic_one_is_refused(api) -> None:
 
 
 def test_the_default_user_agent_is_accepted() -> None:
-    from crawler.sample_api.musicbrainz import meaningful_user_agent
+    from sample_api.musicbrainz import meaningful_user_agent
 
     assert meaningful_user_agent(load_settings({}).musicbrainz_user_agent)
 
@@ -237,7 +237,7 @@ def test_artist_missing_from_the_search_index_is_looked_up(quick) -> None:
 
 
 def test_genre_list_from_json_pages_when_the_text_form_is_refused(quick, monkeypatch) -> None:
-    from crawler.sample_api import musicbrainz as service_module
+    from sample_api import musicbrainz as service_module
 
     genres = quick.musicbrainz._genres
 

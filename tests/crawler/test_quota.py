@@ -14,9 +14,9 @@ import pytest
 from crawler.artists_file import write_artists_file
 from crawler.crawl import CHUNKS_IN_FLIGHT
 from crawler.landing.sqlite import SQLiteLandingStore
-from crawler.sample_api.server import start_sample_api
 from crawler.spotify.quota import EXIT_QUOTA_SPENT, QuotaExhausted, names_quota, quota_spent
-from spotify_pipeline.settings import load_settings
+from sample_api.server import start_sample_api
+from spotify_core.settings import load_settings
 from tests.crawler.conftest import entries_for
 
 NOW = datetime(2026, 12, 5, 1, 0, 0, tzinfo=UTC)

@@ -9,9 +9,9 @@ import pytest
 import requests
 
 from crawler.landing.sqlite import SQLiteLandingStore
-from crawler.sample_api.minimum_calls import minimum_calls, refresh_minimum_calls
-from crawler.sample_api.server import start_sample_api
-from crawler.sample_api.synthetic_catalog import generate_catalog
+from sample_api.minimum_calls import minimum_calls, refresh_minimum_calls
+from sample_api.server import start_sample_api
+from sample_api.synthetic_catalog import generate_catalog
 from spotify_pipeline.cli import main
 from tests.crawler.conftest import entries_for, spotify_calls
 

@@ -10,7 +10,7 @@ from email.utils import format_datetime
 
 from crawler.artists_file import write_artists_file
 from crawler.http.retry import retry_after_seconds
-from crawler.sample_api.server import start_sample_api
+from sample_api.server import start_sample_api
 from tests.crawler.conftest import entries_for, landing_snapshot
 
 

@@ -177,8 +177,8 @@ def test_in_session_mode_the_spark_steps_are_the_same_tasks_run_in_process(dagba
 
 
 def test_spark_tasks_setting_refuses_unknown_modes(tmp_path) -> None:
-    from spotify_pipeline.errors import PipelineError
-    from spotify_pipeline.settings import load_settings
+    from spotify_core.errors import PipelineError
+    from spotify_core.settings import load_settings
 
     assert load_settings({}).spark_tasks == "submit"  # the cluster's way stays the default
     with pytest.raises(PipelineError, match="SPARK_TASKS"):

@@ -13,11 +13,11 @@ from crawler.artists_file import ArtistEntry
 from crawler.audio_features import make_source
 from crawler.crawl import Crawler, CrawlOptions
 from crawler.landing.sqlite import SQLiteLandingStore
-from crawler.sample_api.synthetic_catalog import Catalog
 from crawler.spotify.client import SpotifyClient
 from lake.export import export_landing
 from lake.fs import open_lake
-from spotify_pipeline.settings import Settings, load_settings
+from sample_api.synthetic_catalog import Catalog
+from spotify_core.settings import Settings, load_settings
 
 N_ARTISTS, SEED = 12, 42
 
@@ -51,7 +51,7 @@ def crawl_and_export(settings: Settings, api) -> None:
 
 def build_sample_lake(data_dir: Path, n_artists: int = N_ARTISTS, seed: int = SEED) -> SampleLake:
     """Crawl, export and run every layer (needs the caller's Spark session to be started first)."""
-    from crawler.sample_api.server import start_sample_api
+    from sample_api.server import start_sample_api
     from spark_jobs.runner import run_layers
 
     with start_sample_api(n_artists=n_artists, seed=seed) as api:

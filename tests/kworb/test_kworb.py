@@ -8,10 +8,10 @@ import pytest
 
 from crawler.artists_file import ArtistEntry, parse_artists_lines, read_artists_file, write_artists_file
 from crawler.kworb import KworbMarkupError, merge_rankings, page_kind, parse_kworb_page
-from crawler.sample_api.kworb_pages import render_artists_page, render_listeners_page
-from crawler.sample_api.synthetic_catalog import generate_catalog
+from sample_api.kworb_pages import render_artists_page, render_listeners_page
+from sample_api.synthetic_catalog import generate_catalog
+from spotify_core.errors import PipelineError
 from spotify_pipeline.cli import main
-from spotify_pipeline.errors import PipelineError
 
 FIXTURES = Path(__file__).parent / "fixtures"
 
@@ -135,7 +135,7 @@ def test_cli_fetches_over_http_with_a_retry(tmp_path: Path, monkeypatch) -> None
     threading.Thread(target=server.serve_forever, daemon=True).start()
     try:
         monkeypatch.setenv("KWORB_BASE_URL", f"http://127.0.0.1:{server.server_address[1]}")
-        from spotify_pipeline.settings import get_settings
+        from spotify_core.settings import get_settings
 
         get_settings.cache_clear()
         out = tmp_path / "a.txt"
@@ -148,7 +148,7 @@ def test_cli_fetches_over_http_with_a_retry(tmp_path: Path, monkeypatch) -> None
 
 def test_cli_dead_server_is_one_line(tmp_path: Path, monkeypatch, capsys) -> None:
     import crawler.kworb as kworb
-    from spotify_pipeline.settings import get_settings
+    from spotify_core.settings import get_settings
 
     monkeypatch.setattr(kworb.time, "sleep", lambda s: None)
     monkeypatch.setenv("KWORB_BASE_URL", "http://127.0.0.1:9/spotify")

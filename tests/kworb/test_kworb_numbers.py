@@ -14,8 +14,8 @@ from crawler.kworb import (
     parse_number,
 )
 from crawler.landing.sqlite import SQLiteLandingStore
-from crawler.sample_api.kworb_pages import render_artists_page, render_listeners_page
-from crawler.sample_api.synthetic_catalog import generate_catalog
+from sample_api.kworb_pages import render_artists_page, render_listeners_page
+from sample_api.synthetic_catalog import generate_catalog
 from spotify_pipeline.cli import main
 
 FIXTURES = Path(__file__).parent / "fixtures"

@@ -7,8 +7,8 @@ from pathlib import Path
 import pytest
 
 from lake.fs import LocalFS, WebHdfsFS, open_lake
-from spotify_pipeline.errors import PipelineError
-from spotify_pipeline.settings import load_settings
+from spotify_core.errors import PipelineError
+from spotify_core.settings import load_settings
 
 
 @pytest.fixture(params=["local", pytest.param("hdfs", marks=[pytest.mark.system, pytest.mark.stack])])

@@ -1,5 +1,5 @@
-from crawler.sample_api.synthetic_catalog import decode_id, encode_id, generate_catalog
-from spotify_pipeline.vocabulary import ALBUM_GROUPS, is_base62_id
+from sample_api.synthetic_catalog import decode_id, encode_id, generate_catalog
+from spotify_core.vocabulary import ALBUM_GROUPS, is_base62_id
 
 
 def test_deterministic_for_seed_and_different_across_seeds() -> None:

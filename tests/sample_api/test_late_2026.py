@@ -10,15 +10,15 @@ import pytest
 import requests
 
 from crawler.kworb import merge_rankings, parse_kworb_page
-from crawler.sample_api.minimum_calls import (
+from sample_api.minimum_calls import (
     RECCOBEATS_CALLS,
     catalog_tracks,
     credited_artist_calls,
     credited_outside,
     minimum_calls,
 )
-from crawler.sample_api.process import sample_api_process
-from crawler.sample_api.server import start_sample_api
+from sample_api.process import sample_api_process
+from sample_api.server import start_sample_api
 from tests.sample_api.test_server import get, token
 
 QUOTA_BODY = {"error": {"status": 429, "message": "Too many requests", "reason": "QUOTA_EXCEEDED"}}
@@ -238,7 +238,7 @@ def test_command_line_flags_reach_the_server() -> None:
 
 def test_recorded_payload_samples_match_what_the_server_reproduces() -> None:
     """tests/payload_samples.py (for the Spark tests) and the sample API describe the same quirks."""
-    from crawler.sample_api.quirks import FLOAT_FIELDS
+    from sample_api.quirks import FLOAT_FIELDS
     from tests import payload_samples as samples
 
     floated = {p for obj in (samples.ARTIST_FLOAT_INTEGERS, samples.ALBUM_FLOAT_INTEGERS, samples.TRACK_FLOAT_INTEGERS)

@@ -13,7 +13,7 @@ import uuid
 import pytest
 import requests
 
-from crawler.sample_api.musicbrainz import (
+from sample_api.musicbrainz import (
     CATALOG_GENRES,
     GENRES,
     NON_GENRE_TAGS,
@@ -21,8 +21,8 @@ from crawler.sample_api.musicbrainz import (
     meaningful_user_agent,
     stats_key,
 )
-from crawler.sample_api.server import start_sample_api
-from crawler.sample_api.synthetic_catalog import generate_catalog
+from sample_api.server import start_sample_api
+from sample_api.synthetic_catalog import generate_catalog
 
 AGENT = "service-test/1.0 ( tests@example.org )"
 URL_KEYS = {"id", "resource", "relations"}

@@ -7,7 +7,7 @@ import uuid
 import pytest
 import requests
 
-from crawler.sample_api.server import start_sample_api
+from sample_api.server import start_sample_api
 from tests.sample_api.test_server import get, token
 
 RECCOBEATS_KEYS = {"id", "href", "acousticness", "danceability", "energy", "instrumentalness", "key", "liveness",

@@ -10,7 +10,7 @@ import spotipy
 from spotipy.cache_handler import MemoryCacheHandler
 from spotipy.oauth2 import SpotifyClientCredentials
 
-from crawler.sample_api.server import start_sample_api
+from sample_api.server import start_sample_api
 
 ARTIST_KEYS = {"external_urls", "followers", "genres", "href", "id", "images", "name", "popularity", "type", "uri"}
 SIMPLE_ALBUM_KEYS = {"album_type", "total_tracks", "available_markets", "external_urls", "href", "id", "images",

@@ -13,7 +13,7 @@ from pathlib import Path
 
 import pyspark
 
-from spotify_pipeline.errors import PipelineError
+from spotify_core.errors import PipelineError
 
 SITE = """<?xml version="1.0"?>
 <configuration>

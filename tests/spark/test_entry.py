@@ -11,7 +11,7 @@ from spark_jobs import submit
 from spark_jobs.runner import run_spark_step
 from spark_jobs.schemas import HISTORY_QUARANTINE, QUARANTINE, TABLES
 from spark_jobs.steps import STEPS, layer_order
-from spotify_pipeline.errors import PipelineError
+from spotify_core.errors import PipelineError
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -31,7 +31,7 @@ def test_layer_modules_import_neither_the_runner_nor_the_entry() -> None:
         imported = {n.module for n in ast.walk(tree) if isinstance(n, ast.ImportFrom)} | {
             a.name for n in ast.walk(tree) if isinstance(n, ast.Import) for a in n.names}
         assert not imported & {"spark_jobs.runner", "spark_jobs.submit", "spark_jobs.steps",
-                               "spotify_pipeline.settings"}, module
+                               "spotify_core.settings"}, module
         assert "def main(" not in (ROOT / "spark_jobs" / f"{module}.py").read_text()
 
 

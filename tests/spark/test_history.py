@@ -15,11 +15,11 @@ from crawler.crawl import Crawler, CrawlOptions
 from crawler.kworb import PAGES
 from crawler.kworb_landing import land_kworb_numbers
 from crawler.landing.sqlite import SQLiteLandingStore
-from crawler.sample_api.server import start_sample_api
-from crawler.sample_api.synthetic_catalog import generate_catalog
 from crawler.spotify.client import SpotifyClient
 from lake.export import export_landing
 from lake.fs import open_lake
+from sample_api.server import start_sample_api
+from sample_api.synthetic_catalog import generate_catalog
 from spark_jobs import quality
 from spark_jobs.runner import run_layers, run_step
 from spark_jobs.session import SparkIO

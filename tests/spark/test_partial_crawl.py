@@ -13,9 +13,9 @@ import duckdb
 from crawler.artists_file import ArtistEntry
 from crawler.factory import build_crawler, crawl_options
 from crawler.landing.sqlite import SQLiteLandingStore
-from crawler.sample_api.server import start_sample_api
 from lake.export import export_landing
 from lake.fs import open_lake
+from sample_api.server import start_sample_api
 from spark_jobs import quality
 from spark_jobs.runner import run_layers
 from spark_jobs.schemas import TABLES

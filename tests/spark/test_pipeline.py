@@ -24,8 +24,8 @@ from spark_jobs import quality
 from spark_jobs.runner import run_layers
 from spark_jobs.schemas import TABLES
 from spark_jobs.session import read_table, write_table
+from spotify_core.settings import environment_for, load_settings
 from spotify_pipeline.cli import main
-from spotify_pipeline.settings import environment_for, load_settings
 from tests.lake_tables import current_folder, parquet
 from tests.spark.metastore_harness import StandaloneMetastore
 
@@ -97,7 +97,7 @@ def test_quality_cli_catches_a_planted_duplicate(spark, lake, tmp_path, monkeypa
     tracks = current_folder(copy / "lake", "silver_layer/tracks_data")
     part = next(tracks.glob("part-*.parquet"))
     shutil.copy(part, tracks / "part-99999-duplicate.parquet")
-    from spotify_pipeline.settings import get_settings
+    from spotify_core.settings import get_settings
 
     monkeypatch.setenv("DATA_DIR", str(copy))
     get_settings.cache_clear()
@@ -179,7 +179,7 @@ def test_register_through_a_real_thrift_metastore(spark, lake, tmp_path) -> None
 
 def test_a_layer_whose_inputs_were_never_written_says_which_to_run(spark, tmp_path) -> None:
     from spark_jobs.runner import run_layer
-    from spotify_pipeline.errors import PipelineError
+    from spotify_core.errors import PipelineError
 
     settings = load_settings({"DATA_DIR": str(tmp_path)})
     for layer, missing, run_first in (("gold", "tracks_data", "silver"), ("warehouse", "gold_track_metadata", "gold")):

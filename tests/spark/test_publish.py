@@ -16,7 +16,7 @@ from analytics.query import run_query
 from lake import versions
 from spark_jobs.schemas import TABLES
 from spark_jobs.session import read_table, table_location, write_table
-from spotify_pipeline.settings import load_settings
+from spotify_core.settings import load_settings
 from tests.spark.metastore_harness import StandaloneMetastore, free_port
 
 SPEC = TABLES["silver_artists_genres"]  # (artist_id, genre, genre_source): small enough to write by hand

@@ -20,7 +20,7 @@ from pathlib import Path
 
 import pytest
 
-from spotify_pipeline.settings import Settings, load_settings
+from spotify_core.settings import Settings, load_settings
 from spotify_pipeline.stack import compose
 
 REPO = Path(__file__).resolve().parents[2]

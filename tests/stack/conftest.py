@@ -50,7 +50,7 @@ def airflow(stack):
 @pytest.fixture(scope="session")
 def bi(stack, stack_lake, tmp_path_factory):
     """A BI tool's JDBC session (the Trino JDBC driver of the server's version) against the stack's Trino."""
-    from spotify_pipeline.settings import load_settings
+    from spotify_core.settings import load_settings
     from spotify_pipeline.stack.jdbc import driver_jar, url_at
     from tests.stack.bi import BiClient
 

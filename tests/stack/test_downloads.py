@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 
-from spotify_pipeline.errors import PipelineError
+from spotify_core.errors import PipelineError
 from spotify_pipeline.stack import downloads
 
 PAYLOAD = b"jar bytes " * 50_000

@@ -130,7 +130,7 @@ def _landing_counts(env: dict[str, str]) -> dict[str, int]:
 
 def test_landing_db_killed_during_a_crawl_then_a_rerun_lands_what_an_uninterrupted_crawl_lands(stack, tmp_path) -> None:
     """A crawl on the host into the stack's landing database (its published port), the database killed mid-way."""
-    from crawler.sample_api.server import start_sample_api
+    from sample_api.server import start_sample_api
     from tests.stack.conftest import STACK_ARTISTS, api_env
     # Slow answers (30 % take 0.3 s) keep the crawl running long enough to be interrupted.
     with start_sample_api(n_artists=STACK_ARTISTS, seed=11, slow_rate=0.3, slow_seconds=0.3) as api:

@@ -15,8 +15,8 @@ import trino
 from lake.fs import open_lake
 from spark_jobs.ddl import trino_type
 from spark_jobs.schemas import LAYERS, TABLES, TableSpec
+from spotify_core.settings import environment_for
 from spotify_pipeline.cli import main
-from spotify_pipeline.settings import environment_for
 from tests.stack.metastore_client import get_all_databases
 
 REPO = Path(__file__).resolve().parents[2]
@@ -108,7 +108,7 @@ def test_trino_column_types_are_the_generated_ddl(catalog) -> None:
 
 
 def test_query_command_answers_through_real_trino(catalog, monkeypatch, capsys) -> None:
-    from spotify_pipeline.settings import get_settings
+    from spotify_core.settings import get_settings
 
     settings, _, _ = catalog
     env = environment_for(settings.replace(trino_user="bi"))

@@ -30,7 +30,7 @@ from array import array
 from collections.abc import Iterator
 from dataclasses import dataclass
 
-from spotify_pipeline.vocabulary import ALBUM_GROUPS, BASE62
+from spotify_core.vocabulary import ALBUM_GROUPS, BASE62
 
 _ID_SPACE = 62**22
 _ID_MULT = 0x5DEECE66D_1F2E3D4C5B  # odd and not a multiple of 31, so invertible modulo 62**22

@@ -36,7 +36,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 
 from crawler.musicbrainz.calls import minimum_calls
-from crawler.sample_api.synthetic_catalog import Catalog, decode_id
+from sample_api.synthetic_catalog import Catalog, decode_id
 
 PREFIX = "/musicbrainz"
 MAX_RESOURCES = 100

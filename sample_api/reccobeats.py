@@ -27,8 +27,8 @@ import uuid
 from collections import deque
 from dataclasses import dataclass, field
 
-from crawler.sample_api.synthetic_catalog import Catalog
-from spotify_pipeline.vocabulary import RECCOBEATS_MAX_IDS
+from sample_api.synthetic_catalog import Catalog
+from spotify_core.vocabulary import RECCOBEATS_MAX_IDS
 
 PREFIX = "/reccobeats/v1"
 STATS_KEY = "GET /reccobeats/v1/audio-features"

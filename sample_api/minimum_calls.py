@@ -29,8 +29,8 @@ from __future__ import annotations
 from collections.abc import Iterable
 from math import ceil
 
-from crawler.sample_api.synthetic_catalog import Catalog
-from spotify_pipeline.vocabulary import (
+from sample_api.synthetic_catalog import Catalog
+from spotify_core.vocabulary import (
     DEVELOPMENT_ALBUM_PAGE,
     MAX_IDS,
     MAX_PAGE,

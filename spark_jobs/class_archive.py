@@ -3,7 +3,7 @@
 A Spark driver loads and verifies some 15,000 classes from the jars before it runs any data work,
 every launch. The JDK's dynamic AppCDS archive (JEP 350) keeps them pre-parsed in one file that the
 JVM maps instead. ``make install`` builds it once per installation with
-``python -m spotify_pipeline.spark_class_archive``: a short representative Spark application
+``python -m spark_jobs.class_archive``: a short representative Spark application
 (``spark_jobs/class_archive_workload.py``) runs with ``-XX:ArchiveClassesAtExit``. Launches then
 add ``-XX:SharedArchiveFile`` through ``SPARK_SUBMIT_OPTS``, which spark-submit (and so Airflow's
 SparkSubmitOperator and pyspark's own gateway) passes to the driver JVM.
@@ -28,7 +28,7 @@ import time
 from collections.abc import Mapping
 from pathlib import Path
 
-from spotify_pipeline.settings import (
+from spotify_core.settings import (
     Settings,
     get_settings,
     inherited_environment,
@@ -94,13 +94,13 @@ def use_in_this_process(settings: Settings) -> None:
 
 def build(settings: Settings, env: Mapping[str, str]) -> Path:
     """Run the workload once with ``-XX:ArchiveClassesAtExit``; the archive written (atomically)."""
-    from spotify_pipeline.errors import PipelineError
+    from spotify_core.errors import PipelineError
 
     target = archive_path(settings, env)
     if target is None:
         raise PipelineError("no java found (JAVA_HOME or PATH): cannot build the Spark class archive")
     target.parent.mkdir(parents=True, exist_ok=True)
-    workload = Path(__file__).resolve().parent.parent / "spark_jobs" / "class_archive_workload.py"
+    workload = Path(__file__).resolve().parent / "class_archive_workload.py"
     spark_submit = Path(sys.executable).parent / "spark-submit"
     partial = target.with_suffix(f".{os.getpid()}.tmp")
     log = target.with_suffix(".log")
@@ -138,7 +138,7 @@ def prune_stale(folder: Path) -> list[Path]:
 
 def main() -> int:
     """``make install``: build the archive unless this Java and pyspark already have one."""
-    from spotify_pipeline.errors import PipelineError
+    from spotify_core.errors import PipelineError
 
     settings = get_settings()
     if not settings.spark_class_archive:

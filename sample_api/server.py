@@ -1,9 +1,9 @@
-"""HTTP server that answers like the Spotify Web API, over a :class:`crawler.sample_api.synthetic_catalog.Catalog`.
+"""HTTP server that answers like the Spotify Web API, over a :class:`sample_api.synthetic_catalog.Catalog`.
 
 One port serves the Web API under ``/v1``, the client-credentials token endpoint at ``/api/token``,
 kworb-like pages under ``/kworb``, admin counters at ``/_stats`` and ``POST /_admin/evolve?generation=N``
 (moves the catalog forward: new releases, a removed album and artist, changed popularity), and
-ReccoBeats' audio-features endpoint under ``/reccobeats/v1`` (see :mod:`crawler.sample_api.reccobeats`).
+ReccoBeats' audio-features endpoint under ``/reccobeats/v1`` (see :mod:`sample_api.reccobeats`).
 ``mode="development"`` reproduces a development-mode app as users meet it in late 2026: 403 from
 audio-features, the batch endpoints and artist top-tracks, search ``limit`` capped at 10,
 artist-albums ``limit`` capped at 10, the removed fields absent (artist ``genres``, followers and
@@ -13,7 +13,7 @@ track popularity), ``external_ids`` present.
 Fault flags beyond the rate limit: ``quota_after=N`` spends the quota after N Web API calls (every
 ``/v1`` call then answers 429 with ``Retry-After`` in hours and reason ``QUOTA_EXCEEDED``, until
 ``configure(quota_after=None)`` or ``POST /_admin/quota?after=none``); ``float_integers`` answers
-integer fields as integral floats (:mod:`crawler.sample_api.quirks`).
+integer fields as integral floats (:mod:`sample_api.quirks`).
 
 Rate limiting is a rolling window shared by all clients (429 + ``Retry-After``). Faults (5xx,
 slow answers, dropped connections, truncated JSON) are drawn per ``/v1`` request; the token
@@ -42,10 +42,13 @@ from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from urllib.parse import parse_qs, urlsplit
 
-from crawler.sample_api import quirks, reccobeats
-from crawler.sample_api.musicbrainz import MusicBrainzService
-from crawler.sample_api.synthetic_catalog import Catalog, generate_catalog, paging
-from spotify_pipeline.vocabulary import ALBUM_GROUPS, MAX_IDS, is_base62_id
+from pydantic import ConfigDict
+
+from sample_api import quirks, reccobeats
+from sample_api.musicbrainz import MusicBrainzService
+from sample_api.settings import Faults, SampleApiSettings, add_fault_flags, faults_from
+from sample_api.synthetic_catalog import Catalog, generate_catalog, paging
+from spotify_core.vocabulary import ALBUM_GROUPS, MAX_IDS, is_base62_id
 
 log = logging.getLogger(__name__)
 
@@ -64,26 +67,16 @@ class ApiError(Exception):
         return {"error": err}
 
 
-@dataclass
-class ServerConfig:
+class ServerConfig(Faults):
+    """What one server plays: the app (mode, credentials), the catalog's seed, and its faults (:class:`Faults`)."""
+
+    model_config = ConfigDict(extra="forbid")  # a misspelt fault is an error, not a silently healthy server
+
     mode: str = "extended"
     client_id: str = "sample-client-id"
     client_secret: str = "sample-client-secret"
-    token_ttl: int = 3600
-    rate_limit: int = 0  # requests per window, 0 = unlimited
-    rate_window: float = 30.0
-    retry_after: int | None = None  # announced on a 429 instead of the real wait (Spotify sends hours)
-    fault_rate: float = 0.0
-    slow_rate: float = 0.0
-    slow_seconds: float = 1.0
-    drop_rate: float = 0.0
-    truncate_rate: float = 0.0
     seed: int = 42
-    quota_after: int | None = None  # Web API calls before the quota is spent (None = never)
-    quota_retry_after: int = 14400  # announced with QUOTA_EXCEEDED: hours, as Spotify does
-    float_integers: bool = False  # integer fields answered as integral floats (204053.0)
-    reccobeats_rate_limit: int = 0  # ReccoBeats requests per window of its own, 0 = unlimited
-    reccobeats_rate_window: float = 1.0
+    retry_after: int | None = None  # announced on a 429 instead of the real wait (Spotify sends hours)
 
 
 @dataclass
@@ -396,7 +389,7 @@ class _Handler(BaseHTTPRequestHandler):
         self._json(status, body, headers)
 
     def _kworb(self, page: str) -> None:
-        from crawler.sample_api.kworb_pages import render_artists_page, render_listeners_page
+        from sample_api.kworb_pages import render_artists_page, render_listeners_page
 
         self._count(f"GET /kworb/{page}")
         by_streams, by_listeners = self.server.state.catalog.kworb_rankings()
@@ -601,39 +594,58 @@ def start_sample_api(n_artists: int = 20, seed: int = 42, mode: str = "extended"
         api.stop()
 
 
+def build_parser(prog: str = "spotify-pipeline sample-api") -> argparse.ArgumentParser:
+    """The `sample-api` command's flags: where to listen, which catalog, and the fault flags (:class:`Faults`)."""
+    p = argparse.ArgumentParser(
+        prog=prog,
+        description="One port serves the Web API (/v1), the token endpoint (/api/token), kworb-like pages "
+                    "(/kworb) and ReccoBeats' audio features (/reccobeats/v1); it prints the variables that "
+                    "point the pipeline at it. Counters at /_stats. Unset fault flags default to SAMPLE_API_*.")
+    p.add_argument("--host", default="127.0.0.1")
+    p.add_argument("--port", type=int, default=8765, help="0 picks a free port")
+    p.add_argument("--mode", choices=("extended", "development"), default="extended",
+                   help="development: a development-mode app as in late 2026 (no batch endpoints, no audio "
+                        "features, no artist genres/followers/popularity, no available_markets/album_group)")
+    p.add_argument("--artists", type=_positive_int, default=20, help="catalog size in artists")
+    p.add_argument("--seed", type=int, default=42)
+    p.add_argument("--generation", type=int, default=0,
+                   help="catalog evolved N steps (new releases, removals, popularity changes; by seed)")
+    p.add_argument("--client-id", default="sample-client-id")
+    p.add_argument("--client-secret", default="sample-client-secret")
+    add_fault_flags(p)
+    return p
+
+
+def _positive_int(text: str) -> int:
+    value = int(text)
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"must be >= 1, got {value}")
+    return value
+
+
 def run(args: argparse.Namespace, settings) -> int:
-    """`spotify-pipeline sample-api`: serve until Ctrl-C / SIGTERM (flags override ``SAMPLE_API_*``)."""
+    """`spotify-pipeline sample-api`: serve until Ctrl-C / SIGTERM (flags override ``SAMPLE_API_*``).
+
+    ``args.argv`` holds the command's own arguments: the command line hands them over unparsed, as the
+    flags are the harness's (a wheel install has the command but not the harness).
+    """
     from pydantic import ValidationError
 
-    from crawler.sample_api.settings import SampleApiSettings
-    from spotify_pipeline.errors import PipelineError
+    from spotify_core.errors import PipelineError
 
-    def pick(flag: object, default: object) -> object:
-        return default if flag is None else flag
-
+    args = build_parser().parse_args(args.argv)
+    flags = faults_from(args)
     try:
-        defaults = SampleApiSettings()
+        faults = SampleApiSettings(**flags)  # a flag given wins over its SAMPLE_API_* variable
     except ValidationError as exc:
         err = exc.errors()[0]
-        raise PipelineError(f"SAMPLE_API_{str(err['loc'][0]).upper()}={err['input']!r}: {err['msg']}") from None
+        name = str(err["loc"][0])
+        where = f"--{name.replace('_', '-')}" if name in flags else f"SAMPLE_API_{name.upper()}"
+        raise PipelineError(f"{where}={err['input']!r}: {err['msg']}") from None
     try:
         api = make_server(
-            args.artists, args.seed, host=args.host, port=args.port, mode=args.mode,
-            generation=getattr(args, "generation", 0) or 0,
-            client_id=args.client_id, client_secret=args.client_secret,
-            token_ttl=pick(args.token_ttl, defaults.token_ttl_s),
-            rate_limit=pick(args.rate_limit, defaults.rate_limit),
-            rate_window=pick(args.rate_window, defaults.rate_window_s),
-            fault_rate=pick(args.fault_rate, defaults.fault_rate),
-            slow_rate=pick(args.slow_rate, defaults.slow_rate),
-            slow_seconds=pick(args.slow_seconds, defaults.slow_seconds),
-            drop_rate=pick(args.drop_rate, defaults.drop_rate),
-            truncate_rate=pick(args.truncate_rate, defaults.truncate_rate),
-            quota_after=pick(args.quota_after, defaults.quota_after),
-            quota_retry_after=pick(args.quota_retry_after, defaults.quota_retry_after_s),
-            float_integers=args.float_integers or defaults.float_integers,
-            reccobeats_rate_limit=pick(args.reccobeats_rate_limit, defaults.reccobeats_rate_limit),
-            reccobeats_rate_window=pick(args.reccobeats_rate_window, defaults.reccobeats_rate_window_s),
+            args.artists, args.seed, host=args.host, port=args.port, mode=args.mode, generation=args.generation,
+            client_id=args.client_id, client_secret=args.client_secret, **faults.model_dump(),
         )
     except OSError as exc:
         raise PipelineError(f"cannot listen on {args.host}:{args.port}: {exc.strerror}") from None
