@@ -2,13 +2,13 @@
 
 Row counts come from an ``Observation`` on each write (the write's own pass over the rows), not
 from reading the table back; frames shared by several outputs are cached for the layer and
-released afterwards. ``spotify-pipeline transform`` runs this in-process; the Airflow DAG runs it
+released afterwards. ``spotify-pipeline transform`` runs this in-process
+(``spotify_pipeline/commands/transform.py``); the Airflow DAG runs it
 through the single spark-submit entry, ``spark_jobs/submit.py``.
 """
 
 from __future__ import annotations
 
-import argparse
 import logging
 import time
 from collections.abc import Sequence
@@ -135,14 +135,3 @@ def run_spark_step(spark: SparkSession, settings: Settings, layer: str,
     counts: dict[str, int] = {}
     run_layer(spark, settings, layer, counts)
     return JobResult(True, [f"{name}\t{n}" for name, n in counts.items()], counts)
-
-
-def run(args: argparse.Namespace, settings: Settings) -> int:
-    """CLI handler of ``spotify-pipeline transform``."""
-    start = time.monotonic()
-    counts = run_layers(settings, [args.layer])
-    for name, n in counts.items():
-        print(f"  {name:<32} {n:>10} rows")
-    print(f"transform {args.layer}: {len([k for k in counts if not k.startswith('_')])} tables in "
-          f"{time.monotonic() - start:.1f}s")
-    return 0

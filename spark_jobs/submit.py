@@ -3,7 +3,8 @@
     spark-submit [--py-files project.zip] spark_jobs/submit.py --layer silver|gold|warehouse|quality|catalog
 
 Settings are built once here from the environment the job inherits; the master comes from
-spark-submit. Nothing imports this file, so under spark-submit it is loaded exactly once.
+spark-submit; the handler is ``spotify_pipeline/commands/spark_step.py`` (the code zip carries
+the ``spotify_pipeline`` package). Nothing imports this file, so under spark-submit it is loaded exactly once.
 Exit 0 ok, 1 with one line on stderr (or the failed data-quality report), 2 usage error.
 """
 
@@ -13,12 +14,12 @@ import argparse
 import logging
 import sys
 from collections.abc import Sequence
-from datetime import timedelta
 
-from spark_jobs.runner import CATALOG, CHECKS, DEFAULT_MAX_AGE_HOURS, run_spark_step
+from spark_jobs.runner import CATALOG, CHECKS, DEFAULT_MAX_AGE_HOURS
 from spark_jobs.steps import layer_order
+from spotify_pipeline.commands.spark_step import run
 from spotify_pipeline.errors import PipelineError
-from spotify_pipeline.settings import Settings, get_settings
+from spotify_pipeline.settings import get_settings
 
 
 def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
@@ -29,15 +30,6 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
     return parser.parse_args(argv)
 
 
-def run_job(args: argparse.Namespace, settings: Settings) -> int:
-    from spark_jobs.session import SparkIO
-
-    with SparkIO(settings, app_name=f"spotify-{args.layer}", hive=args.layer == CATALOG, set_master=False) as spark:
-        result = run_spark_step(spark, settings, args.layer, timedelta(hours=args.max_age_hours))
-    print("\n".join(result.lines))
-    return 0 if result.ok else 1
-
-
 def main(argv: Sequence[str] | None = None) -> int:
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     args = parse_args(argv)
@@ -45,7 +37,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         settings = get_settings()
         if args.lake_uri:
             settings = settings.replace(lake_uri=args.lake_uri)
-        return run_job(args, settings)
+        return run(args, settings)
     except PipelineError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 1

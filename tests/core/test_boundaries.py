@@ -52,3 +52,21 @@ def test_only_settings_reads_the_environment() -> None:
                     and isinstance(node.value, ast.Name) and node.value.id == "os":
                 offenders.append(f"{rel}:{node.lineno} os.{node.attr}")
     assert offenders == []
+
+
+DOMAIN = ("crawler", "spark_jobs", "lake", "analytics")
+ENTRY_POINTS = {"spark_jobs/submit.py"}  # spark-submit's own command line; its handler is in spotify_pipeline/commands
+
+
+def test_command_line_code_only_in_the_command_layer() -> None:
+    """Domain packages return results; parsing arguments and printing belong to spotify_pipeline/commands."""
+    offenders = []
+    for path in production_files():
+        rel = path.relative_to(ROOT).as_posix()
+        if rel.split("/")[0] not in DOMAIN or rel in ENTRY_POINTS:
+            continue
+        tree = ast.parse(path.read_text(), rel)
+        offenders += [f"{rel}: imports argparse" for name in imported_modules(tree) if name == "argparse"]
+        offenders += [f"{rel}:{node.lineno} print()" for node in ast.walk(tree) if isinstance(node, ast.Call)
+                      and isinstance(node.func, ast.Name) and node.func.id == "print"]
+    assert offenders == []

@@ -1,12 +1,14 @@
-"""`spotify-pipeline kworb`: both kworb rankings (live or saved HTML) -> artists.txt + kworb numbers.
+"""Both kworb rankings (live or saved HTML) -> artists.txt + kworb numbers: the `kworb` command's work,
+shared with the Airflow task.
 
 The names go to artists.txt; the numbers beside them land in ``kworb_raw`` for the scrape date
-(``--date``, default today in UTC) so the lake keeps them per date (``kworb_rankings``).
+(default today in UTC) so the lake keeps them per date (``kworb_rankings``).
 """
 
 from __future__ import annotations
 
-import argparse
+from collections.abc import Sequence
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -14,13 +16,20 @@ import requests
 
 from crawler.artists_file import write_artists_file
 from crawler.kworb import PAGES, decode_page, fetch_page, merge_rankings, page_kind, parse_kworb_page
-from crawler.kworb_landing import land_kworb_numbers
+from crawler.kworb_landing import KworbLanded, land_kworb_numbers
 from crawler.landing import open_store
 from spotify_pipeline.errors import PipelineError
 from spotify_pipeline.settings import Settings
 
 
-def _saved_pages(paths: list[Path]) -> dict[str, list[str]]:
+@dataclass(frozen=True)
+class KworbArtists:
+    rows: dict[str, int]  # artists parsed per page, in PAGES order
+    written: int  # unique artists written
+
+
+def saved_pages(paths: Sequence[Path]) -> dict[str, list[str]]:
+    """Saved kworb pages by kind (``artists.html``, ``listeners.html``)."""
     pages: dict[str, list[str]] = {}
     for path in paths:
         try:
@@ -31,7 +40,7 @@ def _saved_pages(paths: list[Path]) -> dict[str, list[str]]:
     return pages
 
 
-def _live_pages(base_url: str) -> dict[str, list[str]]:
+def live_pages(base_url: str) -> dict[str, list[str]]:
     with requests.Session() as session:
         return {name: [fetch_page(base_url, name, session)] for name in PAGES}
 
@@ -45,20 +54,17 @@ def scrape_date(text: str | None) -> str:
         raise PipelineError(f"--date {text!r}: expected YYYY-MM-DD") from None
 
 
-def run(args: argparse.Namespace, settings: Settings) -> int:
-    date = scrape_date(getattr(args, "date", None))
-    html = _saved_pages(args.html) if args.html else _live_pages(settings.kworb_base_url)
+def write_artists(html: dict[str, list[str]], out: Path, limit: int | None = None) -> KworbArtists:
+    """The rankings' artists, merged, to ``out``; nothing found leaves ``out`` as it was (an error)."""
     pages = {name: [a for h in htmls for a in parse_kworb_page(h, name)] for name, htmls in html.items()}
-    ordered = [pages[name] for name in PAGES if name in pages]
-    entries = merge_rankings(*ordered, limit=args.limit)
+    entries = merge_rankings(*(pages[name] for name in PAGES if name in pages), limit=limit)
     if not entries:
         raise PipelineError("no artists found; the output file was left as it was")
-    written = write_artists_file(args.out, entries)
-    rows = ", ".join(f"{name}: {len(pages[name])} rows" for name in PAGES if name in pages)
-    print(f"kworb: {rows}; {written} unique artists written to {args.out}")
-    if not getattr(args, "no_numbers", False):
-        with open_store(settings) as store:
-            landed = land_kworb_numbers(store, html, date, f"kworb-{date}")
-        print(f"kworb numbers for {date}: {landed.rows} rows landed in kworb_raw"
-              + (f", {landed.rejected} rows whose numbers did not parse (quarantined)" if landed.rejected else ""))
-    return 0
+    return KworbArtists({name: len(pages[name]) for name in PAGES if name in pages},
+                        write_artists_file(out, entries))
+
+
+def land_numbers(settings: Settings, html: dict[str, list[str]], date: str) -> KworbLanded:
+    """The pages' numbers into ``kworb_raw`` for ``date`` (a rescrape of a date replaces it)."""
+    with open_store(settings) as store:
+        return land_kworb_numbers(store, html, date, f"kworb-{date}")
