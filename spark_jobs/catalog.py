@@ -18,7 +18,7 @@ from pyspark.sql import SparkSession
 
 from spark_jobs.ddl import hive_table_ddl
 from spark_jobs.schemas import LAYERS, TableSpec, tables_in
-from spark_jobs.session import lake_path, table_location
+from spark_jobs.table_io import lake_path, table_location
 from spotify_pipeline.errors import PipelineError
 from spotify_pipeline.settings import Settings
 

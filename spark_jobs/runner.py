@@ -17,12 +17,12 @@ from dataclasses import dataclass, field
 from datetime import timedelta
 
 from pyspark import StorageLevel
-from pyspark.sql import DataFrame, Observation, SparkSession
-from pyspark.sql import functions as F
+from pyspark.sql import DataFrame, SparkSession
 
 from spark_jobs.schemas import HISTORY_QUARANTINE, QUARANTINE, TABLES, TableSpec
-from spark_jobs.session import SparkIO, lake_path, path_exists, read_table, table_location, write_table
+from spark_jobs.session import SparkIO
 from spark_jobs.steps import Step, layer_order, steps_of
+from spark_jobs.table_io import lake_path, path_exists, read_table, table_location, write_counted
 from spotify_pipeline.errors import PipelineError
 from spotify_pipeline.settings import Settings
 
@@ -37,13 +37,6 @@ WRITE_THREADS = 1
 
 def spec_of(name: str) -> TableSpec:
     return {QUARANTINE.name: QUARANTINE, HISTORY_QUARANTINE.name: HISTORY_QUARANTINE}.get(name) or TABLES[name]
-
-
-def write_counted(df: DataFrame, settings: Settings, spec: TableSpec) -> int:
-    """Write the table's new version and return its row count, observed while writing."""
-    obs = Observation(f"rows_{spec.name}")
-    write_table(df.observe(obs, F.count(F.lit(1)).alias("rows")), settings, spec)
-    return int(obs.get["rows"])
 
 
 def read_inputs(spark: SparkSession, settings: Settings, names: Sequence[str]) -> dict[str, DataFrame]:
