@@ -12,10 +12,16 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 
-import requests
-
 from crawler.artists_file import write_artists_file
-from crawler.kworb import PAGES, decode_page, fetch_page, merge_rankings, page_kind, parse_kworb_page
+from crawler.kworb import (
+    PAGES,
+    decode_page,
+    fetch_page,
+    kworb_http,
+    merge_rankings,
+    page_kind,
+    parse_kworb_page,
+)
 from crawler.kworb_landing import KworbLanded, land_kworb_numbers
 from crawler.landing import open_store
 from spotify_pipeline.errors import PipelineError
@@ -41,8 +47,11 @@ def saved_pages(paths: Sequence[Path]) -> dict[str, list[str]]:
 
 
 def live_pages(base_url: str) -> dict[str, list[str]]:
-    with requests.Session() as session:
-        return {name: [fetch_page(base_url, name, session)] for name in PAGES}
+    http = kworb_http()
+    try:
+        return {name: [fetch_page(base_url, name, http)] for name in PAGES}
+    finally:
+        http.pool.close()
 
 
 def scrape_date(text: str | None) -> str:
