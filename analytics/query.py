@@ -1,4 +1,4 @@
-"""`spotify-pipeline query`: SQL over the lake — DuckDB locally, Trino when ``TRINO_HOST`` is set.
+"""SQL over the lake (the `query` command, the dashboard, the demo) — DuckDB locally, Trino when ``TRINO_HOST`` is set.
 
 DuckDB gets one view per lake table, named like the table and also schema-qualified
 (``gold.gold_track_metadata``) so the same SQL runs on DuckDB and on Trino's hive catalog.
@@ -6,14 +6,8 @@ DuckDB gets one view per lake table, named like the table and also schema-qualif
 
 from __future__ import annotations
 
-import argparse
-import csv
-import json
-import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
-from datetime import date, datetime
-from decimal import Decimal
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
@@ -100,43 +94,21 @@ def run_query(settings: Settings, sql: str, max_rows: int = 100) -> tuple[list[s
         raise PipelineError(f"{engine}: {str(exc).splitlines()[0]}") from None
 
 
-def _cell(value: Any) -> str:
+def cell_text(value: Any) -> str:
+    """One value as the table and CSV outputs show it (NULL, 6 significant digits, [a, b])."""
     if value is None:
         return "NULL"
     if isinstance(value, float):
         return f"{value:.6g}"
     if isinstance(value, list | tuple):
-        return "[" + ", ".join(_cell(v) for v in value) + "]"
+        return "[" + ", ".join(cell_text(v) for v in value) + "]"
     return str(value)
 
 
 def format_table(columns: list[str], rows: list[tuple]) -> str:
-    cells = [[_cell(v) for v in row] for row in rows]
+    cells = [[cell_text(v) for v in row] for row in rows]
     widths = [max([len(c)] + [len(r[i]) for r in cells]) for i, c in enumerate(columns)]
     line = " | ".join(c.ljust(w) for c, w in zip(columns, widths, strict=True))
     out = [line, "-+-".join("-" * w for w in widths)]
     out += [" | ".join(v.ljust(w) for v, w in zip(r, widths, strict=True)) for r in cells]
     return "\n".join(out)
-
-
-def _json_default(value: Any) -> Any:
-    if isinstance(value, datetime | date):
-        return value.isoformat()
-    if isinstance(value, Decimal):
-        return float(value)
-    return str(value)
-
-
-def run(args: argparse.Namespace, settings: Settings) -> int:
-    columns, rows = run_query(settings, args.sql, args.max_rows)
-    if args.format == "csv":
-        writer = csv.writer(sys.stdout)
-        writer.writerow(columns)
-        writer.writerows([[_cell(v) for v in row] for row in rows])
-    elif args.format == "json":
-        for row in rows:
-            print(json.dumps(dict(zip(columns, row, strict=True)), default=_json_default, ensure_ascii=False))
-    else:
-        print(format_table(columns, rows))
-        print(f"({len(rows)} row{'s' if len(rows) != 1 else ''}{', truncated' if len(rows) == args.max_rows else ''})")
-    return 0

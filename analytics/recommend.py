@@ -1,4 +1,4 @@
-"""`spotify-pipeline recommend`: tracks that sound like a seed track, exact over the whole warehouse.
+"""Tracks that sound like a seed track, exact over the whole warehouse.
 
 Reads the catalog through the query layer (DuckDB or Trino), resolves the seed from ``--track ID``
 or ``--name``, and ranks every other track with :func:`spark_jobs.similarity.top_k` (the same rule
@@ -7,15 +7,12 @@ the Spark job uses for ``warehouse_track_similar``, which is approximate where t
 
 from __future__ import annotations
 
-import argparse
-import json
 from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
 
 from analytics.data import catalog_tracks
-from analytics.query import format_table
 from spark_jobs.similarity import FEATURES, Tracks, duplicate_key, top_k
 from spotify_core.errors import PipelineError
 from spotify_core.settings import Settings
@@ -88,17 +85,10 @@ def recommend(catalog: pd.DataFrame, seed_row: int, k: int) -> Recommendation:
                            "artist_name": seed["artist_name"], "genres": _genres(seed["genres"])}, neighbours)
 
 
-def run(args: argparse.Namespace, settings: Settings) -> int:
+def recommend_from_warehouse(settings: Settings, k: int, track_id: str | None = None,
+                             name: str | None = None) -> Recommendation:
+    """The k tracks most alike the seed named by ``track_id`` or ``name``, over the warehouse's catalog."""
     catalog = catalog_tracks(settings)
     if catalog.empty:
         raise PipelineError("the warehouse has no tracks: run `spotify-pipeline demo` or crawl some first")
-    rec = recommend(catalog, resolve_seed(catalog, args.track, args.name), args.k)
-    if args.format == "json":
-        print(json.dumps({"seed": rec.seed, "neighbours": rec.neighbours}, ensure_ascii=False))
-        return 0
-    s = rec.seed
-    print(f"tracks like {s['track_name']} - {s['artist_name']} ({s['track_id']}; genres: "
-          f"{', '.join(s['genres']) or 'none'})")
-    columns = ["rank", "track_id", "track_name", "artist_name", "genres", "distance", "genre_overlap"]
-    print(format_table(columns, [tuple(n[c] for c in columns) for n in rec.neighbours]))
-    return 0
+    return recommend(catalog, resolve_seed(catalog, track_id, name), k)

@@ -19,11 +19,11 @@ import time
 from collections.abc import Iterable
 from dataclasses import dataclass
 
-import requests
 from bs4 import BeautifulSoup
 
 from crawler.artists_file import ArtistEntry
-from crawler.http.retry import TRANSPORT_ERRORS, Outcome, RetryPolicy, classify
+from crawler.http.get import RetryingGet
+from crawler.http.retry import RetryPolicy
 from spotify_core.errors import PipelineError
 
 log = logging.getLogger(__name__)
@@ -200,34 +200,33 @@ def decode_page(body: bytes) -> str:
     return body.decode("utf-8", errors="replace")
 
 
-def fetch_page(base_url: str, page_name: str, session: requests.Session | None = None,
-               timeout: float = 20.0, retries: int = 4, backoff: float = 1.0) -> str:
-    """GET one page under the crawler's retry policy (429 waits the capped ``Retry-After``, 5xx and
-    connection errors back off); one-line PipelineError when it fails."""
-    url = f"{base_url.rstrip('/')}/{page_name}"
-    session = session or requests.Session()
+class _Unlimited:
+    """kworb has no call budget: only a 429's capped ``Retry-After`` pauses the (single) caller."""
+
+    def acquire(self) -> None:
+        pass
+
+    def pause_for(self, seconds: float) -> None:
+        time.sleep(seconds)
+
+
+def _error(status: int | None, url: str, message: str) -> PipelineError:
+    return PipelineError(f"{url}: HTTP {status}" if status is not None else f"{url}: unreachable, {message}")
+
+
+def kworb_http(timeout: float = 20.0, retries: int = 4, backoff: float = 1.0) -> RetryingGet:
+    """The crawler's retrying GET for kworb pages: 429 (a failed attempt) waits the capped
+    ``Retry-After``, 5xx and connection errors back off, other 4xx fail at once."""
     policy = RetryPolicy(max_retries=retries, max_retry_after_s=MAX_RETRY_AFTER_S, base_delay_s=backoff)
-    attempt = 0
-    while True:
-        resp = None
-        try:
-            resp = session.get(url, timeout=timeout, headers={"User-Agent": USER_AGENT})
-        except TRANSPORT_ERRORS as exc:
-            last = type(exc).__name__
-        if resp is not None:
-            outcome = classify(resp.status_code)
-            if outcome is Outcome.OK:
-                return decode_page(resp.content)
-            if outcome not in (Outcome.RETRIABLE, Outcome.RATE_LIMITED):
-                raise PipelineError(f"{url}: HTTP {resp.status_code}")
-            last = f"HTTP {resp.status_code}"
-        attempt += 1
-        if policy.gives_up(attempt):
-            raise PipelineError(f"{url}: unreachable after {attempt} attempts ({last})")
-        if resp is not None and classify(resp.status_code) is Outcome.RATE_LIMITED:
-            time.sleep(policy.rate_limit_wait(resp, default=policy.backoff(attempt)))
-        else:
-            time.sleep(policy.backoff(attempt))
+    return RetryingGet(_Unlimited(), policy, timeout, _error, slow_down=frozenset({429}))
+
+
+def fetch_page(base_url: str, page_name: str, http: RetryingGet | None = None) -> str:
+    """GET one page (``http``: :func:`kworb_http`, shared by the pages of one scrape); one-line
+    PipelineError when it fails."""
+    url = f"{base_url.rstrip('/')}/{page_name}"
+    return (http or kworb_http()).get(url, url, headers={"User-Agent": USER_AGENT},
+                                      parse=lambda resp: decode_page(resp.content))
 
 
 def page_kind(html: str) -> str:

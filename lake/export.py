@@ -11,9 +11,7 @@ swaps it in.
 
 from __future__ import annotations
 
-import argparse
 import json
-import logging
 import tempfile
 import time
 from dataclasses import dataclass, field
@@ -23,12 +21,9 @@ from pathlib import Path
 import pyarrow as pa
 import pyarrow.parquet as pq
 
-from crawler.landing import COLLECTIONS, LandingStore, open_store
-from lake.fs import LakeFS, open_lake
+from crawler.landing import COLLECTIONS, LandingStore
+from lake.fs import LakeFS
 from lake.layout import BRONZE, LANDING_COUNTS, STATE
-from spotify_core.settings import Settings
-
-log = logging.getLogger(__name__)
 
 STAGING = f"{BRONZE}/_staging"
 BRONZE_SCHEMA = pa.schema([
@@ -144,16 +139,3 @@ def export_landing(store: LandingStore, fs: LakeFS, full: bool = False,
     fs.delete(STAGING)
     result.seconds = time.monotonic() - start
     return result
-
-
-def run(args: argparse.Namespace, settings: Settings) -> int:
-    fs = open_lake(settings)
-    with open_store(settings) as store:
-        result = export_landing(store, fs, full=args.full, progress=lambda line: log.info(line))
-    if result.total_rows == 0:
-        print("export: nothing new since the last export (bronze unchanged)")
-        return 0
-    summary = ", ".join(f"{c} {n}" for c, n in result.rows.items() if n)
-    print(f"export {result.export_id}: {result.total_rows} rows in {sum(result.files.values())} files "
-          f"({summary}) to {settings.lake_uri}/{BRONZE} in {result.seconds:.1f}s")
-    return 0

@@ -10,7 +10,6 @@ dropped, so the catalog mirrors the lake. Registering an unchanged lake again ch
 
 from __future__ import annotations
 
-import argparse
 import logging
 from dataclasses import dataclass
 from urllib.parse import urlsplit
@@ -19,7 +18,7 @@ from pyspark.sql import SparkSession
 
 from spark_jobs.ddl import hive_table_ddl
 from spark_jobs.schemas import LAYERS, TableSpec, tables_in
-from spark_jobs.session import SparkIO, lake_path, table_location
+from spark_jobs.table_io import lake_path, table_location
 from spotify_core.errors import PipelineError
 from spotify_core.settings import Settings
 
@@ -129,6 +128,11 @@ def metastore_failure(exc: Exception) -> str | None:
     return (causes[-1] if causes else str(exc).strip().splitlines()[0])[:300]
 
 
+def metastore_name(settings: Settings) -> str:
+    """The metastore registration talks to, as messages name it."""
+    return settings.hive_metastore_uri or f"embedded metastore in {settings.data_dir}"
+
+
 def register_reporting_one_line(spark: SparkSession, settings: Settings) -> dict[str, str]:
     """``register_tables``, with a lost metastore reported as one ``PipelineError`` line (no Java trace)."""
     from py4j.protocol import Py4JError
@@ -141,15 +145,5 @@ def register_reporting_one_line(spark: SparkSession, settings: Settings) -> dict
         cause = metastore_failure(exc)
         if cause is None:
             raise
-        where = settings.hive_metastore_uri or f"embedded metastore in {settings.data_dir}"
-        raise PipelineError(f"Hive metastore {where} unreachable ({cause}); registration stopped part-way, "
+        raise PipelineError(f"Hive metastore {metastore_name(settings)} unreachable ({cause}); registration stopped part-way, "
                             "rerun `spotify-pipeline register` once it answers") from None
-
-
-def run(args: argparse.Namespace, settings: Settings) -> int:
-    with SparkIO(settings, app_name="spotify-catalog", hive=True) as spark:
-        actions = register_reporting_one_line(spark, settings)
-    where = settings.hive_metastore_uri or f"embedded metastore in {settings.data_dir}"
-    print(f"registered {len(actions)} tables in {where}: {', '.join(actions)}")
-    print(f"catalog: {summary(actions)}")
-    return 0

@@ -8,14 +8,11 @@ version folder and switches it on every rebuild; the committed statements say so
 
 from __future__ import annotations
 
-import argparse
 from pathlib import Path
 
 from pyspark.sql import types as T
 
 from spark_jobs.schemas import LAYERS, TableSpec, tables_in
-from spotify_core.errors import PipelineError
-from spotify_core.settings import Settings
 
 STACK_LAKE_ROOT = "hdfs://namenode:8020"
 _HIVE = {T.StringType: "STRING", T.IntegerType: "INT", T.LongType: "BIGINT", T.DoubleType: "DOUBLE",
@@ -86,16 +83,14 @@ def generated_files(out: Path) -> dict[Path, str]:
     return files
 
 
-def run(args: argparse.Namespace, settings: Settings) -> int:
-    files = generated_files(args.out)
-    if args.check:
-        stale = [str(p) for p, text in files.items() if not p.exists() or p.read_text() != text]
-        if stale:
-            raise PipelineError(f"DDL out of date (run `make ddl`): {', '.join(stale)}")
-        print(f"DDL up to date ({len(files)} files)")
-        return 0
+def stale_files(files: dict[Path, str]) -> list[Path]:
+    """The generated files missing on disk or differing from it."""
+    return [p for p, text in files.items() if not p.exists() or p.read_text() != text]
+
+
+def write_files(files: dict[Path, str]) -> list[Path]:
+    """Write the generated files; their paths, in order."""
     for path, text in files.items():
         path.parent.mkdir(parents=True, exist_ok=True)
         path.write_text(text)
-        print(f"wrote {path}")
-    return 0
+    return list(files)

@@ -26,7 +26,8 @@ from pyspark.sql import functions as F
 
 from lake.layout import LANDING_COUNTS
 from spark_jobs.schemas import BRONZE_COLLECTIONS, QUARANTINE, TABLES, TableSpec
-from spark_jobs.session import SparkIO, lake_path, path_exists, read_table, table_location
+from spark_jobs.session import SparkIO
+from spark_jobs.table_io import lake_path, path_exists, read_table, table_location
 from spotify_core.settings import Settings
 from spotify_core.vocabulary import FEATURE_NAMES
 

@@ -2,13 +2,13 @@
 
 Row counts come from an ``Observation`` on each write (the write's own pass over the rows), not
 from reading the table back; frames shared by several outputs are cached for the layer and
-released afterwards. ``spotify-pipeline transform`` runs this in-process; the Airflow DAG runs it
+released afterwards. ``spotify-pipeline transform`` runs this in-process
+(``spotify_pipeline/commands/transform.py``); the Airflow DAG runs it
 through the single spark-submit entry, ``spark_jobs/submit.py``.
 """
 
 from __future__ import annotations
 
-import argparse
 import logging
 import time
 from collections.abc import Sequence
@@ -17,12 +17,12 @@ from dataclasses import dataclass, field
 from datetime import timedelta
 
 from pyspark import StorageLevel
-from pyspark.sql import DataFrame, Observation, SparkSession
-from pyspark.sql import functions as F
+from pyspark.sql import DataFrame, SparkSession
 
 from spark_jobs.schemas import HISTORY_QUARANTINE, QUARANTINE, TABLES, TableSpec
-from spark_jobs.session import SparkIO, lake_path, path_exists, read_table, table_location, write_table
+from spark_jobs.session import SparkIO
 from spark_jobs.steps import Step, layer_order, steps_of
+from spark_jobs.table_io import lake_path, path_exists, read_table, table_location, write_counted
 from spotify_core.errors import PipelineError
 from spotify_core.settings import Settings
 
@@ -37,13 +37,6 @@ WRITE_THREADS = 1
 
 def spec_of(name: str) -> TableSpec:
     return {QUARANTINE.name: QUARANTINE, HISTORY_QUARANTINE.name: HISTORY_QUARANTINE}.get(name) or TABLES[name]
-
-
-def write_counted(df: DataFrame, settings: Settings, spec: TableSpec) -> int:
-    """Write the table's new version and return its row count, observed while writing."""
-    obs = Observation(f"rows_{spec.name}")
-    write_table(df.observe(obs, F.count(F.lit(1)).alias("rows")), settings, spec)
-    return int(obs.get["rows"])
 
 
 def read_inputs(spark: SparkSession, settings: Settings, names: Sequence[str]) -> dict[str, DataFrame]:
@@ -135,14 +128,3 @@ def run_spark_step(spark: SparkSession, settings: Settings, layer: str,
     counts: dict[str, int] = {}
     run_layer(spark, settings, layer, counts)
     return JobResult(True, [f"{name}\t{n}" for name, n in counts.items()], counts)
-
-
-def run(args: argparse.Namespace, settings: Settings) -> int:
-    """CLI handler of ``spotify-pipeline transform``."""
-    start = time.monotonic()
-    counts = run_layers(settings, [args.layer])
-    for name, n in counts.items():
-        print(f"  {name:<32} {n:>10} rows")
-    print(f"transform {args.layer}: {len([k for k in counts if not k.startswith('_')])} tables in "
-          f"{time.monotonic() - start:.1f}s")
-    return 0

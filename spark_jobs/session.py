@@ -1,4 +1,4 @@
-"""Spark session and lake IO shared by every job.
+"""The Spark session every job runs in (reading and writing tables: ``spark_jobs/table_io.py``).
 
 ``SparkIO`` builds a session from settings (``local[*]`` by default, a cluster master or
 ``spark-submit``'s own master otherwise) and stops it afterwards. It never swallows or replaces
@@ -15,13 +15,9 @@ import threading
 from pathlib import Path
 from types import TracebackType
 
-from pyspark.sql import DataFrame, SparkSession
-from pyspark.sql import functions as F
-from pyspark.sql import types as T
+from pyspark.sql import SparkSession
 
-from lake import versions
 from spark_jobs import class_archive as spark_class_archive
-from spark_jobs.schemas import TableSpec
 from spotify_core.errors import PipelineError
 from spotify_core.settings import Settings, python_workers_use_this_interpreter
 
@@ -109,84 +105,3 @@ def shared_session(settings: Settings) -> SparkSession:
             raise PipelineError(f"this process's Spark session serves DATA_DIR={next(iter(_shared))}, "
                                 f"not {data_dir}")
         return _shared[data_dir]
-
-
-def lake_path(settings: Settings, relative: str) -> str:
-    return f"{settings.lake_uri.rstrip('/')}/{relative.strip('/')}"
-
-
-def _fs_of(spark: SparkSession, path: str):  # noqa: ANN202 - a py4j (Hadoop FileSystem, Path) pair
-    jvm = spark.sparkContext._jvm
-    hpath = jvm.org.apache.hadoop.fs.Path(path)
-    return hpath.getFileSystem(spark.sparkContext._jsc.hadoopConfiguration()), hpath
-
-
-def path_exists(spark: SparkSession, path: str) -> bool:
-    """Existence through Hadoop's FileSystem, so file:// and hdfs:// behave the same."""
-    fs, hpath = _fs_of(spark, path)
-    return bool(fs.exists(hpath))
-
-
-def list_versions(spark: SparkSession, table_path: str) -> tuple[list[versions.Version], list[str]]:
-    """(version folders with completeness, other entries) of a table folder; empty when absent."""
-    fs, hpath = _fs_of(spark, table_path)
-    if not fs.exists(hpath):
-        return [], []
-    found, others = [], []
-    for status in fs.listStatus(hpath):
-        name = status.getPath().getName()
-        if status.isDirectory() and versions.is_version(name):
-            found.append(versions.Version(name, bool(fs.exists(status.getPath().suffix(f"/{versions.SUCCESS}")))))
-        else:
-            others.append(name)
-    return found, others
-
-
-def table_location(spark: SparkSession, settings: Settings, spec: TableSpec) -> str | None:
-    """Where readers find the table now: its current version folder (None when never completed);
-    the folder itself for tables written by export (bronze)."""
-    path = lake_path(settings, spec.path)
-    if not spec.versioned:
-        return path if path_exists(spark, path) else None
-    name = versions.current(list_versions(spark, path)[0])
-    return f"{path}/{name}" if name else None
-
-
-def read_table(spark: SparkSession, settings: Settings, spec: TableSpec) -> DataFrame:
-    """A lake table's current version with its declared schema; an empty frame when never written."""
-    location = table_location(spark, settings, spec)
-    if location is None:
-        log.warning("%s: no data at %s, using an empty table", spec.name, lake_path(settings, spec.path))
-        return spark.createDataFrame([], spec.schema)
-    return spark.read.schema(spec.schema).parquet(location)
-
-
-def conform(df: DataFrame, schema: T.StructType) -> DataFrame:
-    """Select the schema's columns in order, cast to its types: the table's write contract."""
-    return df.select([F.col(f.name).cast(f.dataType).alias(f.name) for f in schema.fields])
-
-
-def prune_versions(spark: SparkSession, table_path: str) -> list[str]:
-    """Delete what ``versions.to_prune`` names (old versions, failed attempts); the names deleted."""
-    found, others = list_versions(spark, table_path)
-    doomed = versions.to_prune(found, others)
-    fs, hpath = _fs_of(spark, table_path)
-    for name in doomed:
-        fs.delete(hpath.suffix(f"/{name}"), True)
-    return doomed
-
-
-def write_table(df: DataFrame, settings: Settings, spec: TableSpec) -> str:
-    """Write the table as a new version folder, then prune old ones; the folder written.
-
-    Readers keep seeing the previous version until the new one's ``_SUCCESS`` exists, so a rebuild
-    never shows them an emptied or half-written table; rerunning a job replaces its output (a new
-    current version), never appends.
-    """
-    table = lake_path(settings, spec.path)
-    target = f"{table}/{versions.new_version()}"
-    conform(df, spec.schema).write.mode("errorifexists").parquet(target)
-    pruned = prune_versions(spark=df.sparkSession, table_path=table)
-    if pruned:
-        log.info("%s: published %s, pruned %s", spec.name, target, ", ".join(pruned))
-    return target

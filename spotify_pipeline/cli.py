@@ -1,6 +1,7 @@
 """`spotify-pipeline` command line: parses arguments and hands off to the package that does the work.
 
-Each subcommand names its handler as ``"module:function"``; the function takes
+Each subcommand names its handler as ``"module:function"``: ``spotify_pipeline/commands/`` has one module
+a command (sample-api, stack, doctor and demo live with their own packages). A handler takes
 ``(args: argparse.Namespace, settings: Settings)`` and returns an exit code. Handlers are imported
 only when their command runs, so ``spotify-pipeline --help`` stays fast and a broken optional
 dependency only affects the command that needs it.
@@ -14,12 +15,8 @@ import logging
 import sys
 from collections.abc import Sequence
 from pathlib import Path
-from typing import TYPE_CHECKING
 
 from spotify_core.errors import PipelineError, UsageError
-
-if TYPE_CHECKING:
-    from spotify_core.settings import Settings
 
 LAYERS = ("silver", "gold", "warehouse", "similar", "all")
 
@@ -46,7 +43,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--limit", type=_positive_int, help="keep the first N artists")
     p.add_argument("--date", help="scrape date of the numbers landed in kworb_raw (YYYY-MM-DD, default today)")
     p.add_argument("--no-numbers", action="store_true", help="only write artists.txt, land no kworb numbers")
-    p.set_defaults(handler="crawler.kworb_command:run")
+    p.set_defaults(handler="spotify_pipeline.commands.kworb:run")
 
     p = sub.add_parser("crawl", help="crawl the Spotify API into the landing zone (resumable; default: "
                                      "continue what is missing)",
@@ -64,38 +61,38 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--include-appears-on", action="store_true",
                    help="also crawl albums the artist only appears on")
     p.add_argument("--run-id", help="run id stamped on documents (default: generated)")
-    p.set_defaults(handler="crawler.crawl_command:run")
+    p.set_defaults(handler="spotify_pipeline.commands.crawl:run")
 
     p = sub.add_parser("landing-stats", help="JSON: document count per landing collection")
-    p.set_defaults(handler="crawler.landing_command:run")
+    p.set_defaults(handler="spotify_pipeline.commands.landing_stats:run")
 
     p = sub.add_parser("export", help="landing zone -> /bronze_layer (incremental, atomic)")
     p.add_argument("--full", action="store_true", help="ignore the watermark and re-export everything")
-    p.set_defaults(handler="lake.export:run")
+    p.set_defaults(handler="spotify_pipeline.commands.export:run")
 
     p = sub.add_parser("transform", help="Spark jobs: bronze -> silver -> gold -> warehouse")
     p.add_argument("--layer", choices=LAYERS, default="all")
-    p.set_defaults(handler="spark_jobs.runner:run")
+    p.set_defaults(handler="spotify_pipeline.commands.transform:run")
 
     p = sub.add_parser("check", help="data-quality checks; exit 1 with a report on failure")
     p.add_argument("--json", action="store_true", help="print the report as JSON")
     p.add_argument("--max-age-hours", type=float, default=168.0,
                    help="freshness: newest fetch at most this old (default 168 = 7 days)")
-    p.set_defaults(handler="spotify_pipeline.cli:check")
+    p.set_defaults(handler="spotify_pipeline.commands.check:run")
 
     p = sub.add_parser("register", help="register lake tables in the Hive metastore")
-    p.set_defaults(handler="spark_jobs.catalog:run")
+    p.set_defaults(handler="spotify_pipeline.commands.register:run")
 
     p = sub.add_parser("ddl", help="write Hive and Trino DDL generated from the table schemas")
     p.add_argument("--out", type=Path, default=Path("hive/ddl"), help="folder for the .sql files")
     p.add_argument("--check", action="store_true", help="exit 1 if the files on disk differ")
-    p.set_defaults(handler="spark_jobs.ddl:run")
+    p.set_defaults(handler="spotify_pipeline.commands.ddl:run")
 
     p = sub.add_parser("query", help="SQL over the lake (DuckDB, or Trino when TRINO_HOST is set)")
     p.add_argument("sql")
     p.add_argument("--format", choices=("table", "csv", "json"), default="table")
     p.add_argument("--max-rows", type=_positive_int, default=100)
-    p.set_defaults(handler="analytics.query:run")
+    p.set_defaults(handler="spotify_pipeline.commands.query:run")
 
     p = sub.add_parser("recommend", help="tracks that sound alike, from the warehouse")
     seed = p.add_mutually_exclusive_group(required=True)
@@ -103,7 +100,7 @@ def build_parser() -> argparse.ArgumentParser:
     seed.add_argument("--name", help="seed track name (case-insensitive; an ambiguous name lists candidates)")
     p.add_argument("-k", type=_positive_int, default=10, help="how many tracks (default 10)")
     p.add_argument("--format", choices=("table", "json"), default="table")
-    p.set_defaults(handler="analytics.recommend:run")
+    p.set_defaults(handler="spotify_pipeline.commands.recommend:run")
 
     # The sample API is development harness: its flags are its own (`sample-api --help`, sample_api/server.py),
     # handed over unparsed; a wheel install has the command but not the harness (spotify_pipeline/harness.py).
@@ -135,18 +132,6 @@ def build_parser() -> argparse.ArgumentParser:
                         "ReccoBeats, genres from MusicBrainz) or extended (Spotify gives both)")
     p.set_defaults(handler="spotify_pipeline.demo:run")
     return parser
-
-
-def check(args: argparse.Namespace, settings: Settings) -> int:
-    """``check``: the data-quality report on stdout (text or JSON); exit 1 when any check fails."""
-    import json
-    from datetime import timedelta
-
-    from spark_jobs.quality import check_lake
-
-    report = check_lake(settings, timedelta(hours=args.max_age_hours))
-    print(json.dumps(report.as_dict(), indent=2) if args.json else report.text())
-    return 0 if report.passed else 1
 
 
 def _resolve(handler: str):

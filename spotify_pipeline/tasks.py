@@ -24,23 +24,16 @@ KEPT_ZIPS = 3
 
 def scrape_kworb(artists_file: str | None, limit: int | None, settings: Settings | None = None) -> str:
     """kworb -> artists.txt under DATA_DIR, unless a prepared artists file is given."""
-    from crawler.artists_file import write_artists_file
-    from crawler.kworb import PAGES, fetch_page, merge_rankings, parse_kworb_page
-    from crawler.kworb_command import scrape_date
-    from crawler.kworb_landing import land_kworb_numbers
-    from crawler.landing import open_store
+    from crawler.kworb_scrape import land_numbers, live_pages, scrape_date, write_artists
 
     if artists_file:
         return artists_file
     settings = settings or get_settings()
-    html = {name: fetch_page(settings.kworb_base_url, name) for name in PAGES}
-    pages = [parse_kworb_page(html[name], name) for name in PAGES]
+    html = live_pages(settings.kworb_base_url)
     out = settings.data_dir / "artists.txt"
-    count = write_artists_file(out, merge_rankings(*pages, limit=limit))
-    log.info("kworb: %d artists -> %s", count, out)
+    log.info("kworb: %d artists -> %s", write_artists(html, out, limit).written, out)
     date = scrape_date(None)
-    with open_store(settings) as store:
-        landed = land_kworb_numbers(store, {name: [h] for name, h in html.items()}, date, f"kworb-{date}")
+    landed = land_numbers(settings, html, date)
     log.info("kworb numbers for %s: %d rows landed, %d quarantined", date, landed.rows, landed.rejected)
     return str(out)
 

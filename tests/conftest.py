@@ -138,10 +138,10 @@ def stack(stack_api, tmp_path_factory) -> Iterator:
 
     Where Docker cannot be had, the tests that use it are skipped with one line (under CI=true: failed).
     """
-    import signal
     import urllib.parse
 
-    from tests.stack.compose_harness import REPO, ComposeStack, docker_ready, skip_or_fail
+    from tests.helpers.compose_teardown import torn_down
+    from tests.stack.compose_harness import ComposeStack, docker_ready, skip_or_fail
 
     reason = docker_ready()
     if reason:
@@ -158,18 +158,8 @@ def stack(stack_api, tmp_path_factory) -> Iterator:
         "CRAWL_SCHEDULE": "none",
     }, data_dir=tmp_path_factory.mktemp("stack-data"))
 
-    def interrupted(signum, frame):  # a CI runner's SIGTERM still takes the stack down (below)
-        raise KeyboardInterrupt
-
-    previous = signal.signal(signal.SIGTERM, interrupted)
-    try:
+    with torn_down(handle, "compose-stack.log"):
         with outside_the_test_timeout():   # bounded by its own UP_TIMEOUT_S (a cold build of every image)
             handle.down(volumes=True)      # every volume new: the fresh state a user's first `up` has
             handle.up()
         yield handle
-    finally:
-        logs = handle.compose("logs", "--no-color", "--tail", "200", timeout=120, check=False).stdout
-        (REPO / "test-artifacts").mkdir(exist_ok=True)
-        (REPO / "test-artifacts" / "compose-stack.log").write_text(logs)
-        handle.down(volumes=True)
-        signal.signal(signal.SIGTERM, previous)

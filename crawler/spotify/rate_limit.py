@@ -12,7 +12,29 @@ import time
 from collections import deque
 
 
-class RollingWindowLimiter:
+def window_for(rate: float) -> tuple[int, float]:
+    """(calls, window in seconds) for ``rate`` calls per second, fractions kept (four Airflow shards at
+    10/s get 2.5/s each).
+
+    The shortest window of at most 10 s in which ``rate`` allows a whole number of calls: 2.5/s is
+    5 calls per 2 s, 0.5/s one call per 2 s; a rate with no such window gets 10 s and rounds down by
+    less than 1%.
+    """
+    if rate <= 0:
+        raise ValueError("a limiter needs a positive rate")
+    for window in range(1, 11):
+        calls = rate * window
+        if calls >= 1 and abs(calls - round(calls)) < 1e-9:
+            return round(calls), float(window)
+    if rate < 1:
+        return 1, 1.0 / rate
+    return int(rate * 10), 10.0
+
+
+class WindowBudget:
+    """``max_calls`` per rolling ``window_s``, on an injectable clock and sleep: what the local limiter
+    and the shared one (``shared_limit.py``) have in common."""
+
     def __init__(self, max_calls: int, window_s: float, clock=time.monotonic, sleep=time.sleep) -> None:
         if max_calls < 1 or window_s <= 0:
             raise ValueError("a limiter needs max_calls >= 1 and window_s > 0")
@@ -20,27 +42,19 @@ class RollingWindowLimiter:
         self.window_s = window_s
         self._clock = clock
         self._sleep = sleep
+
+
+class RollingWindowLimiter(WindowBudget):
+    def __init__(self, max_calls: int, window_s: float, clock=time.monotonic, sleep=time.sleep) -> None:
+        super().__init__(max_calls, window_s, clock, sleep)
         self._calls: deque[float] = deque()
         self._paused_until = 0.0
         self._lock = threading.Lock()
 
     @classmethod
     def per_second(cls, rate: float, **kwargs) -> RollingWindowLimiter:
-        """``rate`` calls per second, fractions kept (four Airflow shards at 10/s get 2.5/s each).
-
-        The shortest window of at most 10 s in which ``rate`` allows a whole number of calls:
-        2.5/s is 5 calls per 2 s, 0.5/s one call per 2 s; a rate with no such window gets 10 s and
-        rounds down by less than 1%.
-        """
-        if rate <= 0:
-            raise ValueError("a limiter needs a positive rate")
-        for window in range(1, 11):
-            calls = rate * window
-            if calls >= 1 and abs(calls - round(calls)) < 1e-9:
-                return cls(round(calls), float(window), **kwargs)
-        if rate < 1:
-            return cls(1, 1.0 / rate, **kwargs)
-        return cls(int(rate * 10), 10.0, **kwargs)
+        """``rate`` calls per second (:func:`window_for`)."""
+        return cls(*window_for(rate), **kwargs)
 
     def acquire(self) -> None:
         """Block until a call may start, then record it."""

@@ -19,7 +19,7 @@ import itertools
 import time
 import uuid
 
-from crawler.spotify.rate_limit import RollingWindowLimiter
+from crawler.spotify.rate_limit import WindowBudget, window_for
 
 # KEYS[1] the window's sorted set, KEYS[2] the pause deadline (µs, Redis time).
 # ARGV[1] window (µs), ARGV[2] max calls, ARGV[3] a unique member. Returns µs to wait; 0 = recorded.
@@ -50,17 +50,12 @@ return 0
 """
 
 
-class SharedWindowLimiter:
+class SharedWindowLimiter(WindowBudget):
     """``max_calls`` per ``window_s`` across every process that names the same Redis and ``budget``."""
 
     def __init__(self, redis_client, budget: str, max_calls: int, window_s: float,
                  clock=time.monotonic, sleep=time.sleep) -> None:
-        if max_calls < 1 or window_s <= 0:
-            raise ValueError("a limiter needs max_calls >= 1 and window_s > 0")
-        self.max_calls = max_calls
-        self.window_s = window_s
-        self._clock = clock
-        self._sleep = sleep
+        super().__init__(max_calls, window_s, clock, sleep)
         self._calls_key = f"spotify-platform:rate:{budget}:calls"
         self._pause_key = f"spotify-platform:rate:{budget}:paused"
         self._acquire = redis_client.register_script(_ACQUIRE)
@@ -70,9 +65,8 @@ class SharedWindowLimiter:
 
     @classmethod
     def per_second(cls, redis_client, budget: str, rate: float, **kwargs) -> SharedWindowLimiter:
-        """The same window as the local limiter would take for ``rate`` (whole calls per window)."""
-        local = RollingWindowLimiter.per_second(rate)
-        return cls(redis_client, budget, local.max_calls, local.window_s, **kwargs)
+        """The same window as the local limiter takes for ``rate`` (whole calls per window)."""
+        return cls(redis_client, budget, *window_for(rate), **kwargs)
 
     def acquire(self) -> None:
         """Block until a call may start in the shared window, then record it there."""

@@ -29,6 +29,7 @@ import pytest
 
 from sample_api.server import make_server
 from tests.cluster.harness import ClusterStack
+from tests.helpers.compose_teardown import ARTIFACTS, torn_down
 from tests.stack.compose_harness import REPO, docker_ready, skip_or_fail
 
 pytestmark = [pytest.mark.cluster, pytest.mark.slow, pytest.mark.airflow, pytest.mark.timeout(7200)]
@@ -64,19 +65,17 @@ def cluster(sample_api) -> Iterator[ClusterStack]:
         "SPOTIFY_CLIENT_SECRET": sample_api.client_secret, "SPOTIFY_REQUESTS_PER_SECOND": str(RATE),
         "CRAWL_SCHEDULE": "none", "AUDIO_FEATURES_SOURCE": "spotify", "GENRES_SOURCE": "spotify",
     })
-    stack.down(volumes=True)
-    started = time.monotonic()
-    try:
-        stack.up()
-        RECOVERY["cluster_up_s"] = time.monotonic() - started
-        yield stack
-    finally:
-        logs = stack.compose("logs", "--no-color", "--tail", "120", timeout=120, check=False).stdout
-        (REPO / "test-artifacts").mkdir(exist_ok=True)
-        (REPO / "test-artifacts" / "cluster-stack.log").write_text(logs)
-        (REPO / "test-artifacts" / "cluster-recovery.json").write_text(json.dumps(RECOVERY, indent=2))
-        print(f"cluster drills: {RECOVERY}")
+    with torn_down(stack, "cluster-stack.log", log_lines=120):
         stack.down(volumes=True)
+        started = time.monotonic()
+        try:
+            stack.up()
+            RECOVERY["cluster_up_s"] = time.monotonic() - started
+            yield stack
+        finally:
+            ARTIFACTS.mkdir(exist_ok=True)
+            (ARTIFACTS / "cluster-recovery.json").write_text(json.dumps(RECOVERY, indent=2))
+            print(f"cluster drills: {RECOVERY}")
 
 
 @pytest.fixture(scope="module")

@@ -119,3 +119,24 @@ def test_dag_files_import_only_the_application() -> None:
                 if name.split(".")[0] in project:
                     found.setdefault(name.split(".")[0], []).append(f"{path.name}: {name}")
     assert set(found) == {"spotify_pipeline"}, found
+
+
+DOMAIN = ("crawler", "spark_jobs", "lake", "analytics")
+ENTRY_POINTS = {"spark_jobs/submit.py"}  # spark-submit's own command line; its handler is in spotify_pipeline/commands
+
+
+def test_command_line_code_only_in_the_command_layer() -> None:
+    """Domain packages return results; parsing arguments and printing belong to spotify_pipeline/commands."""
+    offenders = []
+    for path in product_files():
+        rel = path.relative_to(ROOT).as_posix()
+        if rel.split("/")[0] not in DOMAIN or rel in ENTRY_POINTS:
+            continue
+        tree = ast.parse(path.read_text(), rel)
+        for node in ast.walk(tree):
+            if isinstance(node, ast.Import | ast.ImportFrom):
+                names = [a.name for a in node.names] if isinstance(node, ast.Import) else [node.module or ""]
+                offenders += [f"{rel}:{node.lineno} imports argparse" for n in names if n == "argparse"]
+            if isinstance(node, ast.Call) and isinstance(node.func, ast.Name) and node.func.id == "print":
+                offenders.append(f"{rel}:{node.lineno} print()")
+    assert offenders == []

@@ -23,7 +23,7 @@ from lake.tables import list_versions
 from spark_jobs import quality
 from spark_jobs.runner import run_layers
 from spark_jobs.schemas import TABLES
-from spark_jobs.session import read_table, write_table
+from spark_jobs.table_io import read_table, write_table
 from spotify_core.settings import environment_for, load_settings
 from spotify_pipeline.cli import main
 from tests.lake_tables import current_folder, parquet

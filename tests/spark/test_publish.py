@@ -15,7 +15,7 @@ from pyspark.sql import functions as F
 from analytics.query import run_query
 from lake import versions
 from spark_jobs.schemas import TABLES
-from spark_jobs.session import read_table, table_location, write_table
+from spark_jobs.table_io import read_table, table_location, write_table
 from spotify_core.settings import load_settings
 from tests.spark.metastore_harness import StandaloneMetastore, free_port
 

@@ -11,8 +11,8 @@ from analytics.recommend import recommend
 from bench.similar_bench import synthetic_warehouse
 from spark_jobs import similar
 from spark_jobs.schemas import WAREHOUSE_TRACK_RECOMMENDATION
-from spark_jobs.session import conform
 from spark_jobs.similarity import Catalog, Tracks, duplicate_key, top_k
+from spark_jobs.table_io import conform
 
 pytestmark = pytest.mark.spark
 FEATURES = similar.FEATURES

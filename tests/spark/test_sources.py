@@ -15,7 +15,7 @@ import pytest
 from spark_jobs import quality
 from spark_jobs.runner import run_layers, spec_of
 from spark_jobs.schemas import TABLES
-from spark_jobs.session import read_table
+from spark_jobs.table_io import read_table
 from spotify_core.settings import load_settings
 from tests.lake_tables import parquet
 from tests.spark.payloads import (

@@ -17,7 +17,7 @@ from spark_jobs.ddl import trino_type
 from spark_jobs.schemas import LAYERS, TABLES, TableSpec
 from spotify_core.settings import environment_for
 from spotify_pipeline.cli import main
-from tests.stack.metastore_client import get_all_databases
+from spotify_pipeline.stack.metastore import get_all_databases
 
 REPO = Path(__file__).resolve().parents[2]
 # The session's stack and its one pipeline run come with the first test that needs them.

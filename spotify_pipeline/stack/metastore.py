@@ -1,7 +1,7 @@
-"""Test harness: the Hive metastore's ``get_all_databases()`` over thrift, on a plain socket.
-
-What Spark and Trino ask first (the stack's healthcheck, docker/platform/metastore-ready.py, makes the
-same call): asked through the published port, it shows the databases the metastore itself holds.
+"""The Hive metastore's ``get_all_databases()`` over thrift (TBinaryProtocol on a plain socket, as Hive 2.3
+serves it): what Spark and Trino ask first, so a fair probe. The stack's healthcheck
+(docker/platform/metastore-ready.py, run in the platform image where this package is installed) makes
+this call; asked through the published port, it shows the databases the metastore itself holds.
 """
 
 from __future__ import annotations
@@ -31,7 +31,7 @@ def _read_string(sock: socket.socket) -> str:
 
 
 def get_all_databases(host: str, port: int, timeout: float = 5.0) -> list[str]:
-    """``ThriftHiveMetastore.get_all_databases()``: what Spark and Trino ask first, so a fair probe."""
+    """``ThriftHiveMetastore.get_all_databases()``; ConnectionError when the metastore answers with an error."""
     with socket.create_connection((host, port), timeout=timeout) as sock:
         sock.sendall(struct.pack(">I", 0x80010001) + _tstring("get_all_databases") + struct.pack(">i", 1) + b"\x00")
         (head,) = struct.unpack(">I", _recv(sock, 4))
