@@ -66,8 +66,10 @@ def test_client_rate_is_never_exceeded(crawl, make_settings) -> None:
         crawl(settings, entries_for(api), workers=8)
         stamps = sorted(api.request_times())
     assert len(stamps) > 40
-    # Server-side arrival times; 0.95 s windows leave room for network jitter.
-    worst = max(sum(1 for u in stamps if t <= u < t + 0.95) for t in stamps)
+    # Server-side arrival times: a request admitted at the end of one window can reach the server late,
+    # beside the next window's first ones (on a loaded 2-core machine, 26 arrived within 0.95 s once);
+    # 0.8 s windows leave that jitter room. Without the limiter, 8 workers make hundreds a second.
+    worst = max(sum(1 for u in stamps if t <= u < t + 0.8) for t in stamps)
     assert worst <= 25
 
 
