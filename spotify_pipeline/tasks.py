@@ -79,8 +79,7 @@ def crawl_shard(path: str, shards: int, workers: int, run_id: str, mode: str = "
 def _crawl_shard(path: str, shards: int, workers: int, run_id: str, mode: str,
                  settings: Settings | None) -> dict:
     from crawler.artists_file import read_artists_file
-    from crawler.factory import build_crawler, crawl_options
-    from crawler.landing import open_store
+    from crawler.crawl_job import crawl_artists
     from spotify_pipeline.orchestration import MAX_PARALLEL_SHARDS
 
     settings = settings or get_settings()
@@ -93,11 +92,8 @@ def _crawl_shard(path: str, shards: int, workers: int, run_id: str, mode: str,
         reccobeats_requests_per_second=settings.reccobeats_requests_per_second / concurrent,
         musicbrainz_min_interval_s=settings.musicbrainz_min_interval_s * concurrent)
     entries, _ = read_artists_file(Path(path))
-    with open_store(settings) as store:
-        crawler = build_crawler(settings, store, crawl_options(settings, run_id, workers=workers, mode=mode),
-                                progress=log.info)
-        report = crawler.run(entries)
-        log.info("%s", report.summary(store.counts()))
+    report, counts = crawl_artists(settings, entries, run_id, workers=workers, mode=mode, progress=log.info)
+    log.info("%s", report.summary(counts))
     if report.failed:
         log.warning("%d artists failed: %s", len(report.failed), report.failed)
     return {"done": report.done, "skipped": report.skipped, "failed": len(report.failed),

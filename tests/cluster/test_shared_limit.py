@@ -130,7 +130,7 @@ def test_a_shard_takes_the_whole_rate_only_when_it_is_shared(monkeypatch, make_s
         seen["rate"] = settings.spotify_requests_per_second
         raise _Stop
 
-    monkeypatch.setattr("crawler.factory.build_crawler", capture)
+    monkeypatch.setattr("crawler.crawl_job.build_crawler", capture)
     settings = make_settings(spotify_requests_per_second=10.0, crawl_rate_store_url=store_url)
     settings.data_dir.mkdir(parents=True)
     shard = settings.data_dir / "artists.000.txt"
