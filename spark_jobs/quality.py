@@ -21,7 +21,7 @@ from dataclasses import asdict, dataclass, field
 from datetime import UTC, datetime, timedelta
 from functools import partial, reduce
 
-from pyspark.sql import DataFrame, SparkSession
+from pyspark.sql import Column, DataFrame, SparkSession
 from pyspark.sql import functions as F
 
 from lake.layout import LANDING_COUNTS
@@ -123,63 +123,79 @@ def check_reference(child: DataFrame, child_table: str, col: str, parent: DataFr
                        "0", [] if n == 0 else _examples(orphans, col))
 
 
-def check_not_null(df: DataFrame, table: str, columns: Sequence[str]) -> list[CheckResult]:
-    """Null rows of each column, all columns in one aggregate."""
-    row = df.agg(*[F.count_if(F.col(c).isNull()).alias(c) for c in columns]).first()
-    return [CheckResult("not_null", f"{table}.{c}", not row[c], f"{row[c] or 0} null rows", "0") for c in columns]
+def _measures(spec: TableSpec) -> list[tuple[str, Column]]:
+    """One aggregate per declared column rule of ``spec``: rows breaking it (the newest ``fresh_by``)."""
+    measures = [(f"not_null {c}", F.count_if(F.col(c).isNull())) for c in spec.not_null]
+    for col, rule in spec.allowed.items():
+        outside = F.col(col).isNull() | ~F.col(col).isin(*rule.values)
+        measures.append((f"allowed {col}", F.count_if(F.col(rule.when) & outside if rule.when else outside)))
+    measures += [(f"range {c}", F.count_if((F.col(c) < lo) | (F.col(c) > hi))) for c, (lo, hi) in spec.ranges.items()]
+    if spec.fresh_by:  # epoch seconds: a timestamp's instant, whatever the session's time zone
+        measures.append(("newest", F.max(F.col(spec.fresh_by)).cast("double")))
+    return measures
 
 
-def check_ranges(df: DataFrame, table: str, ranges: Mapping[str, tuple[float, float]]) -> list[CheckResult]:
-    """Values outside ``[low, high]`` per column, all columns in one aggregate; nulls pass."""
-    row = df.agg(*[F.count_if((F.col(c) < lo) | (F.col(c) > hi)).alias(c) for c, (lo, hi) in ranges.items()]).first()
-    return [CheckResult("feature_range" if c in FEATURE_NAMES else "range", f"{table}.{c}", not row[c],
-                        f"{row[c] or 0} out of range", f"[{lo}, {hi}]") for c, (lo, hi) in ranges.items()]
+def _column_results(spec: TableSpec, df: DataFrame, m: Mapping[str, float], max_age: timedelta,
+                    now: datetime) -> list[CheckResult]:
+    table = spec.name
+    results = [CheckResult("not_null", f"{table}.{c}", not m[f"not_null {c}"], f"{m[f'not_null {c}']} null rows", "0")
+               for c in spec.not_null]
+    for col, rule in spec.allowed.items():
+        n = m[f"allowed {col}"]
+        outside = df.where(F.col(rule.when)) if rule.when else df
+        outside = outside.where(F.col(col).isNull() | ~F.col(col).isin(*rule.values))
+        results.append(CheckResult("allowed_values", f"{table}.{col}", n == 0,
+                                   f"{n} rows outside {', '.join(rule.values)}", "0",
+                                   [] if n == 0 else _examples(outside, col)))
+    results += [CheckResult("feature_range" if c in FEATURE_NAMES else "range", f"{table}.{c}", not m[f"range {c}"],
+                            f"{m[f'range {c}']} out of range", f"[{lo}, {hi}]") for c, (lo, hi) in spec.ranges.items()]
+    if spec.fresh_by:
+        expected = f"newest fetch within {max_age}"
+        if m.get("newest") is None:  # no rows (to_json leaves the null maximum out)
+            results.append(CheckResult("freshness", table, False, "no rows", expected))
+        else:
+            age = now - datetime.fromtimestamp(m["newest"], UTC)
+            results.append(CheckResult("freshness", table, age <= max_age,
+                                       f"newest fetch {age.total_seconds() / 3600:.1f} h old",
+                                       f"<= {max_age.total_seconds() / 3600:.0f} h"))
+    return results
 
 
-def check_allowed_values(df: DataFrame, table: str, col: str, allowed: Sequence[str]) -> CheckResult:
-    """Every row's ``col`` is one of ``allowed``; a null counts as outside (a row without its source)."""
-    outside = df.where(F.col(col).isNull() | ~F.col(col).isin(*allowed))
-    n = outside.count()
-    return CheckResult("allowed_values", f"{table}.{col}", n == 0, f"{n} rows outside {', '.join(allowed)}", "0",
-                       [] if n == 0 else [str(v) for v in _examples(outside, col)])
+def check_columns(tables: Sequence[tuple[TableSpec, DataFrame]], max_age: timedelta = DEFAULT_MAX_AGE,
+                  now: datetime | None = None) -> list[CheckResult]:
+    """The declared column rules (not null, allowed values, ranges, freshness) of every table in one Spark job.
 
-
-def check_freshness(df: DataFrame, table: str, max_age: timedelta, now: datetime,
-                    column: str = "fetched_at") -> CheckResult:
-    newest = df.agg(F.max(column)).first()[0]
-    if newest is None:
-        return CheckResult("freshness", table, False, "no rows", f"newest fetch within {max_age}")
-    if newest.tzinfo is None:
-        newest = newest.replace(tzinfo=UTC)
-    age = now - newest
-    return CheckResult("freshness", table, age <= max_age, f"newest fetch {age.total_seconds() / 3600:.1f} h old",
-                       f"<= {max_age.total_seconds() / 3600:.0f} h")
+    Each table's rules are one aggregate row, as JSON because the tables' columns differ; the rows are
+    unioned and collected together (one per table). On small tables a job per rule and table spends its
+    time being planned and scheduled: on the demo's lake the whole check run went from 133 Spark jobs
+    to 107 (AQE still runs each table's aggregate stage as a job of its own, side by side).
+    """
+    now = now or datetime.now(UTC)
+    parts = [df.agg(F.to_json(F.struct(*[expr.alias(name) for name, expr in measures])).alias("m"))
+             .select(F.lit(spec.name).alias("table"), "m")
+             for spec, df in tables if (measures := _measures(spec))]
+    if not parts:
+        return []
+    rows = {row["table"]: json.loads(row["m"]) for row in reduce(DataFrame.unionByName, parts).collect()}
+    return [r for spec, df in tables if spec.name in rows
+            for r in _column_results(spec, df, rows[spec.name], max_age, now)]
 
 
 def declared_checks(t: Mapping[str, DataFrame], specs: Sequence[TableSpec], max_age: timedelta = DEFAULT_MAX_AGE,
                     now: datetime | None = None) -> list[Check]:
     """The checks ``specs`` declare, over their frames in ``t``: the primary keys of all of them in one
-    job, then per table one check per kind it declares. A reference to a table outside ``specs`` (one
-    never written: its ``exists`` check fails) is skipped rather than reported twice."""
+    job, their column rules in another, then one check per reference. A reference to a table outside
+    ``specs`` (one never written: its ``exists`` check fails) is skipped rather than reported twice."""
     now = now or datetime.now(UTC)
     names = {spec.name for spec in specs}
     keyed = [(s.name, t[s.name], s.primary_key) for s in specs if s.primary_key]
     checks: list[Check] = [partial(check_primary_keys, keyed)] if keyed else []
+    checks.append(partial(check_columns, [(spec, t[spec.name]) for spec in specs], max_age, now))
     for spec in specs:
-        df = t[spec.name]
         for col, target in spec.references.items():
             parent, parent_col = target.split(".")
             if parent in names:
-                checks.append(partial(check_reference, df, spec.name, col, t[parent], parent, parent_col))
-        if spec.not_null:
-            checks.append(partial(check_not_null, df, spec.name, spec.not_null))
-        for col, rule in spec.allowed.items():
-            rows = df.where(F.col(rule.when)) if rule.when else df
-            checks.append(partial(check_allowed_values, rows, spec.name, col, rule.values))
-        if spec.ranges:
-            checks.append(partial(check_ranges, df, spec.name, spec.ranges))
-        if spec.fresh_by:
-            checks.append(partial(check_freshness, df, spec.name, max_age, now, spec.fresh_by))
+                checks.append(partial(check_reference, t[spec.name], spec.name, col, t[parent], parent, parent_col))
     return checks
 
 

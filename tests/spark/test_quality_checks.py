@@ -30,17 +30,21 @@ def test_primary_key_counts_duplicated_and_null_keys(spark) -> None:
 
 
 def test_freshness_and_ranges_at_their_bounds(spark) -> None:
-    df = spark.createDataFrame([(datetime(2026, 11, 24, 12),)], "fetched_at timestamp")
-    assert quality.check_freshness(df, "t", timedelta(days=1), NOW).passed
-    assert not quality.check_freshness(df, "t", timedelta(hours=23), NOW).passed
+    fetched = TableSpec("t", "silver", "t", T.StructType([T.StructField("fetched_at", T.TimestampType())]), (), "",
+                        fresh_by="fetched_at")
+    df = spark.createDataFrame([(datetime(2026, 11, 24, 12),)], fetched.schema)
+    assert quality.check_columns([(fetched, df)], timedelta(days=1), NOW)[0].passed
+    assert not quality.check_columns([(fetched, df)], timedelta(hours=23), NOW)[0].passed
+    assert quality.check_columns([(fetched, df.where("false"))], timedelta(days=1), NOW)[0].observed == "no rows"
     feats = spark.createDataFrame([(1.0, -60.0, 300.0), (0.0, 5.0, 0.0)], "danceability double, loudness double, "
                                   "tempo double")
     for c in FEATURE_RANGES:
         if c not in feats.columns:
             feats = feats.withColumn(c, feats["danceability"] * 0)
-    assert all(r.passed for r in quality.check_ranges(feats, "f", FEATURE_RANGES))
+    spec = TableSpec("f", "silver", "f", feats.schema, (), "", ranges=FEATURE_RANGES)
+    assert all(r.passed for r in quality.check_columns([(spec, feats)]))
     over = feats.withColumn("tempo", feats["tempo"] + 0.5)
-    assert [(r.name, r.table) for r in quality.check_ranges(over, "f", FEATURE_RANGES) if not r.passed] == [
+    assert [(r.name, r.table) for r in quality.check_columns([(spec, over)]) if not r.passed] == [
         ("feature_range", "f.tempo")]
 
 
