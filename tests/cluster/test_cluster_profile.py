@@ -12,6 +12,7 @@ import subprocess
 from collections import Counter
 
 import pytest
+from sqlalchemy.engine import make_url
 
 from spotify_core.errors import PipelineError
 from spotify_pipeline.stack import compose
@@ -99,6 +100,10 @@ def test_airflow_runs_celery_everywhere_and_the_crawl_shares_one_budget(cluster)
         assert env["AIRFLOW__CELERY__BROKER_URL"].startswith("redis://redis:")
         assert env["CRAWL_RATE_STORE_URL"].startswith("redis://redis:")
         assert env["WEBHDFS_DATANODE_FORWARD"].count(",") == 2   # one forward per DataNode
+        for url in (env["AIRFLOW__CELERY__RESULT_BACKEND"].removeprefix("db+"), env["AIRFLOW__DATABASE__SQL_ALCHEMY_CONN"]):
+            # the driver each URL resolves to is installed (the image installs this venv's lock file):
+            # a bare postgresql:// means psycopg 3 to SQLAlchemy 2.1, and both workers crashed on it
+            make_url(url).get_dialect().import_dbapi()
 
 
 def test_the_single_node_default_is_unchanged() -> None:
