@@ -225,11 +225,13 @@ def test_a_trino_worker_killed_during_a_bi_query_returns_the_right_answer(cluste
     from tests.stack.bi import BiClient
 
     tracks = reference["tables"]["warehouse.warehouse_track_dashboard"][0]
-    # long enough to be killed in: every track against a sequence, on the workers (the coordinator has no splits)
-    repeat = 400_000
-    sql = ("SELECT count(*), sum(x % 7) FROM warehouse.warehouse_track_dashboard "
-           f"CROSS JOIN UNNEST(sequence(1, {repeat})) AS u(x)")
-    expected = [str(tracks * repeat), str(tracks * sum(x % 7 for x in range(1, repeat + 1)))]
+    # long enough to be killed in: every track against 400,000 numbers, on the workers (the coordinator has
+    # no splits); two sequences, as Trino's `sequence` stops at 10,000 entries
+    outer, inner = 400, 1_000
+    sql = ("SELECT count(*), sum((x * 7 + y) % 11) FROM warehouse.warehouse_track_dashboard "
+           f"CROSS JOIN UNNEST(sequence(1, {outer})) AS a(x) CROSS JOIN UNNEST(sequence(1, {inner})) AS b(y)")
+    per_track = sum((x * 7 + y) % 11 for x in range(1, outer + 1) for y in range(1, inner + 1))
+    expected = [str(tracks * outer * inner), str(tracks * per_track)]
     jar = maven_artifact(load_settings({}).stack_cache_dir, "io.trino:trino-jdbc:476")
     bi = BiClient.build(jar, tmp_path / "bi", url_at("localhost", cluster.port("STACK_TRINO_PORT")))
     started = time.monotonic()
