@@ -48,17 +48,38 @@ def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
     items.sort(key=lambda item: 2 if uses_the_stack(item) else 1 if item.get_closest_marker("system") else 0)
 
 
+# The sample MusicBrainz admits one request a second per client, as MusicBrainz does, and a development-mode
+# crawl asks it about every artist (~1 s each). Crawls that are not about that pace speed up service and
+# client together, with the client 3x slower than the service admits (as test_musicbrainz.py's `quick`);
+# the pace itself is checked at its real value in tests/crawler/test_musicbrainz.py.
+QUICK_MUSICBRAINZ_SERVICE_S = 0.01
+QUICK_MUSICBRAINZ_CLIENT_S = 0.03
+
+
+def quick_musicbrainz(api) -> dict[str, str]:
+    """Speed up the sample API's MusicBrainz; the client's setting to match, as environment variables."""
+    api.musicbrainz.min_interval_s = QUICK_MUSICBRAINZ_SERVICE_S
+    return {"MUSICBRAINZ_MIN_INTERVAL_S": str(QUICK_MUSICBRAINZ_CLIENT_S)}
+
+
 @pytest.fixture
 def make_settings(tmp_path: Path):
-    """Settings with DATA_DIR in tmp_path, optionally pointed at a running sample API."""
+    """Settings with DATA_DIR in tmp_path, optionally pointed at a running sample API.
+
+    Pointed at a sample API, the crawl runs at full speed: no Spotify or ReccoBeats rate (the sample
+    enforces none unless a test configures one) and a quick MusicBrainz (``quick_musicbrainz``); a test
+    about a rate passes its own value.
+    """
 
     def make(api=None, **changes: object) -> Settings:
         settings = load_settings({"DATA_DIR": str(tmp_path / "data")})
         if api is not None:
+            quick_musicbrainz(api)
             settings = settings.replace(
                 spotify_api_base_url=api.api_url, spotify_token_url=api.token_url, kworb_base_url=api.kworb_url,
                 spotify_client_id=api.client_id, spotify_client_secret=api.client_secret,
-                spotify_requests_per_second=1000.0,
+                spotify_requests_per_second=1000.0, reccobeats_requests_per_second=1000.0,
+                musicbrainz_min_interval_s=QUICK_MUSICBRAINZ_CLIENT_S,
                 # The sample's ReccoBeats and MusicBrainz: tests never call the real services.
                 reccobeats_api_base_url=api.reccobeats_url, musicbrainz_api_base_url=api.musicbrainz_url,
             )
