@@ -43,6 +43,10 @@ def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
     for item in items:
         if not any(item.get_closest_marker(tier) for tier in TIERS):
             item.add_marker(getattr(pytest.mark, tier_of(item)))
+        # make test-fast runs on two xdist workers (--dist loadgroup): the session's sample lake is built
+        # once, on the worker that runs all of its readers.
+        if "sample_lake" in getattr(item, "fixturenames", ()):
+            item.add_marker(pytest.mark.xdist_group("sample_lake"))
     # The session's Compose stack stays up from its first user to the end of the run: everything else
     # runs before it (timing-sensitive crawler and Spark tests on a quiet machine), its users last.
     items.sort(key=lambda item: 2 if uses_the_stack(item) else 1 if item.get_closest_marker("system") else 0)
