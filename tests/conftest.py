@@ -4,6 +4,14 @@ Tiers (markers registered in pyproject.toml), given here from what a test needs 
 marks one itself: ``system`` needs services (the stack, Docker, an Airflow DAG run); ``contract``
 checks an external contract or runs the pipeline in one process (the command line, the DAG files,
 anything on the Spark session); ``unit`` needs neither. ``make test-fast`` runs ``not system``.
+
+Marked ``system`` by their module although they need no service, as genuinely end to end:
+tests/analytics/test_dashboard.py (starts the Streamlit server as the stack's ``dashboard`` service
+does and drives it in headless Chromium: a browser against a server, like tests/stack/test_ui_browser.py).
+
+``make test-fast`` runs on one xdist worker per core (``--dist loadgroup``): each worker starts its
+own Spark session, and every reader of ``sample_lake`` is in one ``xdist_group`` so the lake is built
+once. ``make test`` stays serial (one Compose stack per session).
 """
 
 from __future__ import annotations
