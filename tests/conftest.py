@@ -9,9 +9,12 @@ Marked ``system`` by their module although they need no service, as genuinely en
 tests/analytics/test_dashboard.py (starts the Streamlit server as the stack's ``dashboard`` service
 does and drives it in headless Chromium: a browser against a server, like tests/stack/test_ui_browser.py).
 
-``make test-fast`` runs on one xdist worker per core (``--dist loadgroup``): each worker starts its
-own Spark session, and every reader of ``sample_lake`` is in one ``xdist_group`` so the lake is built
-once. ``make test`` stays serial (one Compose stack per session).
+``make test-fast`` runs on one xdist worker per core with ``--dist loadfile``: a module's tests share
+a worker, so its module fixtures (test_history's lake, test_kill_resume's clean crawls) are built once;
+each worker starts its own Spark session, and ``sample_lake`` is built by each worker that runs one of
+its readers. (``--dist loadgroup`` with ``xdist_group`` markers would keep those on one worker, but
+xdist 3.8 marks a group by rewriting ``item._nodeid``, which pytest 9 no longer reads: the groups are
+ignored.) ``make test`` stays serial (one Compose stack per session).
 """
 
 from __future__ import annotations
@@ -51,10 +54,6 @@ def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
     for item in items:
         if not any(item.get_closest_marker(tier) for tier in TIERS):
             item.add_marker(getattr(pytest.mark, tier_of(item)))
-        # make test-fast runs on two xdist workers (--dist loadgroup): the session's sample lake is built
-        # once, on the worker that runs all of its readers.
-        if "sample_lake" in getattr(item, "fixturenames", ()):
-            item.add_marker(pytest.mark.xdist_group("sample_lake"))
     # The session's Compose stack stays up from its first user to the end of the run: everything else
     # runs before it (timing-sensitive crawler and Spark tests on a quiet machine), its users last.
     items.sort(key=lambda item: 2 if uses_the_stack(item) else 1 if item.get_closest_marker("system") else 0)
