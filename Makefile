@@ -27,8 +27,10 @@ test: $(STAMP) test-prereqs
 	$(PY) -m pytest -q -p no:cacheprovider -m "not cluster" --durations=40
 
 # Every test that needs no service (tiers unit and contract, tests/conftest.py): no Docker, no stack.
+# One xdist worker per core, a test module per worker (its module fixtures built once; tests/conftest.py).
+# No test collected is a failure (pytest's exit 5).
 test-fast: $(STAMP) test-prereqs
-	$(PY) -m pytest -q -p no:cacheprovider -m "not system" --durations=10
+	$(PY) -m pytest -q -p no:cacheprovider -m "not system" -n auto --dist loadfile --durations=15
 
 # The node-loss drills on the cluster profile (tests/cluster/test_cluster_drills.py; docs/scaling.md).
 test-cluster: $(STAMP) test-prereqs docker-prereqs

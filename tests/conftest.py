@@ -4,6 +4,17 @@ Tiers (markers registered in pyproject.toml), given here from what a test needs 
 marks one itself: ``system`` needs services (the stack, Docker, an Airflow DAG run); ``contract``
 checks an external contract or runs the pipeline in one process (the command line, the DAG files,
 anything on the Spark session); ``unit`` needs neither. ``make test-fast`` runs ``not system``.
+
+Marked ``system`` by their module although they need no service, as genuinely end to end:
+tests/analytics/test_dashboard.py (starts the Streamlit server as the stack's ``dashboard`` service
+does and drives it in headless Chromium: a browser against a server, like tests/stack/test_ui_browser.py).
+
+``make test-fast`` runs on one xdist worker per core with ``--dist loadfile``: a module's tests share
+a worker, so its module fixtures (test_history's lake, test_kill_resume's clean crawls) are built once;
+each worker starts its own Spark session, and ``sample_lake`` is built by each worker that runs one of
+its readers. (``--dist loadgroup`` with ``xdist_group`` markers would keep those on one worker, but
+xdist 3.8 marks a group by rewriting ``item._nodeid``, which pytest 9 no longer reads: the groups are
+ignored.) ``make test`` stays serial (one Compose stack per session).
 """
 
 from __future__ import annotations
@@ -48,17 +59,38 @@ def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
     items.sort(key=lambda item: 2 if uses_the_stack(item) else 1 if item.get_closest_marker("system") else 0)
 
 
+# The sample MusicBrainz admits one request a second per client, as MusicBrainz does, and a development-mode
+# crawl asks it about every artist (~1 s each). Crawls that are not about that pace speed up service and
+# client together, with the client 3x slower than the service admits (as test_musicbrainz.py's `quick`);
+# the pace itself is checked at its real value in tests/crawler/test_musicbrainz.py.
+QUICK_MUSICBRAINZ_SERVICE_S = 0.01
+QUICK_MUSICBRAINZ_CLIENT_S = 0.03
+
+
+def quick_musicbrainz(api) -> dict[str, str]:
+    """Speed up the sample API's MusicBrainz; the client's setting to match, as environment variables."""
+    api.musicbrainz.min_interval_s = QUICK_MUSICBRAINZ_SERVICE_S
+    return {"MUSICBRAINZ_MIN_INTERVAL_S": str(QUICK_MUSICBRAINZ_CLIENT_S)}
+
+
 @pytest.fixture
 def make_settings(tmp_path: Path):
-    """Settings with DATA_DIR in tmp_path, optionally pointed at a running sample API."""
+    """Settings with DATA_DIR in tmp_path, optionally pointed at a running sample API.
+
+    Pointed at a sample API, the crawl runs at full speed: no Spotify or ReccoBeats rate (the sample
+    enforces none unless a test configures one) and a quick MusicBrainz (``quick_musicbrainz``); a test
+    about a rate passes its own value.
+    """
 
     def make(api=None, **changes: object) -> Settings:
         settings = load_settings({"DATA_DIR": str(tmp_path / "data")})
         if api is not None:
+            quick_musicbrainz(api)
             settings = settings.replace(
                 spotify_api_base_url=api.api_url, spotify_token_url=api.token_url, kworb_base_url=api.kworb_url,
                 spotify_client_id=api.client_id, spotify_client_secret=api.client_secret,
-                spotify_requests_per_second=1000.0,
+                spotify_requests_per_second=1000.0, reccobeats_requests_per_second=1000.0,
+                musicbrainz_min_interval_s=QUICK_MUSICBRAINZ_CLIENT_S,
                 # The sample's ReccoBeats and MusicBrainz: tests never call the real services.
                 reccobeats_api_base_url=api.reccobeats_url, musicbrainz_api_base_url=api.musicbrainz_url,
             )

@@ -22,7 +22,8 @@ from playwright.sync_api import expect
 from spotify_core.settings import environment_for, load_settings
 from tests.lake_tables import parquet
 
-pytestmark = pytest.mark.spark
+# system: a Streamlit server driven by a browser, end to end (tests/conftest.py); make test runs it
+pytestmark = [pytest.mark.spark, pytest.mark.system]
 ROOT = Path(__file__).resolve().parents[2]
 SHOTS = ROOT / "test-artifacts" / "screenshots"
 CHROMIUM = Path("/usr/bin/chromium")

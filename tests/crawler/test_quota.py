@@ -17,6 +17,7 @@ from crawler.landing.sqlite import SQLiteLandingStore
 from crawler.spotify.quota import EXIT_QUOTA_SPENT, QuotaExhausted, names_quota, quota_spent
 from sample_api.server import start_sample_api
 from spotify_core.settings import load_settings
+from tests.conftest import quick_musicbrainz
 from tests.crawler.conftest import entries_for
 
 NOW = datetime(2026, 12, 5, 1, 0, 0, tzinfo=UTC)
@@ -74,7 +75,8 @@ def _env(api, data_dir) -> dict[str, str]:
             "SPOTIFY_CLIENT_ID": api.client_id, "SPOTIFY_CLIENT_SECRET": api.client_secret,
             "SPOTIFY_REQUESTS_PER_SECOND": "200", "DATA_DIR": str(data_dir),
             # the sample's ReccoBeats and MusicBrainz: tests never call the real services
-            "RECCOBEATS_API_BASE_URL": api.reccobeats_url, "MUSICBRAINZ_API_BASE_URL": api.musicbrainz_url}
+            "RECCOBEATS_API_BASE_URL": api.reccobeats_url, "MUSICBRAINZ_API_BASE_URL": api.musicbrainz_url,
+            "RECCOBEATS_REQUESTS_PER_SECOND": "1000", **quick_musicbrainz(api)}
 
 
 def _run_ids(path) -> dict[str, dict[str, str]]:
