@@ -95,18 +95,26 @@ def parse_fetches(bronze: DataFrame, schema: T.StructType, key: F.Column | None 
     failed rows; its hash stands in for it as the last tie-breaker of the latest-fetch order, so
     payloads are not shuffled.
     """
-    wire = T.StructType([*wire_type(schema).fields, T.StructField(CORRUPT, T.StringType())])
-    raw = F.from_json("payload", wire, {"mode": "PERMISSIVE", "columnNameOfCorruptRecord": CORRUPT})
-    parsed = bronze.select("_id", "fetched_at", "run_id", "payload", raw.alias("w"))
+    options = {"mode": "PERMISSIVE", "columnNameOfCorruptRecord": CORRUPT}
+    strict = F.from_json("payload", T.StructType([*schema.fields, T.StructField(CORRUPT, T.StringType())]), options)
+    s = F.col("s")
+    # The schema's own parse takes almost every payload; only one it refuses is read again with integers
+    # as text (the conversion's array lambdas cost as much as the rest of silver, if run on every row).
+    clean = s.isNotNull() & s.getField(CORRUPT).isNull()
+    wire = F.from_json("payload", T.StructType([*wire_type(schema).fields, T.StructField(CORRUPT, T.StringType())]),
+                       options)
+    parsed = (bronze.select("_id", "fetched_at", "run_id", "payload", strict.alias("s"))
+              .withColumn("w", F.when(~clean, wire)))
     w = F.col("w")
     failed = w.isNull() | w.getField(CORRUPT).isNotNull()
     value, wrong = narrow(w.dropFields(CORRUPT), schema)
     value_problems = F.concat_ws("; ", *[F.when(c, F.lit(f"field {p} is not an integer")) for p, c in wrong])
-    reason = (F.when(failed & F.try_parse_json("payload").isNull(), F.lit(INVALID_JSON))
+    reason = (F.when(clean, F.lit(None))
+              .when(failed & F.try_parse_json("payload").isNull(), F.lit(INVALID_JSON))
               .when(failed, _mismatch_reason(w, schema))
               .when(value_problems != "", value_problems))
     with_p = parsed.select("_id", "fetched_at", "run_id", "payload", reason.alias("_bad"),
-                           F.when(~failed, value).alias("p"))
+                           F.when(clean, s.dropFields(CORRUPT)).when(~failed, value).alias("p"))
     # no key for a payload that failed, also when the key is not the payload's (kworb_raw: _id)
     key = F.when(F.col("_bad").isNull(), key if key is not None else F.col("p.id"))
     return (with_p.withColumn("key", key)
