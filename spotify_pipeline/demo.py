@@ -40,8 +40,10 @@ SHOWN_TABLES = ("silver_artists", "silver_album", "tracks_data", "silver_feature
                 "warehouse_track_recommendation")
 
 
-# Demo-sized Spark jobs finish before the JIT's C2 tier pays off; one GC thread on a small machine.
-DEMO_JVM_OPTIONS = "-XX:TieredStopAtLevel=1 -XX:+UseSerialGC"
+# Demo-sized Spark jobs finish before the JIT's C2 tier pays off; one GC thread on a small machine. C1 alone
+# gets a 48 MB code cache by default, which one session running every step's generated code fills: the JVM
+# then stops compiling and dies ("Out of space in CodeCache for adapters"); 240 MB is the tiered default.
+DEMO_JVM_OPTIONS = "-XX:TieredStopAtLevel=1 -XX:+UseSerialGC -XX:ReservedCodeCacheSize=240m"
 
 
 def demo_settings(settings: Settings, api) -> Settings:
