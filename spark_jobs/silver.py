@@ -87,10 +87,10 @@ def parse_fetches(bronze: DataFrame, schema: T.StructType, key: F.Column | None 
     """Parse each payload once, keeping every fetch: silver's latest-per-key tables and the history
     step's per-date tables both derive from this one frame.
 
-    One ``from_json`` per payload, integer fields read as text and converted (:func:`narrow`), so an
-    integral float is its integer and a wrong value names its field. A payload that fails the parse
-    lands in ``_corrupt_record``; only for those does a second look tell text that is not JSON from
-    JSON of the wrong shape. Rows with a ``_reason`` are the quarantine; the others have a parsed
+    One ``from_json`` per payload with the schema itself; a payload it refuses is read once more with
+    integer fields as text and converted (:func:`narrow`), so an integral float is its integer and a
+    wrong value names its field. A payload that fails that parse too lands in ``_corrupt_record``;
+    only for those does a third look tell text that is not JSON from JSON of the wrong shape. Rows with a ``_reason`` are the quarantine; the others have a parsed
     ``p`` and a non-null ``key`` (default: the payload's ``id``). The raw payload is kept only for
     failed rows; its hash stands in for it as the last tie-breaker of the latest-fetch order, so
     payloads are not shuffled.
