@@ -25,7 +25,7 @@ from pyspark.sql import Column, DataFrame, SparkSession
 from pyspark.sql import functions as F
 
 from lake.layout import LANDING_COUNTS
-from spark_jobs.schemas import BRONZE_COLLECTIONS, QUARANTINE, TABLES, TableSpec
+from spark_jobs.schemas import BRONZE_COLLECTIONS, QUARANTINE, TABLES, Allowed, TableSpec
 from spark_jobs.session import SparkIO
 from spark_jobs.table_io import lake_path, path_exists, read_table, table_location
 from spotify_core.settings import Settings
@@ -123,12 +123,16 @@ def check_reference(child: DataFrame, child_table: str, col: str, parent: DataFr
                        "0", [] if n == 0 else _examples(orphans, col))
 
 
+def _outside(col: str, rule: Allowed) -> Column:
+    """Rows breaking an allowed-values rule: a value outside it (a null too) where the rule holds."""
+    outside = F.col(col).isNull() | ~F.col(col).isin(*rule.values)
+    return F.col(rule.when) & outside if rule.when else outside
+
+
 def _measures(spec: TableSpec) -> list[tuple[str, Column]]:
     """One aggregate per declared column rule of ``spec``: rows breaking it (the newest ``fresh_by``)."""
     measures = [(f"not_null {c}", F.count_if(F.col(c).isNull())) for c in spec.not_null]
-    for col, rule in spec.allowed.items():
-        outside = F.col(col).isNull() | ~F.col(col).isin(*rule.values)
-        measures.append((f"allowed {col}", F.count_if(F.col(rule.when) & outside if rule.when else outside)))
+    measures += [(f"allowed {col}", F.count_if(_outside(col, rule))) for col, rule in spec.allowed.items()]
     measures += [(f"range {c}", F.count_if((F.col(c) < lo) | (F.col(c) > hi))) for c, (lo, hi) in spec.ranges.items()]
     if spec.fresh_by:  # epoch seconds: a timestamp's instant, whatever the session's time zone
         measures.append(("newest", F.max(F.col(spec.fresh_by)).cast("double")))
@@ -142,11 +146,9 @@ def _column_results(spec: TableSpec, df: DataFrame, m: Mapping[str, float], max_
                for c in spec.not_null]
     for col, rule in spec.allowed.items():
         n = m[f"allowed {col}"]
-        outside = df.where(F.col(rule.when)) if rule.when else df
-        outside = outside.where(F.col(col).isNull() | ~F.col(col).isin(*rule.values))
         results.append(CheckResult("allowed_values", f"{table}.{col}", n == 0,
                                    f"{n} rows outside {', '.join(rule.values)}", "0",
-                                   [] if n == 0 else _examples(outside, col)))
+                                   [] if n == 0 else _examples(df.where(_outside(col, rule)), col)))
     results += [CheckResult("feature_range" if c in FEATURE_NAMES else "range", f"{table}.{c}", not m[f"range {c}"],
                             f"{m[f'range {c}']} out of range", f"[{lo}, {hi}]") for c, (lo, hi) in spec.ranges.items()]
     if spec.fresh_by:

@@ -95,14 +95,16 @@ def parse_fetches(bronze: DataFrame, schema: T.StructType, key: F.Column | None 
     failed rows; its hash stands in for it as the last tie-breaker of the latest-fetch order, so
     payloads are not shuffled.
     """
-    options = {"mode": "PERMISSIVE", "columnNameOfCorruptRecord": CORRUPT}
-    strict = F.from_json("payload", T.StructType([*schema.fields, T.StructField(CORRUPT, T.StringType())]), options)
+    def parse(as_schema: T.StructType) -> F.Column:
+        with_corrupt = T.StructType([*as_schema.fields, T.StructField(CORRUPT, T.StringType())])
+        return F.from_json("payload", with_corrupt, {"mode": "PERMISSIVE", "columnNameOfCorruptRecord": CORRUPT})
+
+    strict = parse(schema)
     s = F.col("s")
     # The schema's own parse takes almost every payload; only one it refuses is read again with integers
     # as text (the conversion's array lambdas cost as much as the rest of silver, if run on every row).
     clean = s.isNotNull() & s.getField(CORRUPT).isNull()
-    wire = F.from_json("payload", T.StructType([*wire_type(schema).fields, T.StructField(CORRUPT, T.StringType())]),
-                       options)
+    wire = parse(wire_type(schema))
     parsed = (bronze.select("_id", "fetched_at", "run_id", "payload", strict.alias("s"))
               .withColumn("w", F.when(~clean, wire)))
     w = F.col("w")
