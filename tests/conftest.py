@@ -19,6 +19,7 @@ ignored.) ``make test`` stays serial (one Compose stack per session).
 
 from __future__ import annotations
 
+import os
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -26,6 +27,7 @@ from pathlib import Path
 import pytest
 
 from spotify_core.settings import Settings, load_settings
+from tests.helpers.quick_musicbrainz import QUICK_MUSICBRAINZ_CLIENT_S, quick_musicbrainz
 
 TIERS = ("unit", "contract", "system")
 SYSTEM_FOLDERS = ("stack",)  # tests/stack: the Compose stack and the local-process stack
@@ -57,20 +59,6 @@ def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
     # The session's Compose stack stays up from its first user to the end of the run: everything else
     # runs before it (timing-sensitive crawler and Spark tests on a quiet machine), its users last.
     items.sort(key=lambda item: 2 if uses_the_stack(item) else 1 if item.get_closest_marker("system") else 0)
-
-
-# The sample MusicBrainz admits one request a second per client, as MusicBrainz does, and a development-mode
-# crawl asks it about every artist (~1 s each). Crawls that are not about that pace speed up service and
-# client together, with the client 3x slower than the service admits (as test_musicbrainz.py's `quick`);
-# the pace itself is checked at its real value in tests/crawler/test_musicbrainz.py.
-QUICK_MUSICBRAINZ_SERVICE_S = 0.01
-QUICK_MUSICBRAINZ_CLIENT_S = 0.03
-
-
-def quick_musicbrainz(api) -> dict[str, str]:
-    """Speed up the sample API's MusicBrainz; the client's setting to match, as environment variables."""
-    api.musicbrainz.min_interval_s = QUICK_MUSICBRAINZ_SERVICE_S
-    return {"MUSICBRAINZ_MIN_INTERVAL_S": str(QUICK_MUSICBRAINZ_CLIENT_S)}
 
 
 @pytest.fixture
@@ -121,12 +109,15 @@ def spark(tmp_path_factory) -> Iterator:
 
 
 @pytest.fixture(scope="session")
-def sample_lake(spark, tmp_path_factory):
-    """The sample catalog crawled, exported and built through every layer, once per session
-    (tests/helpers/sample_lake.py). Tests that change it work on a copy, except the rerun check."""
-    from tests.helpers.sample_lake import build_sample_lake
+def sample_lake(request, tmp_path_factory):
+    """The sample catalog crawled, exported and built through every layer, once per session, also across
+    xdist workers (tests/helpers/sample_lake.py). It is shared: tests that change it work on a copy."""
+    from tests.helpers.sample_lake import shared_sample_lake
 
-    return build_sample_lake(tmp_path_factory.mktemp("sample-lake"))
+    root = tmp_path_factory.getbasetemp()
+    if os.environ.get("PYTEST_XDIST_WORKER"):  # each worker's basetemp is a folder of the session's
+        root = root.parent
+    return shared_sample_lake(root, lambda: request.getfixturevalue("spark"))
 
 
 @contextmanager

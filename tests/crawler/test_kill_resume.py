@@ -25,8 +25,8 @@ from crawler.artists_file import write_artists_file
 from sample_api.minimum_calls import catalog_tracks, minimum_calls
 from sample_api.reccobeats import STATS_KEY as RECCOBEATS_KEY
 from sample_api.server import SampleApi, start_sample_api
-from tests.conftest import quick_musicbrainz
 from tests.crawler.conftest import entries_for, landing_snapshot
+from tests.helpers.quick_musicbrainz import quick_musicbrainz
 
 N_ARTISTS, SEED, WORKERS = 20, 42, 4
 RATE = {"extended": "60", "development": "150"}

@@ -43,8 +43,12 @@ def snapshot(settings) -> dict[str, list]:
 
 
 @pytest.fixture(scope="module")
-def lake(sample_lake):
-    return sample_lake.settings, sample_lake.counts, sample_lake.catalog
+def lake(sample_lake, tmp_path_factory):
+    """This module's copy of the session's sample lake: the rerun checks build it again in place."""
+    copy = tmp_path_factory.mktemp("pipeline") / "data"
+    shutil.copytree(sample_lake.settings.data_dir, copy)
+    settings = sample_lake.settings.replace(data_dir=copy, lake_uri=f"file://{copy}/lake")
+    return settings, sample_lake.counts, sample_lake.catalog
 
 
 def test_layers_row_counts(lake) -> None:
