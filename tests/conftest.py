@@ -89,20 +89,30 @@ def make_settings(tmp_path: Path):
 
 @pytest.fixture(scope="session")
 def spark(tmp_path_factory) -> Iterator:
-    """One local Spark session for the whole run (start-up costs ~10 s)."""
+    """One local Spark session for the whole run (start-up costs ~10 s), its driver started from the
+    installation's class archive as every session of the pipeline is (spark_jobs/class_archive.py)."""
     from pyspark.sql import SparkSession
 
+    from spark_jobs import class_archive
     from spotify_core.settings import python_workers_use_this_interpreter
 
     python_workers_use_this_interpreter()
     warehouse = tmp_path_factory.mktemp("spark-warehouse")
-    session = (SparkSession.builder.master("local[2]").appName("tests")
-               .config("spark.sql.shuffle.partitions", "2")
-               .config("spark.sql.session.timeZone", "UTC")
-               .config("spark.ui.enabled", "false").config("spark.ui.showConsoleProgress", "false")
-               .config("spark.sql.warehouse.dir", str(warehouse))
-               .config("spark.driver.extraJavaOptions", f"-Dderby.system.home={warehouse}")
-               .getOrCreate())
+    submit_opts = os.environ.get("SPARK_SUBMIT_OPTS")
+    class_archive.use_in_this_process(load_settings({}))  # read by the gateway's spark-submit, only at start
+    try:
+        session = (SparkSession.builder.master("local[2]").appName("tests")
+                   .config("spark.sql.shuffle.partitions", "2")
+                   .config("spark.sql.session.timeZone", "UTC")
+                   .config("spark.ui.enabled", "false").config("spark.ui.showConsoleProgress", "false")
+                   .config("spark.sql.warehouse.dir", str(warehouse))
+                   .config("spark.driver.extraJavaOptions", f"-Dderby.system.home={warehouse}")
+                   .getOrCreate())
+    finally:  # the tests' own subprocesses start with the environment they were given
+        if submit_opts is None:
+            os.environ.pop("SPARK_SUBMIT_OPTS", None)
+        else:
+            os.environ["SPARK_SUBMIT_OPTS"] = submit_opts
     session.sparkContext.setLogLevel("ERROR")
     yield session
     session.stop()
