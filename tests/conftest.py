@@ -11,10 +11,10 @@ does and drives it in headless Chromium: a browser against a server, like tests/
 
 ``make test-fast`` runs on one xdist worker per core with ``--dist loadfile``: a module's tests share
 a worker, so its module fixtures (test_history's lake, test_kill_resume's clean crawls) are built once;
-each worker starts its own Spark session, and ``sample_lake`` is built by each worker that runs one of
-its readers. (``--dist loadgroup`` with ``xdist_group`` markers would keep those on one worker, but
-xdist 3.8 marks a group by rewriting ``item._nodeid``, which pytest 9 no longer reads: the groups are
-ignored.) ``make test`` stays serial (one Compose stack per session).
+each worker starts its own Spark session, and ``sample_lake`` is built once for the whole session: the
+first worker that needs it builds it under a file lock, the others read it. (``--dist loadgroup``
+with ``xdist_group`` markers would keep a module's fixtures on one worker, but xdist 3.8 marks a group
+by rewriting ``item._nodeid``, which pytest 9 no longer reads: the groups are ignored.) ``make test`` stays serial (one Compose stack per session).
 """
 
 from __future__ import annotations
