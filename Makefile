@@ -28,6 +28,8 @@ test: $(STAMP) test-prereqs
 
 # Every test that needs no service (tiers unit and contract, tests/conftest.py): no Docker, no stack.
 # One xdist worker per core, a test module per worker (its module fixtures built once; tests/conftest.py).
+# The suite is CPU-bound (Spark, Airflow's import, crawls at full speed): 4 workers on 2 cores made each
+# test take twice as long and the run no shorter, so not more workers than cores.
 # No test collected is a failure (pytest's exit 5).
 test-fast: $(STAMP) test-prereqs
 	$(PY) -m pytest -q -p no:cacheprovider -m "not system" -n auto --dist loadfile --durations=15

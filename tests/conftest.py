@@ -11,14 +11,15 @@ does and drives it in headless Chromium: a browser against a server, like tests/
 
 ``make test-fast`` runs on one xdist worker per core with ``--dist loadfile``: a module's tests share
 a worker, so its module fixtures (test_history's lake, test_kill_resume's clean crawls) are built once;
-each worker starts its own Spark session, and ``sample_lake`` is built by each worker that runs one of
-its readers. (``--dist loadgroup`` with ``xdist_group`` markers would keep those on one worker, but
-xdist 3.8 marks a group by rewriting ``item._nodeid``, which pytest 9 no longer reads: the groups are
-ignored.) ``make test`` stays serial (one Compose stack per session).
+each worker starts its own Spark session, and ``sample_lake`` is built once for the whole session: the
+first worker that needs it builds it under a file lock, the others read it. (``--dist loadgroup``
+with ``xdist_group`` markers would keep a module's fixtures on one worker, but xdist 3.8 marks a group
+by rewriting ``item._nodeid``, which pytest 9 no longer reads: the groups are ignored.) ``make test`` stays serial (one Compose stack per session).
 """
 
 from __future__ import annotations
 
+import os
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -26,6 +27,7 @@ from pathlib import Path
 import pytest
 
 from spotify_core.settings import Settings, load_settings
+from tests.helpers.quick_musicbrainz import QUICK_MUSICBRAINZ_CLIENT_S, quick_musicbrainz
 
 TIERS = ("unit", "contract", "system")
 SYSTEM_FOLDERS = ("stack",)  # tests/stack: the Compose stack and the local-process stack
@@ -59,20 +61,6 @@ def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
     items.sort(key=lambda item: 2 if uses_the_stack(item) else 1 if item.get_closest_marker("system") else 0)
 
 
-# The sample MusicBrainz admits one request a second per client, as MusicBrainz does, and a development-mode
-# crawl asks it about every artist (~1 s each). Crawls that are not about that pace speed up service and
-# client together, with the client 3x slower than the service admits (as test_musicbrainz.py's `quick`);
-# the pace itself is checked at its real value in tests/crawler/test_musicbrainz.py.
-QUICK_MUSICBRAINZ_SERVICE_S = 0.01
-QUICK_MUSICBRAINZ_CLIENT_S = 0.03
-
-
-def quick_musicbrainz(api) -> dict[str, str]:
-    """Speed up the sample API's MusicBrainz; the client's setting to match, as environment variables."""
-    api.musicbrainz.min_interval_s = QUICK_MUSICBRAINZ_SERVICE_S
-    return {"MUSICBRAINZ_MIN_INTERVAL_S": str(QUICK_MUSICBRAINZ_CLIENT_S)}
-
-
 @pytest.fixture
 def make_settings(tmp_path: Path):
     """Settings with DATA_DIR in tmp_path, optionally pointed at a running sample API.
@@ -101,32 +89,45 @@ def make_settings(tmp_path: Path):
 
 @pytest.fixture(scope="session")
 def spark(tmp_path_factory) -> Iterator:
-    """One local Spark session for the whole run (start-up costs ~10 s)."""
+    """One local Spark session for the whole run (start-up costs ~10 s), its driver started from the
+    installation's class archive as every session of the pipeline is (spark_jobs/class_archive.py)."""
     from pyspark.sql import SparkSession
 
+    from spark_jobs import class_archive
     from spotify_core.settings import python_workers_use_this_interpreter
 
     python_workers_use_this_interpreter()
     warehouse = tmp_path_factory.mktemp("spark-warehouse")
-    session = (SparkSession.builder.master("local[2]").appName("tests")
-               .config("spark.sql.shuffle.partitions", "2")
-               .config("spark.sql.session.timeZone", "UTC")
-               .config("spark.ui.enabled", "false").config("spark.ui.showConsoleProgress", "false")
-               .config("spark.sql.warehouse.dir", str(warehouse))
-               .config("spark.driver.extraJavaOptions", f"-Dderby.system.home={warehouse}")
-               .getOrCreate())
+    submit_opts = os.environ.get("SPARK_SUBMIT_OPTS")
+    class_archive.use_in_this_process(load_settings({}))  # read by the gateway's spark-submit, only at start
+    try:
+        session = (SparkSession.builder.master("local[2]").appName("tests")
+                   .config("spark.sql.shuffle.partitions", "2")
+                   .config("spark.sql.session.timeZone", "UTC")
+                   .config("spark.ui.enabled", "false").config("spark.ui.showConsoleProgress", "false")
+                   .config("spark.sql.warehouse.dir", str(warehouse))
+                   .config("spark.driver.extraJavaOptions", f"-Dderby.system.home={warehouse}")
+                   .getOrCreate())
+    finally:  # the tests' own subprocesses start with the environment they were given
+        if submit_opts is None:
+            os.environ.pop("SPARK_SUBMIT_OPTS", None)
+        else:
+            os.environ["SPARK_SUBMIT_OPTS"] = submit_opts
     session.sparkContext.setLogLevel("ERROR")
     yield session
     session.stop()
 
 
 @pytest.fixture(scope="session")
-def sample_lake(spark, tmp_path_factory):
-    """The sample catalog crawled, exported and built through every layer, once per session
-    (tests/helpers/sample_lake.py). Tests that change it work on a copy, except the rerun check."""
-    from tests.helpers.sample_lake import build_sample_lake
+def sample_lake(request, tmp_path_factory):
+    """The sample catalog crawled, exported and built through every layer, once per session, also across
+    xdist workers (tests/helpers/sample_lake.py). It is shared: tests that change it work on a copy."""
+    from tests.helpers.sample_lake import shared_sample_lake
 
-    return build_sample_lake(tmp_path_factory.mktemp("sample-lake"))
+    root = tmp_path_factory.getbasetemp()
+    if os.environ.get("PYTEST_XDIST_WORKER"):  # each worker's basetemp is a folder of the session's
+        root = root.parent
+    return shared_sample_lake(root, lambda: request.getfixturevalue("spark"))
 
 
 @contextmanager

@@ -17,8 +17,8 @@ from crawler.landing.sqlite import SQLiteLandingStore
 from crawler.spotify.quota import EXIT_QUOTA_SPENT, QuotaExhausted, names_quota, quota_spent
 from sample_api.server import start_sample_api
 from spotify_core.settings import load_settings
-from tests.conftest import quick_musicbrainz
 from tests.crawler.conftest import entries_for
+from tests.helpers.quick_musicbrainz import quick_musicbrainz
 
 NOW = datetime(2026, 12, 5, 1, 0, 0, tzinfo=UTC)
 QUOTA_BODY = {"error": {"status": 429, "message": "API rate limit exceeded", "reason": "QUOTA_EXCEEDED"}}

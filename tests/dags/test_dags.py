@@ -33,56 +33,73 @@ def airflow_python(tmp_path: Path, code: str, extra_env: dict[str, str] | None =
     return json.loads([line for line in proc.stdout.splitlines() if line.startswith(("{", "["))][-1])
 
 
+# The DAG files parsed under each of a few environments, all in one interpreter (importing Airflow is the
+# cost, ~8 s a process): each parse starts from the process's environment plus its own variables, drops the
+# cached settings and re-executes the DAG files (DagBag imports each file afresh), as a new process would.
 DAGBAG = """
-import json, socket
+import json, os, socket
 def no_network(*a, **k):
     raise AssertionError("DAG import opened a network connection")
 socket.socket.connect = no_network
 from airflow.dag_processing.dagbag import DagBag
-bag = DagBag(dag_folder={folder!r})  # examples are off via AIRFLOW__CORE__LOAD_EXAMPLES (3.3 dropped include_examples)
-out = {{"errors": {{k: str(v)[:500] for k, v in bag.import_errors.items()}}, "dags": sorted(bag.dag_ids)}}
-for dag_id in bag.dag_ids:
-    dag = bag.dags[dag_id]
-    out[dag_id] = {{
-        "edges": sorted([t.task_id, d] for t in dag.tasks for d in sorted(t.downstream_task_ids)),
-        "tasks": sorted(t.task_id for t in dag.tasks),
-        "outlets": sorted(str(getattr(o, "uri", o)) for t in dag.tasks for o in t.outlets),
-        "schedule": str(getattr(dag, "timetable", "")),
-        "retries": sorted({{t.retries for t in dag.tasks}}),
-        "catchup": dag.catchup,
-        "start_date": dag.start_date.isoformat(),
-        "start_date_tz": str(dag.start_date.tzinfo),
-        "tags": sorted(dag.tags),
-        "params": {{k: dag.params[k] for k in dag.params.keys()}},
-        "param_enums": {{k: dag.params.get_param(k).schema.get("enum") for k in dag.params.keys()}},
-    }}
-    spark = [t for t in dag.tasks if t.task_type == "SparkSubmitOperator"]
-    out[dag_id]["python_args"] = {{t.task_id: [a for a in getattr(t, "op_args", None) or [] if isinstance(a, str)] for t in dag.tasks
-                                   if t.task_type != "SparkSubmitOperator"}}
-    out[dag_id]["spark_args"] = {{t.task_id: list(t.application_args) for t in spark}}
-    out[dag_id]["spark_apps"] = sorted({{t.application for t in spark}})
-    condition = getattr(dag.timetable, "asset_condition", None)
-    out[dag_id]["asset_schedule"] = [str(a.uri) for a in getattr(condition, "objects", [])]
-print(json.dumps(out))
+from spotify_core.settings import get_settings
+
+BASE = dict(os.environ)
+
+def parse(env):
+    os.environ.clear()
+    os.environ.update({{**BASE, **env}})
+    get_settings.cache_clear()
+    bag = DagBag(dag_folder={folder!r})  # examples are off via AIRFLOW__CORE__LOAD_EXAMPLES (3.3 dropped include_examples)
+    out = {{"errors": {{k: str(v)[:500] for k, v in bag.import_errors.items()}}, "dags": sorted(bag.dag_ids)}}
+    for dag_id in bag.dag_ids:
+        dag = bag.dags[dag_id]
+        out[dag_id] = {{
+            "edges": sorted([t.task_id, d] for t in dag.tasks for d in sorted(t.downstream_task_ids)),
+            "tasks": sorted(t.task_id for t in dag.tasks),
+            "outlets": sorted(str(getattr(o, "uri", o)) for t in dag.tasks for o in t.outlets),
+            "schedule": str(getattr(dag, "timetable", "")),
+            "timetable": [type(dag.timetable).__name__, getattr(dag.timetable, "expression", None)],
+            "retries": sorted({{t.retries for t in dag.tasks}}),
+            "catchup": dag.catchup,
+            "start_date": dag.start_date.isoformat(),
+            "start_date_tz": str(dag.start_date.tzinfo),
+            "tags": sorted(dag.tags),
+            "params": {{k: dag.params[k] for k in dag.params.keys()}},
+            "param_enums": {{k: dag.params.get_param(k).schema.get("enum") for k in dag.params.keys()}},
+        }}
+        spark = [t for t in dag.tasks if t.task_type == "SparkSubmitOperator"]
+        out[dag_id]["python_args"] = {{t.task_id: [a for a in getattr(t, "op_args", None) or [] if isinstance(a, str)]
+                                       for t in dag.tasks if t.task_type != "SparkSubmitOperator"}}
+        out[dag_id]["spark_args"] = {{t.task_id: list(t.application_args) for t in spark}}
+        out[dag_id]["spark_apps"] = sorted({{t.application for t in spark}})
+        condition = getattr(dag.timetable, "asset_condition", None)
+        out[dag_id]["asset_schedule"] = [str(a.uri) for a in getattr(condition, "objects", [])]
+    return out
+
+print(json.dumps({{name: parse(env) for name, env in {variants!r}.items()}}))
 """
+# The environments parsed: Airflow's defaults, the demo's SPARK_TASKS=session, and the weekly crawl turned off.
+VARIANTS = {"submit": {}, "session": {"SPARK_TASKS": "session"}, "no_schedule": {"CRAWL_SCHEDULE": "none"}}
 
 
-def _dagbag(tmp: Path, extra_env: dict[str, str] | None = None) -> dict:
-    before = set(p.name for p in tmp.iterdir())
-    out = airflow_python(tmp, DAGBAG.format(folder=str(ROOT / "dags")), extra_env)
-    out["_new_files"] = sorted(set(p.name for p in tmp.iterdir()) - before - {"airflow"})
+@pytest.fixture(scope="module")
+def dagbags(tmp_path_factory) -> dict[str, dict]:
+    tmp = tmp_path_factory.mktemp("dagbag")
+    out = airflow_python(tmp, DAGBAG.format(folder=str(ROOT / "dags"), variants=VARIANTS))
+    out["submit"]["_new_files"] = sorted(p.name for p in tmp.iterdir() if p.name != "airflow")
     return out
 
 
 @pytest.fixture(scope="module")
-def dagbag(tmp_path_factory) -> dict:
-    return _dagbag(tmp_path_factory.mktemp("dagbag"))
+def dagbag(dagbags) -> dict:
+    return dagbags["submit"]
 
 
 @pytest.fixture(scope="module")
-def dagbag_in_session(tmp_path_factory) -> dict:
+def dagbag_in_session(dagbags) -> dict:
     """The DAGs as the demo parses them: SPARK_TASKS=session."""
-    return _dagbag(tmp_path_factory.mktemp("dagbag-session"), {"SPARK_TASKS": "session"})
+    return dagbags["session"]
 
 
 def test_dags_import_without_errors_or_side_effects(dagbag) -> None:
@@ -99,17 +116,10 @@ def test_crawl_dag_graph_and_asset(dagbag) -> None:
     assert crawl["catchup"] is False and crawl["retries"] == [2]
 
 
-def test_crawl_dag_is_weekly_unless_crawl_schedule_turns_it_off(tmp_path) -> None:
-    code = """
-import json
-from airflow.dag_processing.dagbag import DagBag
-t = DagBag(dag_folder={folder!r}).dags["crawl_and_ingest_data_into_mongoDB"].timetable
-print(json.dumps([type(t).__name__, getattr(t, "expression", None)]))
-""".format(folder=str(ROOT / "dags"))
-    (tmp_path / "a").mkdir()
-    (tmp_path / "b").mkdir()
-    assert airflow_python(tmp_path / "a", code) == ["CronTriggerTimetable", "0 0 * * 0"]
-    assert airflow_python(tmp_path / "b", code, {"CRAWL_SCHEDULE": "none"}) == ["NullTimetable", None]
+def test_crawl_dag_is_weekly_unless_crawl_schedule_turns_it_off(dagbag, dagbags) -> None:
+    assert dagbag["crawl_and_ingest_data_into_mongoDB"]["timetable"] == ["CronTriggerTimetable", "0 0 * * 0"]
+    assert dagbags["no_schedule"]["errors"] == {}
+    assert dagbags["no_schedule"]["crawl_and_ingest_data_into_mongoDB"]["timetable"] == ["NullTimetable", None]
 
 
 def test_crawl_dag_mode_param_matches_the_crawl_modes(dagbag) -> None:
@@ -129,20 +139,22 @@ def test_spotify_dag_graph_is_scheduled_on_the_asset(dagbag) -> None:
         ["warehouse", "similar_tracks"]]
 
 
+# The spark_default connection each AIRFLOW_CONN_SPARK_DEFAULT gives, read by a new hook in one interpreter.
 CONN = """
-import json
+import json, os
 from airflow.providers.apache.spark.hooks.spark_submit import SparkSubmitHook
-hook = SparkSubmitHook(conn_id="spark_default")
-print(json.dumps({"master": hook._connection["master"]}))
+masters = []
+for conn in {conns!r}:
+    os.environ["AIRFLOW_CONN_SPARK_DEFAULT"] = conn
+    masters.append(SparkSubmitHook(conn_id="spark_default")._connection["master"])
+print(json.dumps(masters))
 """
+CONNECTIONS = {'{"conn_type": "spark", "host": "local[*]"}': "local[*]",
+               '{"conn_type": "spark", "host": "spark://spark-master", "port": 7077}': "spark://spark-master:7077"}
 
 
-@pytest.mark.parametrize(("conn", "master"), [
-    ('{"conn_type": "spark", "host": "local[*]"}', "local[*]"),
-    ('{"conn_type": "spark", "host": "spark://spark-master", "port": 7077}', "spark://spark-master:7077"),
-])
-def test_spark_connection_comes_from_the_environment(tmp_path, conn, master) -> None:
-    assert airflow_python(tmp_path, CONN, {"AIRFLOW_CONN_SPARK_DEFAULT": conn})["master"] == master
+def test_spark_connection_comes_from_the_environment(tmp_path) -> None:
+    assert airflow_python(tmp_path, CONN.format(conns=list(CONNECTIONS))) == list(CONNECTIONS.values())
 
 
 def test_spark_steps_point_at_the_single_entry(dagbag) -> None:

@@ -43,8 +43,13 @@ def snapshot(settings) -> dict[str, list]:
 
 
 @pytest.fixture(scope="module")
-def lake(sample_lake):
-    return sample_lake.settings, sample_lake.counts, sample_lake.catalog
+def lake(sample_lake, tmp_path_factory):
+    """This module's copy of the session's sample lake: the rerun checks build it again in place. Without
+    its reports folder, where another worker's report test may be writing (tests/analytics/test_report.py)."""
+    copy = tmp_path_factory.mktemp("pipeline") / "data"
+    shutil.copytree(sample_lake.settings.data_dir, copy, ignore=shutil.ignore_patterns("reports"))
+    settings = sample_lake.settings.replace(data_dir=copy, lake_uri=f"file://{copy}/lake")
+    return settings, sample_lake.counts, sample_lake.catalog
 
 
 def test_layers_row_counts(lake) -> None:
