@@ -21,10 +21,13 @@ demo: $(STAMP)
 # The suite runs the Compose stack: Docker's prerequisites first (engine, daemon, Compose plugin, base
 # images; idempotent, the image cache reused). Where Docker cannot be had, one line says so and the rest
 # runs (the stack tests skip with that line); under CI=true that is a failure. Tests never install anything.
+# Two runs: the tiers that need no service on every core (test-fast), then the system tier in one process,
+# which shares one Compose stack from its first user to the end. Each run fails when it collects nothing.
 test: $(STAMP) test-prereqs
 	@bash scripts/docker-prereqs.sh || { [ "$${CI:-}" != true ] || exit 1; \
 	  echo "make test: Docker is not available here (line above): the stack tests are skipped"; }
-	$(PY) -m pytest -q -p no:cacheprovider -m "not cluster" --durations=40
+	$(MAKE) --no-print-directory test-fast
+	$(PY) -m pytest -q -p no:cacheprovider -m "system and not cluster" --durations=30
 
 # Every test that needs no service (tiers unit and contract, tests/conftest.py): no Docker, no stack.
 # One xdist worker per core, a test module per worker (its module fixtures built once; tests/conftest.py).
