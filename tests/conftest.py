@@ -14,7 +14,8 @@ a worker, so its module fixtures (test_history's lake, test_kill_resume's clean 
 each worker starts its own Spark session, and ``sample_lake`` is built once for the whole session: the
 first worker that needs it builds it under a file lock, the others read it. (``--dist loadgroup``
 with ``xdist_group`` markers would keep a module's fixtures on one worker, but xdist 3.8 marks a group
-by rewriting ``item._nodeid``, which pytest 9 no longer reads: the groups are ignored.) ``make test`` stays serial (one Compose stack per session).
+by rewriting ``item._nodeid``, which pytest 9 no longer reads: the groups are ignored.) ``make test``
+runs the same, then the ``system`` tier in one process (one Compose stack per session).
 """
 
 from __future__ import annotations
