@@ -54,9 +54,11 @@ def _spark_workers(cmd: list[str], env: dict[str, str], cores: int, services: li
 
 
 def etl_one_vs_two(cmd: list[str], env: dict[str, str], artists: int) -> dict:
-    code = compose.REPO / "bench"
     subprocess.run(["docker", "exec", WORKER, "mkdir", "-p", "/tmp/bench-code"], check=True, capture_output=True)
-    subprocess.run(["docker", "cp", str(code), f"{WORKER}:/tmp/bench-code/bench"], check=True, capture_output=True)
+    # the benchmark and the synthetic catalog it lands: development harness, not in the platform image
+    for package in ("bench", "sample_api"):
+        subprocess.run(["docker", "cp", str(compose.REPO / package), f"{WORKER}:/tmp/bench-code/{package}"],
+                       check=True, capture_output=True)
     landed = _exec("land", str(artists))
     _spark_workers(cmd, env, 2, ["spark-worker"])
     one = _exec("run")
