@@ -56,7 +56,7 @@ def narrow(expr: str, dt: T.DataType, path: str = "", depth: int = 0) -> tuple[s
     An integer field's text is that integer when it is an integral number within the type's range
     (``204053.0`` -> 204053); anything else (``12.5``, ``"abc"``, ``true``) is a wrong value whose
     path names it in the quarantine reason. Fields without integers inside are passed through.
-    SQL text, not ``Column`` calls: built with the Python API it took some 10,000 Py4J round trips
+    SQL text, not ``Column`` calls: built with the Python API it took some 15,000 Py4J round trips
     per run, seconds of driver time before any row was read.
     """
     if not has_integers(dt):
