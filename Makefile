@@ -4,7 +4,7 @@ VENV ?= .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
 
-.PHONY: install demo test test-fast test-cluster bench lint ddl clean test-prereqs stack stack-down stack-clean \
+.PHONY: install demo test test-fast bench lint ddl clean test-prereqs stack stack-down stack-clean \
 	docker-prereqs airflow-standalone dashboard
 
 $(STAMP): pyproject.toml requirements.lock scripts/bootstrap.sh scripts/apt-install.sh
@@ -22,12 +22,14 @@ demo: $(STAMP)
 # images; idempotent, the image cache reused). Where Docker cannot be had, one line says so and the rest
 # runs (the stack tests skip with that line); under CI=true that is a failure. Tests never install anything.
 # Two runs: the tiers that need no service on every core (test-fast), then the system tier in one process,
-# which shares one Compose stack from its first user to the end. Each run fails when it collects nothing.
+# which shares one Compose stack, the cluster profile, from its first user to the end (the node-loss drills
+# run on it; the single-node default is started and queried once before it). Each run fails when it
+# collects nothing.
 test: $(STAMP) test-prereqs
 	@bash scripts/docker-prereqs.sh || { [ "$${CI:-}" != true ] || exit 1; \
 	  echo "make test: Docker is not available here (line above): the stack tests are skipped"; }
 	$(MAKE) --no-print-directory test-fast
-	$(PY) -m pytest -q -p no:cacheprovider -m "system and not cluster" --durations=30
+	$(PY) -m pytest -q -p no:cacheprovider -m system --durations=30
 
 # Every test that needs no service (tiers unit and contract, tests/conftest.py): no Docker, no stack.
 # One xdist worker per core, a test module per worker (its module fixtures built once; tests/conftest.py).
@@ -36,10 +38,6 @@ test: $(STAMP) test-prereqs
 # No test collected is a failure (pytest's exit 5).
 test-fast: $(STAMP) test-prereqs
 	$(PY) -m pytest -q -p no:cacheprovider -m "not system" -n auto --dist loadfile --durations=15
-
-# The node-loss drills on the cluster profile (tests/cluster/test_cluster_drills.py; docs/scaling.md).
-test-cluster: $(STAMP) test-prereqs docker-prereqs
-	$(PY) -m pytest -q -p no:cacheprovider -m cluster --durations=15
 
 # The system packages the suite uses: Debian's chromium (the UI tests), a JDK (the BI JDBC client),
 # redis-server (the shared crawl budget's tests).

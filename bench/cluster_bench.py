@@ -10,7 +10,7 @@ Its own project (``spotify-platform-cluster-bench``, host ports +4500):
     one worker with both cores, then two workers with one core each. On a 2-core machine this measures
     the **overhead of distribution** (executors on two JVMs, shuffle between them), not a speed-up;
   * recovery times: those the last drill session wrote (test-artifacts/cluster-recovery.json, from
-    tests/cluster/test_cluster_drills.py), when present.
+    tests/stack/test_node_loss.py), when present.
 Written to ``bench/results/cluster.json``.
 """
 

@@ -47,6 +47,8 @@ class SparkIO:
              .config("spark.sql.sources.partitionOverwriteMode", "dynamic")
              .config("spark.ui.showConsoleProgress", "false")
              .config("spark.driver.extraJavaOptions", f"-Dderby.system.home={data_dir}"))
+        if s.spark_executor_java_options:   # read when executors launch, after the context starts
+            b = b.config("spark.executor.extraJavaOptions", s.spark_executor_java_options)
         if self.hive:
             b = b.enableHiveSupport().config("spark.sql.warehouse.dir", str(data_dir / "spark-warehouse"))
             if s.hive_metastore_uri:

@@ -70,6 +70,10 @@ class Settings(BaseSettings):
     spark_master: str = "local[*]"
     spark_driver_memory: str = "2g"
     spark_class_archive: bool = True  # driver JVMs map the class archive `make install` builds
+    # JVM options of Spark's executors on a cluster (spark.executor.extraJavaOptions); empty: the JVM's own.
+    # For small catalogs "-XX:TieredStopAtLevel=1 -XX:+UseSerialGC": each step's fresh executors compile
+    # less than C2 would (docs/performance.md)
+    spark_executor_java_options: str = ""
     # How Spotify_DAG runs its Spark steps: "submit" = one spark-submit per task (SparkSubmitOperator, a
     # cluster's choice); "session" = in the task's own process, in one long-lived Spark session per process
     # (the demo, whose `dags test` runs every task in one process)

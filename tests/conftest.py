@@ -28,7 +28,12 @@ from pathlib import Path
 import pytest
 
 from spotify_core.settings import Settings, load_settings
+from spotify_pipeline.demo import DEMO_JVM_OPTIONS
 from tests.helpers.quick_musicbrainz import QUICK_MUSICBRAINZ_CLIENT_S, quick_musicbrainz
+
+# Test-sized Spark jobs end before the JIT's C2 tier pays off, as the demo's do: every driver JVM the
+# suite starts (the session below, the CLI's subprocesses) compiles with C1 alone, unless the caller chose.
+os.environ.setdefault("SPARK_SUBMIT_OPTS", DEMO_JVM_OPTIONS)
 
 TIERS = ("unit", "contract", "system")
 SYSTEM_FOLDERS = ("stack",)  # tests/stack: the Compose stack and the local-process stack
@@ -49,8 +54,8 @@ def tier_of(item: pytest.Item) -> str:
 
 
 def uses_the_stack(item: pytest.Item) -> bool:
-    return (item.get_closest_marker("stack") is not None or "stack" in getattr(item, "fixturenames", ())
-            or Path(str(item.path)).parent.name == "stack")
+    """The test needs the session's Compose stack (``fixturenames`` holds every fixture it depends on)."""
+    return item.get_closest_marker("stack") is not None or "stack" in getattr(item, "fixturenames", ())
 
 
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
@@ -58,7 +63,8 @@ def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
         if not any(item.get_closest_marker(tier) for tier in TIERS):
             item.add_marker(getattr(pytest.mark, tier_of(item)))
     # The session's Compose stack stays up from its first user to the end of the run: everything else
-    # runs before it (timing-sensitive crawler and Spark tests on a quiet machine), its users last.
+    # runs before it (timing-sensitive crawler and Spark tests on a quiet machine, the single-node stack's
+    # own start-and-query test), its users last.
     items.sort(key=lambda item: 2 if uses_the_stack(item) else 1 if item.get_closest_marker("system") else 0)
 
 
@@ -149,6 +155,7 @@ def outside_the_test_timeout() -> Iterator[None]:
 # A tiny catalog for the stack's sample API: the stack tests are about the services, not the volume
 # (4 artists, ~900 tracks; with 3 the sample API's kworb listeners page has no rows and `kworb` stops).
 STACK_ARTISTS = 4
+STACK_RATE = 10
 
 
 @pytest.fixture(scope="session")
@@ -166,9 +173,10 @@ def stack_api() -> Iterator:
 
 @pytest.fixture(scope="session")
 def stack(stack_api, tmp_path_factory) -> Iterator:
-    """The Compose stack of the session, shared by every stack test: built from the project's images,
-    brought up once from empty volumes (``docker compose up -d --build --wait``), its sources the session's
-    sample API, and taken down with its volumes at the end, also on failure or SIGTERM.
+    """The Compose stack of the session, shared by every stack test: the cluster profile (3 DataNodes,
+    2 Spark workers, a Trino coordinator with 2 workers, Airflow on Celery with 2 workers), built from the
+    project's images, brought up once from empty volumes (``docker compose up -d --build --wait``), its
+    sources the session's sample API, and taken down with its volumes at the end, also on failure or SIGTERM.
 
     Where Docker cannot be had, the tests that use it are skipped with one line (under CI=true: failed).
     """
@@ -184,12 +192,17 @@ def stack(stack_api, tmp_path_factory) -> Iterator:
     handle = ComposeStack({
         "SPOTIFY_API_BASE_URL": f"{base}/v1", "SPOTIFY_TOKEN_URL": f"{base}/api/token",
         "KWORB_BASE_URL": f"{base}/kworb", "SPOTIFY_CLIENT_ID": stack_api.client_id,
-        "SPOTIFY_CLIENT_SECRET": stack_api.client_secret, "SPOTIFY_REQUESTS_PER_SECOND": "1000",
+        # one budget of 10 calls a second for every crawl shard (Redis): the crawl runs long enough for the
+        # Airflow-worker drill to kill a shard mid-way (tests/stack/test_node_loss.py)
+        "SPOTIFY_CLIENT_SECRET": stack_api.client_secret, "SPOTIFY_REQUESTS_PER_SECOND": str(STACK_RATE),
         "RECCOBEATS_API_BASE_URL": f"{base}/reccobeats/v1", "MUSICBRAINZ_API_BASE_URL": f"{base}/musicbrainz/ws/2",
         # features and genres from the sample's Spotify endpoints: one source answers everything
         "AUDIO_FEATURES_SOURCE": "spotify", "GENRES_SOURCE": "spotify",
         # no weekly slot: unpausing the crawl DAG (the trigger form offers it) adds no run beside the click
         "CRAWL_SCHEDULE": "none",
+        # a tiny catalog: each step's fresh executors would spend more on C2 compiles than on the data
+        # (gold 60 -> 31 s, silver 115 -> 72 s on this stack; docs/performance.md)
+        "SPARK_EXECUTOR_JAVA_OPTIONS": "-XX:TieredStopAtLevel=1 -XX:+UseSerialGC",
     }, data_dir=tmp_path_factory.mktemp("stack-data"))
 
     with torn_down(handle, "compose-stack.log"):

@@ -58,16 +58,25 @@ def bi(stack, stack_lake, tmp_path_factory):
                           url_at("localhost", stack.port("STACK_TRINO_PORT")))
 
 
+def web_api_calls(api) -> int:
+    """The Spotify Web API calls the sample API has answered since its counters were last reset."""
+    return sum(n for key, n in api.stats().items() if key.startswith("GET /v1/"))
+
+
 @pytest.fixture(scope="session")
-def ui_pipeline_run(stack) -> dict:
-    """The session's one pipeline run, started by one click in the Airflow UI (crawl, then ``Spotify_DAG``
-    through the landing asset); carries both runs, the wall time and every table's fingerprint after it."""
+def ui_pipeline_run(stack, stack_api) -> dict:
+    """The session's one pipeline run, started by one click in the Airflow UI (crawl in shards over both
+    Celery workers, then ``Spotify_DAG`` through the landing asset); carries both runs, the wall time, the
+    Web API calls of the crawl and every table's fingerprint after it: the undisturbed reference of the
+    node-loss drills."""
     from tests.stack.airflow_ui import one_click_run
     from tests.stack.tables import table_fingerprints
 
+    stack_api.reset_stats()
     run = one_click_run(stack.url("STACK_AIRFLOW_PORT"), "admin", "admin", limit=STACK_ARTISTS)
     assert run["crawl"]["state"] == "success" and run["spotify"] and run["spotify"]["state"] == "success", run
     print(f"UI-triggered run: crawl + Spotify_DAG succeeded in {run['wall_s']:.0f} s")
+    run["calls"] = web_api_calls(stack_api)
     run["tables"] = table_fingerprints(stack.port("STACK_TRINO_PORT"))
     return run
 

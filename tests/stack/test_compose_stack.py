@@ -1,6 +1,6 @@
 """The Compose stack for real: a fresh `docker compose up` from empty volumes, as a user starts it.
 
-The session's stack (``stack`` in tests/conftest.py), brought up from nothing with a sample API on the
+The session's stack (``stack`` in tests/conftest.py: the cluster profile), brought up from nothing with a sample API on the
 host as the pipeline's sources (reached as ``host.docker.internal``): every service healthy, the status
 contract, every published port on loopback only, the pipeline run (the session's one, clicked in the
 Airflow UI) into HDFS, the metastore and Trino, JupyterLab behind its token, and a file downloaded
@@ -17,14 +17,14 @@ import urllib.parse
 
 import pytest
 import requests
-import yaml
 
-from tests.stack.compose_harness import REPO
+from tests.stack.compose_harness import REPO, service_names
 
 pytestmark = [pytest.mark.slow, pytest.mark.airflow, pytest.mark.timeout(5400)]
 
 CRAWL_DAG = "crawl_and_ingest_data_into_mongoDB"
-SERVICES = set(yaml.safe_load((REPO / "docker-compose.yml").read_text())["services"])
+# the session's stack: the cluster profile, the services of docker-compose.yml and docker-compose.cluster.yml
+SERVICES = service_names("docker-compose.yml", "docker-compose.cluster.yml")
 
 
 def host_address() -> str:
@@ -74,7 +74,9 @@ def test_the_pipeline_runs_through_the_stack_into_trino(stack, pipeline_run) -> 
         assert cur.fetchall()[0][0] == landed["tracks_raw"]
         cur.execute("SELECT node_id, http_uri FROM system.runtime.nodes")
         nodes = cur.fetchall()
-    assert [urllib.parse.urlsplit(uri).hostname for _, uri in nodes] == ["trino"]   # its fixed address
+    # each node announces its fixed address (its service name), as the workers' discovery needs
+    assert sorted(urllib.parse.urlsplit(uri).hostname for _, uri in nodes) == ["trino", "trino-worker-1",
+                                                                              "trino-worker-2"]
 
 
 def test_status_and_env_commands_read_the_containers(stack, pipeline_run) -> None:

@@ -21,7 +21,8 @@ def test_every_airflow_service_is_healthy_and_the_login_is_the_documented_one(st
     from tests.stack.airflow_rest import AirflowRest
 
     status = {name: s for name, s in stack.status().items() if name.startswith("airflow-")}
-    assert len(status) == 5 and all(s["healthy"] for s in status.values()), status
+    # apiserver, scheduler, dag processor, triggerer, two Celery workers, and the one-shot init
+    assert len(status) == 7 and all(s["healthy"] for s in status.values()), status
     with pytest.raises(requests.HTTPError, match="401"):
         AirflowRest(stack.url("STACK_AIRFLOW_PORT"), "admin", "admin-wrong").login()
     assert {CRAWL_DAG, SPOTIFY_DAG} <= airflow.wait_for_dags({CRAWL_DAG, SPOTIFY_DAG}).keys()

@@ -169,19 +169,6 @@ def test_landing_db_killed_during_a_crawl_then_a_rerun_lands_what_an_uninterrupt
         assert _landing_counts(env) == expected                                  # nothing missing, no duplicate
 
 
-def _spark_apps_running(stack) -> int:
-    status = requests.get(stack.url("STACK_SPARK_UI_PORT", "/json/"), timeout=10).json()
-    return len(status.get("activeapps", []))
-
-
-def _task(rest, dag_id: str, run_id: str, task_id: str) -> dict:
-    return rest.call("GET", f"/dags/{dag_id}/dagRuns/{run_id}/taskInstances/{task_id}")
-
-
-def _web_api_calls(api) -> int:
-    return sum(n for key, n in api.stats().items() if key.startswith("GET /v1/"))
-
-
 def _rest(stack):
     from tests.stack.airflow_rest import AirflowRest
 
@@ -208,51 +195,3 @@ def test_whole_stack_down_and_up_keeps_landing_lake_catalog_and_airflow_history(
     assert _landing_counts(env) == landing                                                  # landing
     assert table_fingerprints(stack.port("STACK_TRINO_PORT")) == ui_pipeline_run["tables"]  # lake (HDFS) + catalog
     assert {d: [r["dag_run_id"] for r in _rest(stack).runs(d)] for d in runs} == runs        # Airflow's DB
-
-
-def test_second_run_calls_no_web_api_and_survives_the_datanode_killed_while_spotify_dag_writes(
-        stack, stack_api, ui_pipeline_run) -> None:
-    """After the restart above: the crawl DAG again (``continue``, same artists), then ``Spotify_DAG``
-    from the asset, with the only DataNode SIGKILLed while its ``silver`` job runs on the cluster."""
-    from tests.stack.airflow_ui import CRAWL_DAG, SPOTIFY_DAG
-    from tests.stack.conftest import pipeline_env
-    from tests.stack.tables import table_fingerprints
-
-    rest = _rest(stack)
-    env = pipeline_env(stack, stack_api)
-    landing, calls = _landing_counts(env), _web_api_calls(stack_api)
-    first = ui_pipeline_run["crawl"]["dag_run_id"]
-    artists = rest.xcom(CRAWL_DAG, first, "scrape_kworb")            # the first run's artists.txt
-    before = {r["dag_run_id"] for r in rest.runs(SPOTIFY_DAG)}
-    started = time.monotonic()
-    crawl_id = rest.trigger(CRAWL_DAG, {"mode": "continue", "artists_file": artists}, None)
-    crawl = rest.wait_for_run(CRAWL_DAG, crawl_id, timeout_s=900)
-    assert crawl["state"] == "success", rest.failed_tasks(CRAWL_DAG, crawl_id)
-    assert _web_api_calls(stack_api) == calls and _landing_counts(env) == landing   # everything was landed
-
-    deadline = time.monotonic() + 900
-    while not (new := [r for r in rest.runs(SPOTIFY_DAG) if r["dag_run_id"] not in before]):
-        assert time.monotonic() < deadline, "the crawl's asset event started no Spotify_DAG run"
-        time.sleep(2)
-    run_id = new[0]["dag_run_id"]
-    while not (_task(rest, SPOTIFY_DAG, run_id, "silver")["state"] == "running" and _spark_apps_running(stack)):
-        assert time.monotonic() < deadline, f"silver never ran: {rest.failed_tasks(SPOTIFY_DAG, run_id)}"
-        time.sleep(1)
-    time.sleep(5)                                       # past the session start, into the job's stages
-    stack.kill("datanode")
-    killed = time.monotonic()
-    # The DataNode stays down until the task has failed: what a person restarting it late would see.
-    while (state := _task(rest, SPOTIFY_DAG, run_id, "silver")["state"]) not in ("up_for_retry", "failed", "success"):
-        assert time.monotonic() - killed < 900, f"silver still {state} {time.monotonic() - killed:.0f} s after the kill"
-        time.sleep(2)
-    failed_after = time.monotonic() - killed
-    stack.restart("datanode")
-    back_after = time.monotonic() - killed
-    assert state == "up_for_retry", f"silver went to {state} with the DataNode dead"
-    run = rest.wait_for_run(SPOTIFY_DAG, run_id, timeout_s=1800)
-    assert run["state"] == "success", rest.failed_tasks(SPOTIFY_DAG, run_id)
-    assert _task(rest, SPOTIFY_DAG, run_id, "silver")["try_number"] >= 2   # the retry did the work
-    print(f"second run: crawl {crawl['start_date']}..{crawl['end_date']} with 0 Web API calls; DataNode killed, "
-          f"silver failed after {failed_after:.0f} s, DataNode back after {back_after:.0f} s, whole run "
-          f"{time.monotonic() - started:.0f} s")
-    assert table_fingerprints(stack.port("STACK_TRINO_PORT")) == ui_pipeline_run["tables"]  # as the undisturbed run
