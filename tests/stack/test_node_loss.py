@@ -126,12 +126,12 @@ def test_each_engine_runs_as_several_nodes(stack, reference) -> None:
 
 
 @pytest.fixture(scope="module")
-def disturbed_run(stack, stack_api, rest, reference) -> dict:
+def disturbed_run(stack, stack_api, rest, ui_pipeline_run, reference) -> dict:
     """The second run: the crawl DAG again (``continue``, the first run's artists), then ``Spotify_DAG``
     from its asset with ``datanode-2`` SIGKILLed once ``silver`` runs on both Spark workers, and
     ``spark-worker-2`` SIGKILLed mid-stage later in ``silver``. Both stay down to the end of the run."""
     calls_before = web_api_calls(stack_api)
-    first = rest.runs(CRAWL_DAG)[0]["dag_run_id"]
+    first = ui_pipeline_run["crawl"]["dag_run_id"]
     artists = rest.xcom(CRAWL_DAG, first, "scrape_kworb")            # the first run's artists.txt
     before = {r["dag_run_id"] for r in rest.runs(SPOTIFY_DAG)}
     started = time.monotonic()
