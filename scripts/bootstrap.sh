@@ -16,4 +16,7 @@ fi
 "$venv/bin/python" -m pip install -q --disable-pip-version-check "uv>=0.5,<1"
 "$venv/bin/uv" pip install -q --python "$venv/bin/python" -r requirements.lock
 "$venv/bin/uv" pip install -q --python "$venv/bin/python" --no-deps -e .
+# Objects no install can reach any more (superseded builds, every clone's own editable build) are
+# dropped: left alone, uv's cache grew to 52 GB over a few hundred installs here and filled the disk.
+"$venv/bin/uv" cache prune -q
 echo "bootstrap: $("$venv/bin/python" --version), pyspark $("$venv/bin/python" -c 'import pyspark; print(pyspark.__version__)'), airflow $("$venv/bin/python" -c 'import importlib.metadata as m; print(m.version("apache-airflow"))')"
