@@ -36,7 +36,7 @@ from tests.helpers.quick_musicbrainz import QUICK_MUSICBRAINZ_CLIENT_S, quick_mu
 os.environ.setdefault("SPARK_SUBMIT_OPTS", DEMO_JVM_OPTIONS)
 
 TIERS = ("unit", "contract", "system")
-SYSTEM_FOLDERS = ("stack",)  # tests/stack: the Compose stack and the local-process stack
+SYSTEM_FOLDERS = ("stack",)  # tests/stack: the Compose stacks (the session's cluster, the single-node one)
 CONTRACT_FOLDERS = ("dags",)  # tests/dags: the DAG files as Airflow parses them
 
 
