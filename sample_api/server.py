@@ -265,6 +265,9 @@ class SpotifyApp:
 
 class _Handler(BaseHTTPRequestHandler):
     protocol_version = "HTTP/1.1"
+    # Headers and body are two writes: with Nagle's algorithm the body waits for the client's delayed
+    # ACK of the headers, 40 ms per call on a kept-alive connection (a crawl ran at 88 calls/s, 4 threads).
+    disable_nagle_algorithm = True
     server: _Server
 
     def log_message(self, fmt: str, *args: object) -> None:  # quiet by default

@@ -71,7 +71,10 @@ def bronze_frames(spark):
 
 @pytest.fixture(scope="module")
 def tables(bronze_frames):
-    return silver.build_silver(bronze_frames)
+    """Silver materialized once, as the job writes it: gold and warehouse tests then plan from small
+    tables instead of re-planning (and re-running) the whole parse for every assertion (64 s -> 23 s)."""
+    built = silver.build_silver(bronze_frames, persist=lambda df: df.persist())
+    return {name: df.localCheckpoint() for name, df in built.items()}
 
 
 def test_quarantine_keeps_bad_payloads_with_reasons(tables) -> None:
