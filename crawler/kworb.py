@@ -206,6 +206,9 @@ class _Unlimited:
     def acquire(self) -> None:
         pass
 
+    def done(self) -> None:
+        pass
+
     def pause_for(self, seconds: float) -> None:
         time.sleep(seconds)
 

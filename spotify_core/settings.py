@@ -54,9 +54,9 @@ class Settings(BaseSettings):
     musicbrainz_api_base_url: str = "https://musicbrainz.org/ws/2"
     # MusicBrainz blocks anonymous clients: complete it with your contact (e-mail or URL)
     musicbrainz_user_agent: str = "spotify-data-platform/0.1 ( https://github.com/spotify-data-platform )"
-    # Seconds between two MusicBrainz requests of a process (MusicBrainz allows one a second; the
-    # extra 0.1 s absorbs jitter). Parallel crawl shards each take a multiple of it.
-    musicbrainz_min_interval_s: float = 1.1
+    # Seconds from a MusicBrainz answer to the next request of a process (MusicBrainz allows one a
+    # second). Parallel crawl shards each take a multiple of it.
+    musicbrainz_min_interval_s: float = 1.0
     # An id an enrichment source did not know is asked about again only after this many days
     enrichment_retry_days: float = 30.0
     # Storage

@@ -53,6 +53,8 @@ class RefreshingAuth(AuthBase):
 class Limiter(Protocol):
     def acquire(self) -> None: ...
 
+    def done(self) -> None: ...  # after each call acquire() let start: its answer is in (or it failed)
+
     def pause_for(self, seconds: float) -> None: ...
 
 
@@ -141,13 +143,15 @@ class RetryingGet:
                  parse: Callable[[requests.Response], Any], missing_ok: bool) -> Any:
         self.guard()
         self.limiter.acquire()
-        self.guard()  # another thread may have stopped the run while this one waited
-        self.count(self.calls, call.key)
         try:
+            self.guard()  # another thread may have stopped the run while this one waited
+            self.count(self.calls, call.key)
             resp = self.pool.session().get(url, params=params, headers=headers, auth=self.auth,
                                            timeout=self.timeout)
         except TRANSPORT_ERRORS as exc:
             raise self._failed(call, _Again(type(exc).__name__)) from None
+        finally:
+            self.limiter.done()
         with self._lock:
             self._silent_give_ups = 0
         status = resp.status_code

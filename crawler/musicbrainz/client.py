@@ -4,7 +4,8 @@ MusicBrainz answers 503 to a client that asks more than once per second and bloc
 without a User-Agent naming the application and a contact (``app/version ( contact )``). So:
 
 * one limiter per MusicBrainz host is shared by every thread and every client object of the
-  process (:func:`shared_limiter`): request starts are at least ``MIN_INTERVAL_S`` apart;
+  process (:func:`shared_limiter`): one request at a time, each ``MIN_INTERVAL_S`` after the
+  previous one's answer, so no two arrive closer than that however the threads are scheduled;
 * every request carries ``MUSICBRAINZ_USER_AGENT``;
 * 503/429 pause all threads for the capped ``Retry-After`` (else a backoff); other 5xx,
   timeouts and dropped connections are retried with backoff (the crawler's one retrying GET,
@@ -24,24 +25,22 @@ from urllib.parse import urlsplit
 
 import requests
 
-from crawler.http.get import RetryingGet, json_body
+from crawler.http.get import Limiter, RetryingGet, json_body
 from crawler.http.pool import SharedPool
 from crawler.http.retry import RetryPolicy
 from crawler.spotify.client import ApiError
-from crawler.spotify.rate_limit import RollingWindowLimiter
+from crawler.spotify.rate_limit import SpacedLimiter
 from spotify_core.settings import Settings
 
-# MusicBrainz allows one request per second; 100 ms more keeps jitter (a thread descheduled between
-# the limiter and the socket, a new connection) from presenting two requests less than a second
-# apart at the server.
-MIN_INTERVAL_S = 1.1
+# MusicBrainz allows one request per second, counted as they arrive: the limiter counts from each answer.
+MIN_INTERVAL_S = 1.0
 TIMEOUT_S = 30.0
 
-_limiters: dict[tuple[str, float], RollingWindowLimiter] = {}
+_limiters: dict[tuple[str, float], SpacedLimiter] = {}
 _limiters_lock = threading.Lock()
 
 
-def shared_limiter(base_url: str, interval_s: float = MIN_INTERVAL_S) -> RollingWindowLimiter:
+def shared_limiter(base_url: str, interval_s: float = MIN_INTERVAL_S) -> SpacedLimiter:
     """The process-wide limiter of a MusicBrainz host (one request per ``interval_s``).
 
     Parallel crawl shards are separate processes: each gets ``interval_s`` times the number of
@@ -51,7 +50,7 @@ def shared_limiter(base_url: str, interval_s: float = MIN_INTERVAL_S) -> Rolling
     with _limiters_lock:
         limiter = _limiters.get((host, interval_s))
         if limiter is None:
-            limiter = _limiters[(host, interval_s)] = RollingWindowLimiter(1, interval_s)
+            limiter = _limiters[(host, interval_s)] = SpacedLimiter(interval_s)
         return limiter
 
 
@@ -76,7 +75,7 @@ class MusicBrainzClient:
     """Thread-safe: each thread uses its own session on a shared pool; calls are serialized by the limiter."""
 
     def __init__(self, base_url: str, user_agent: str, *, timeout_s: float = TIMEOUT_S,
-                 policy: RetryPolicy | None = None, limiter: RollingWindowLimiter | None = None,
+                 policy: RetryPolicy | None = None, limiter: Limiter | None = None,
                  pool: SharedPool | None = None) -> None:
         self.base_url = base_url.rstrip("/")
         self.user_agent = user_agent.strip()

@@ -43,6 +43,9 @@ class WindowBudget:
         self._clock = clock
         self._sleep = sleep
 
+    def done(self) -> None:
+        """A call that ``acquire`` let start has its answer (or failed): the window counts starts only."""
+
 
 class RollingWindowLimiter(WindowBudget):
     def __init__(self, max_calls: int, window_s: float, clock=time.monotonic, sleep=time.sleep) -> None:
@@ -74,6 +77,48 @@ class RollingWindowLimiter(WindowBudget):
     def pause_until(self, deadline: float) -> None:
         with self._lock:
             self._paused_until = max(self._paused_until, deadline)
+
+    def pause_for(self, seconds: float) -> None:
+        self.pause_until(self._clock() + seconds)
+
+
+class SpacedLimiter:
+    """One call at a time, each starting ``interval_s`` after the previous one's answer arrived.
+
+    For a service that measures the gap between requests as they arrive (MusicBrainz: a second).
+    Spacing the starts is not enough: a thread descheduled between the limiter and its socket
+    presented starts 1.1 s apart 0.89 s apart at the server, under load. Counted from the answer,
+    a request cannot arrive sooner than ``interval_s`` after the previous one did.
+    """
+
+    def __init__(self, interval_s: float, clock=time.monotonic, sleep=time.sleep) -> None:
+        if interval_s <= 0:
+            raise ValueError("a limiter needs interval_s > 0")
+        self.interval_s = interval_s
+        self._clock = clock
+        self._sleep = sleep
+        self._turn = threading.Lock()  # held from acquire() to done(): one call at a time
+        self._state = threading.Lock()
+        self._ready_at = 0.0
+
+    def acquire(self) -> None:
+        """Block until no call is under way and ``interval_s`` has passed since the last answer."""
+        self._turn.acquire()
+        while (wait := self._until_ready()) > 0:
+            self._sleep(wait)
+
+    def done(self) -> None:
+        """The call has its answer (or failed): the next may start ``interval_s`` from now."""
+        self.pause_for(self.interval_s)
+        self._turn.release()
+
+    def _until_ready(self) -> float:
+        with self._state:
+            return self._ready_at - self._clock()
+
+    def pause_until(self, deadline: float) -> None:
+        with self._state:
+            self._ready_at = max(self._ready_at, deadline)
 
     def pause_for(self, seconds: float) -> None:
         self.pause_until(self._clock() + seconds)

@@ -49,11 +49,14 @@ class Script:
 
 class Limiter:
     def __init__(self) -> None:
-        self.acquired = 0
+        self.acquired = self.released = 0
         self.pauses: list[float] = []
 
     def acquire(self) -> None:
         self.acquired += 1
+
+    def done(self) -> None:
+        self.released += 1
 
     def pause_for(self, seconds: float) -> None:
         self.pauses.append(seconds)
@@ -70,6 +73,7 @@ def test_transport_errors_and_5xx_are_retried_and_every_attempt_takes_a_limiter_
     get, limiter = http(script)
     assert get.get("http://api.test/x", "x") == {"ok": 1}
     assert limiter.acquired == 3 and get.calls["x"] == 3 and get.events["retry"] == 2
+    assert limiter.released == 3  # the failed attempts too: a spaced limiter would otherwise stay held
 
 
 def test_retries_give_up_with_the_last_reason() -> None:

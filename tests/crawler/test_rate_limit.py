@@ -1,4 +1,8 @@
-from crawler.spotify.rate_limit import RollingWindowLimiter
+import threading
+
+import pytest
+
+from crawler.spotify.rate_limit import RollingWindowLimiter, SpacedLimiter
 
 
 class FakeClock:
@@ -51,3 +55,27 @@ def test_fractional_rates_above_one_are_not_truncated() -> None:
     for rate in (10.0, 3.3, 0.25, 7.0 / 3, 1234.5):
         lim = RollingWindowLimiter.per_second(rate)
         assert abs(lim.max_calls / lim.window_s - rate) / rate < 0.01, rate
+
+
+def test_spaced_limiter_counts_from_each_answer_and_lets_one_call_at_a_time() -> None:
+    clock = FakeClock()
+    limiter = SpacedLimiter(1.0, clock=clock, sleep=clock.sleep)
+    limiter.acquire()  # the first call starts at once
+    assert clock.now == 0.0
+    clock.sleep(0.3)  # its answer takes 0.3 s
+    limiter.done()
+    limiter.acquire()  # one second from the answer, not from the start
+    assert clock.now == pytest.approx(1.3)
+    limiter.pause_for(5.0)  # a 503's Retry-After, seen by the call under way
+    limiter.done()
+    limiter.acquire()
+    assert clock.now == pytest.approx(6.3)
+    limiter.done()
+    second = threading.Thread(target=limiter.acquire)
+    limiter.acquire()  # held until done(): another thread waits for it
+    second.start()
+    second.join(0.2)
+    assert second.is_alive()
+    limiter.done()
+    second.join(5)
+    assert not second.is_alive()

@@ -40,7 +40,7 @@ def test_garbage_missing_and_negative_headers_fall_back_safely() -> None:
 
 def test_a_retry_after_within_the_cap_is_waited_out_and_the_crawl_completes(tmp_path) -> None:
     """The server's own rolling window (1 s) announces at most 1 s: every thread pauses, nothing fails."""
-    with start_sample_api(n_artists=4, seed=7, rate_limit=4, rate_window=1.0) as api:
+    with start_sample_api(n_artists=4, seed=7, rate_limit=20, rate_window=1.0) as api:
         artists = tmp_path / "artists.txt"
         write_artists_file(artists, entries_for(api))
         proc = subprocess.run([sys.executable, "-m", "spotify_pipeline", "crawl", "--artists", str(artists),
