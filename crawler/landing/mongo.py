@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 from collections.abc import Iterable, Iterator
 from typing import Any
+from urllib.parse import parse_qs, urlsplit
 
 from crawler.landing.base import (
     COLLECTIONS,
@@ -19,6 +20,15 @@ from spotify_core.errors import PipelineError
 CHECKPOINTS = "crawl_checkpoints"
 
 
+def _default_timeout(uri: str | None) -> dict[str, int]:
+    """5 s to find a server unless MONGO_URI says otherwise: pymongo lets a keyword argument override
+    the URI's own ``serverSelectionTimeoutMS``, so the default is passed only when the URI has none."""
+    query = urlsplit(uri or "").query
+    if any(key.lower() == "serverselectiontimeoutms" for key in parse_qs(query)):
+        return {}
+    return {"serverSelectionTimeoutMS": 5000}
+
+
 class MongoLandingStore(LandingStore):
     def __init__(self, uri: str | None, db: str, client: Any | None = None) -> None:
         """``client`` lets tests pass a mongomock client; production builds a pymongo one."""
@@ -26,7 +36,7 @@ class MongoLandingStore(LandingStore):
             import pymongo
             from pymongo.errors import PyMongoError
 
-            client = pymongo.MongoClient(uri, serverSelectionTimeoutMS=5000, tz_aware=True)
+            client = pymongo.MongoClient(uri, tz_aware=True, **_default_timeout(uri))
             try:
                 client.admin.command("ping")
             except PyMongoError as exc:

@@ -117,3 +117,13 @@ def test_sqlite_survives_sigkill_mid_write(tmp_path: Path) -> None:
     assert n >= 600 and n % 200 == 0  # whole batches only: each upsert is one transaction
     assert len(list(store.iter_raw("tracks_raw"))) == n
     store.close()
+
+
+def test_mongo_uri_options_win_over_the_default_server_timeout() -> None:
+    """pymongo lets a keyword override the URI: the 5 s default is passed only when MONGO_URI sets none."""
+    from crawler.landing.mongo import _default_timeout
+
+    assert _default_timeout("mongodb://u:p@db:27017/?serverSelectionTimeoutMS=500&tls=false") == {}
+    assert _default_timeout("mongodb://db1:1,db2:2/?serverselectiontimeoutms=100") == {}
+    assert _default_timeout("mongodb://db:27017/") == {"serverSelectionTimeoutMS": 5000}
+    assert _default_timeout(None) == {"serverSelectionTimeoutMS": 5000}
