@@ -11,7 +11,6 @@ dropped, so the catalog mirrors the lake. Registering an unchanged lake again ch
 from __future__ import annotations
 
 import logging
-import socket
 from dataclasses import dataclass
 from urllib.parse import urlsplit
 
@@ -132,19 +131,6 @@ def metastore_failure(exc: Exception) -> str | None:
 def metastore_name(settings: Settings) -> str:
     """The metastore registration talks to, as messages name it."""
     return settings.hive_metastore_uri or f"embedded metastore in {settings.data_dir}"
-
-
-def require_metastore(settings: Settings, timeout_s: float = 10.0) -> None:
-    """Fail in one line, before a Spark session starts (5-15 s), when a remote metastore does not
-    accept connections: nothing has been registered yet, unlike a metastore lost part-way."""
-    if not settings.hive_metastore_uri:
-        return
-    url = urlsplit(settings.hive_metastore_uri.split(",")[0].strip())
-    try:
-        socket.create_connection((url.hostname or "localhost", url.port or 9083), timeout=timeout_s).close()
-    except OSError as exc:
-        raise PipelineError(f"Hive metastore {settings.hive_metastore_uri} unreachable ({exc.strerror or exc}); "
-                            "nothing registered, rerun `spotify-pipeline register` once it answers") from None
 
 
 def register_reporting_one_line(spark: SparkSession, settings: Settings) -> dict[str, str]:

@@ -212,7 +212,7 @@ def probe_lake(settings: Settings) -> Answer:
 
 def probe_stack(settings: Settings) -> dict[str, Answer]:
     """Trino and the Hive metastore, when configured (the stack's own readiness probes)."""
-    from spotify_pipeline.stack.probes import http_json, tcp_open
+    from spotify_pipeline.stack.probes import http_json, metastore_refusal
 
     out: dict[str, Answer] = {}
     if settings.trino_host:
@@ -225,7 +225,6 @@ def probe_stack(settings: Settings) -> dict[str, Answer]:
             out["trino"] = Answer(ready, f"{url}: {'ready' if ready else 'starting'}"
                                          f" (version {(info.get('nodeVersion') or {}).get('version', '?')})")
     if settings.hive_metastore_uri:
-        url = urlsplit(settings.hive_metastore_uri)
-        up = bool(url.hostname) and tcp_open(url.port or 9083, url.hostname, timeout=TIMEOUT_S)
+        up = metastore_refusal(settings.hive_metastore_uri, TIMEOUT_S) is None
         out["hive-metastore"] = Answer(up, f"{settings.hive_metastore_uri}: {'accepts connections' if up else 'no answer'}")
     return out

@@ -6,15 +6,20 @@ import json
 import socket
 import urllib.error
 import urllib.request
+from urllib.parse import urlsplit
 
 
-def tcp_open(port: int, host: str = "127.0.0.1", timeout: float = 1.0) -> bool:
-    """True when something accepts a TCP connection on ``host:port``."""
+def metastore_refusal(uri: str, timeout: float) -> str | None:
+    """Why the Hive metastore of ``uri`` (``HIVE_METASTORE_URI``; the first of a comma-separated
+    list) does not accept a TCP connection, in a few words; None when it does."""
+    url = urlsplit(uri.split(",")[0].strip())
+    if not url.hostname:
+        return "no host in the URI"
     try:
-        with socket.create_connection((host, port), timeout=timeout):
-            return True
-    except OSError:
-        return False
+        with socket.create_connection((url.hostname, url.port or 9083), timeout=timeout):
+            return None
+    except OSError as exc:
+        return exc.strerror or str(exc)
 
 
 def http_json(url: str, timeout: float = 2.0) -> dict | None:
