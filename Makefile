@@ -7,7 +7,7 @@ STAMP := $(VENV)/.installed
 .PHONY: install demo test test-fast bench lint ddl clean test-prereqs stack stack-down stack-clean \
 	docker-prereqs airflow-standalone dashboard
 
-$(STAMP): pyproject.toml requirements.lock scripts/bootstrap.sh scripts/apt-install.sh
+$(STAMP): pyproject.toml requirements.lock requirements-excludes.txt scripts/bootstrap.sh scripts/apt-install.sh
 	bash scripts/bootstrap.sh $(VENV)
 	$(PY) -m spotify_pipeline.demo_airflow
 	$(PY) -m spark_jobs.class_archive
@@ -32,12 +32,12 @@ test: $(STAMP) test-prereqs
 	$(PY) -m pytest -q -p no:cacheprovider -m system --durations=30
 
 # Every test that needs no service (tiers unit and contract, tests/conftest.py): no Docker, no stack.
-# One xdist worker per core, a test module per worker (its module fixtures built once; tests/conftest.py).
-# The suite is CPU-bound (Spark, Airflow's import, crawls at full speed): 4 workers on 2 cores made each
-# test take twice as long and the run no shorter, so not more workers than cores.
+# A test module per xdist worker (its module fixtures built once; tests/conftest.py), one worker more than
+# cores: some modules mostly wait (crawls paced by their sample API, timeouts), and the extra worker runs
+# Spark beside them. On 2 cores: 2 workers 212-219 s, 3 workers 192-195 s, 4 workers 209 s (docs/performance.md).
 # No test collected is a failure (pytest's exit 5).
 test-fast: $(STAMP) test-prereqs
-	$(PY) -m pytest -q -p no:cacheprovider -m "not system" -n auto --dist loadfile --durations=15
+	$(PY) -m pytest -q -p no:cacheprovider -m "not system" -n $$(( $$(nproc) + 1 )) --dist loadfile --durations=15
 
 # The system packages the suite uses: Debian's chromium (the UI tests), a JDK (the BI JDBC client),
 # redis-server (the shared crawl budget's tests).

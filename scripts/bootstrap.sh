@@ -13,11 +13,13 @@ fi
 if [ ! -x "$venv/bin/python" ]; then
   python3 -m venv "$venv"
 fi
-"$venv/bin/python" -m pip install -q --disable-pip-version-check "uv>=0.5,<1"
+"$venv/bin/python" -m pip install -q --disable-pip-version-check "uv>=0.13,<1"
 # Bytecode compiled at install: uv leaves it to the first import, which never writes it where
 # PYTHONDONTWRITEBYTECODE is set (as on this project's CI machine), so every process compiled Airflow,
 # Spark's Python side and the crawler's libraries again (an Airflow import 6.8 s -> 4.2 s compiled).
-"$venv/bin/uv" pip install -q --compile-bytecode --python "$venv/bin/python" -r requirements.lock
+# requirements-excludes.txt: what the lock leaves out, left out here too (uv would resolve it back in).
+"$venv/bin/uv" pip install -q --compile-bytecode --python "$venv/bin/python" -r requirements.lock \
+  --excludes requirements-excludes.txt
 "$venv/bin/uv" pip install -q --python "$venv/bin/python" --no-deps -e .
 # Objects no install can reach any more (superseded builds, every clone's own editable build) are
 # dropped: left alone, uv's cache grew to 52 GB over a few hundred installs here and filled the disk.

@@ -7,7 +7,7 @@ import shutil
 import subprocess
 import sys
 import time
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime
 from pathlib import Path
 from urllib.parse import urlsplit
 
@@ -81,33 +81,6 @@ def test_a_rebuild_two_writes_at_a_time_gives_identical_tables(spark, lake) -> N
             assert len(list_versions(LocalFS(root), spec.path)[0]) == 2, spec.name
     for table in ("warehouse_track_dashboard", "tracks_data", "gold_track_metadata"):
         assert run_query(settings, f"SELECT count(*) FROM {table}")[1] == [(counts[table],)], table
-
-
-def test_quality_passes_on_clean_lake(spark, lake) -> None:
-    settings, _, _ = lake
-    report = quality.run_checks(spark, settings, timedelta(days=1))
-    assert report.passed, report.text()
-    assert len(report.results) > 30
-
-
-def test_quality_cli_catches_a_planted_duplicate(spark, lake, tmp_path, monkeypatch, capsys) -> None:
-    settings, _, _ = lake
-    copy = tmp_path / "data"
-    shutil.copytree(settings.data_dir, copy)
-    tracks = current_folder(copy / "lake", "silver_layer/tracks_data")
-    part = next(tracks.glob("part-*.parquet"))
-    shutil.copy(part, tracks / "part-99999-duplicate.parquet")
-    from spotify_core.settings import get_settings
-
-    monkeypatch.setenv("DATA_DIR", str(copy))
-    get_settings.cache_clear()
-    try:
-        assert main(["check"]) == 1
-    finally:
-        get_settings.cache_clear()
-    out = capsys.readouterr().out
-    assert "FAIL  primary_key            tracks_data" in out
-    assert "PASS  primary_key            silver_album" in out
 
 
 def test_duplicates_in_landing_latest_fetch_wins(spark, lake, tmp_path) -> None:
@@ -195,12 +168,16 @@ def _rewrite(spark, src_settings, dst_settings, table: str, change) -> None:
     write_table(change(read_table(spark, src_settings, spec)), dst_settings, spec)
 
 
-def test_every_check_fails_on_its_planted_violation_and_names_its_table(spark, lake, tmp_path) -> None:
+def test_every_check_fails_on_its_planted_violation_and_names_its_table(spark, lake, tmp_path, monkeypatch,
+                                                                      capsys) -> None:
     """One planted violation per kind of check (declared on the specs, or across layers); each must fail and
-    name its table, and nothing else fails."""
+    name its table, and nothing else fails. Run as a user does, `spotify-pipeline check`: exit 1, one line
+    per check on stdout, the report saved for the demo summary."""
     import json
 
     from pyspark.sql import functions as F
+
+    from spotify_core.settings import get_settings
 
     settings, _, _ = lake
     shutil.copytree(settings.data_dir / "lake", tmp_path / "lake")
@@ -229,8 +206,9 @@ def test_every_check_fails_on_its_planted_violation_and_names_its_table(spark, l
     _rewrite(spark, settings, planted, "silver_artists_genres",
              lambda df: df.withColumn("genre_source", F.when(first_artist, F.lit("lastfm"))
                                       .otherwise(F.col("genre_source"))))
-    # a duplicated key
-    _rewrite(spark, settings, planted, "silver_album", lambda df: df.unionByName(df.limit(1)))
+    # duplicated keys: a part file written twice
+    albums = current_folder(tmp_path / "lake", "silver_layer/silver_album")
+    shutil.copy(next(albums.glob("part-*.parquet")), albums / "part-99999-duplicate.parquet")
     # a table never written
     shutil.rmtree(tmp_path / "lake" / TABLES["warehouse_track_recommendation"].path)
     # landing and bronze counts off by one
@@ -238,8 +216,16 @@ def test_every_check_fails_on_its_planted_violation_and_names_its_table(spark, l
     counts = json.loads(counts_file.read_text())
     counts_file.write_text(json.dumps({**counts, "artists_raw": counts["artists_raw"] + 1}))
 
-    report = quality.run_checks(spark, planted, timedelta(days=1))
-    failed = {(r.name, r.table) for r in report.results if not r.passed}
+    monkeypatch.setenv("DATA_DIR", str(tmp_path))
+    monkeypatch.setenv("LAKE_URI", planted.lake_uri)
+    get_settings.cache_clear()
+    try:
+        assert main(["check", "--max-age-hours", "24"]) == 1
+    finally:
+        get_settings.cache_clear()
+    out = capsys.readouterr().out
+    failed = {tuple(line.split()[1:3]) for line in out.splitlines() if line.startswith("FAIL  ")}
+    assert "PASS  primary_key            tracks_data " in out
     assert failed == {
         ("reference", "tracks_data.album_id"),
         ("not_null", "tracks_data.track_name"),
@@ -256,12 +242,14 @@ def test_every_check_fails_on_its_planted_violation_and_names_its_table(spark, l
         ("primary_key", "silver_album"),
         ("exists", "warehouse_track_recommendation"),
         ("landing_to_bronze", "artists_raw"),
-    }, report.text()
-    by_check = {(r.name, r.table): r for r in report.results}
-    assert by_check["reference", "tracks_data.album_id"].observed == "1 rows whose album_id is not in silver_album"
-    assert by_check["reference", "tracks_data.album_id"].examples == ["orphan"]
-    assert by_check["landing_to_bronze", "artists_raw"].observed == f"{counts['artists_raw']} distinct ids in bronze"
-    assert by_check["feature_range", "silver_feature_music.danceability"].observed == "1 out of range"
+    }, out
+    saved = json.loads((tmp_path / "reports" / "quality.json").read_text())
+    by_check = {(r["name"], r["table"]): r for r in saved["results"]}
+    assert saved["passed"] is False and len(by_check) > 30
+    assert by_check["reference", "tracks_data.album_id"]["observed"] == "1 rows whose album_id is not in silver_album"
+    assert by_check["reference", "tracks_data.album_id"]["examples"] == ["orphan"]
+    assert by_check["landing_to_bronze", "artists_raw"]["observed"] == f"{counts['artists_raw']} distinct ids in bronze"
+    assert by_check["feature_range", "silver_feature_music.danceability"]["observed"] == "1 out of range"
 
 
 def test_checks_fail_when_the_export_left_no_landing_counts(spark, lake, tmp_path) -> None:
@@ -269,4 +257,6 @@ def test_checks_fail_when_the_export_left_no_landing_counts(spark, lake, tmp_pat
     shutil.copytree(settings.data_dir / "lake", tmp_path / "lake")
     (tmp_path / "lake" / "bronze_layer" / "_state" / "landing_counts.json").unlink()
     report = quality.run_checks(spark, settings.replace(data_dir=tmp_path, lake_uri=f"file://{tmp_path}/lake"))
+    # and every other check passes on the sample lake
     assert [(r.name, r.table) for r in report.results if not r.passed] == [("landing_to_bronze", "bronze_layer")]
+    assert len(report.results) > 30
