@@ -31,9 +31,9 @@ def test_the_wheel_holds_the_product_and_not_the_harness(tmp_path) -> None:
         shutil.copy(ROOT / name, source)
     for package in PRODUCT | HARNESS:
         shutil.copytree(ROOT / package, source / package, ignore=shutil.ignore_patterns("__pycache__"))
-    proc = subprocess.run([sys.executable, "-m", "pip", "wheel", "--no-deps", "-q", "--disable-pip-version-check",
-                           str(source), "-w", str(tmp_path / "dist")],
-                          capture_output=True, text=True, timeout=300)
+    # uv (the venv's installer, scripts/bootstrap.sh) builds in ~1 s, pip ~4 s: same backend, same wheel
+    proc = subprocess.run([str(Path(sys.executable).parent / "uv"), "build", "--wheel", "-q", "--out-dir",
+                           str(tmp_path / "dist"), str(source)], capture_output=True, text=True, timeout=300)
     assert proc.returncode == 0, proc.stdout + proc.stderr
     [wheel] = (tmp_path / "dist").glob("spotify_data_platform-*.whl")
     names = zipfile.ZipFile(wheel).namelist()
