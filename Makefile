@@ -34,10 +34,12 @@ test: $(STAMP) test-prereqs
 # Every test that needs no service (tiers unit and contract, tests/conftest.py): no Docker, no stack.
 # A test module per xdist worker (its module fixtures built once; tests/conftest.py), one worker more than
 # cores: some modules mostly wait (crawls paced by their sample API, timeouts), and the extra worker runs
-# Spark beside them. On 2 cores: 2 workers 212-219 s, 3 workers 192-195 s, 4 workers 209 s (docs/performance.md).
+# Spark beside them. On 2 cores: 2 workers 212-219 s, 3 workers 169-199 s, 4 workers 209 s (docs/performance.md).
+# Modules are handed out in the order tests/conftest.py gives (STARTED_FIRST), not xdist's most-tests-first.
 # No test collected is a failure (pytest's exit 5).
 test-fast: $(STAMP) test-prereqs
-	$(PY) -m pytest -q -p no:cacheprovider -m "not system" -n $$(( $$(nproc) + 1 )) --dist loadfile --durations=15
+	$(PY) -m pytest -q -p no:cacheprovider -m "not system" -n $$(( $$(nproc) + 1 )) --dist loadfile \
+	  --no-loadscope-reorder --durations=15
 
 # The system packages the suite uses: Debian's chromium (the UI tests), a JDK (the BI JDBC client),
 # redis-server (the shared crawl budget's tests).

@@ -552,12 +552,31 @@ class Crawler:
 
     def _start_genres(self) -> None:
         """The genre source's thread, first given the landed artists still unanswered (a killed run's batch)."""
+        landed = self._land_genres_left_behind()
         if self.genre_source is None:
             return
         self.genres = GenreStream(self.genre_source, self._land_genre_answers)
-        landed = [d.id for d in self.store.iter_raw("artists_raw")]
         # auto: an artist landed without genres_raw had none from Spotify; unanswered() drops the others.
         self.genres.add(self._unanswered_genres(landed) if self.opt.mode != "full" else [])
+
+    def _land_genres_left_behind(self, batch: int = 1000) -> list[str]:
+        """Every landed artist id, after landing the Spotify genres a killed run left behind.
+
+        An artist and its Spotify genres land in two writes (``_land_artists``). A run killed between them
+        left the artist without ``genres_raw``: the next run would skip the artist, then ask the genre source
+        about it (``auto``: MusicBrainz's genres instead of Spotify's) or nobody (``spotify``). Its genres
+        are in the landed artist object.
+        """
+        landed: list[str] = []
+        left: list[tuple[str, dict]] = []
+        docs = self.store.iter_raw("artists_raw")
+        while chunk := [doc for _, doc in zip(range(batch), docs, strict=False)]:
+            ids = [doc.id for doc in chunk]
+            have = self.store.existing_ids("genres_raw", ids)
+            left += spotify_genres(self.opt.genres, (json.loads(d.payload_json) for d in chunk if d.id not in have))[0]
+            landed += ids
+        self._land("genres_raw", left)  # after the reading: no write while the store's cursor is open
+        return landed
 
     def _finish_genres(self, abort: bool) -> None:
         stream, self.genres = self.genres, None

@@ -21,6 +21,7 @@ runs the same, then the ``system`` tier in one process (one Compose stack per se
 from __future__ import annotations
 
 import os
+from collections import Counter
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -38,6 +39,14 @@ os.environ.setdefault("SPARK_SUBMIT_OPTS", DEMO_JVM_OPTIONS)
 TIERS = ("unit", "contract", "system")
 SYSTEM_FOLDERS = ("stack",)  # tests/stack: the Compose stacks (the session's cluster, the single-node one)
 CONTRACT_FOLDERS = ("dags",)  # tests/dags: the DAG files as Airflow parses them
+
+
+# The order xdist hands out modules in (make test-fast passes --no-loadscope-reorder): these first, then the
+# others with the most tests first (xdist's own order). The sample lake's builder first: the modules that
+# read the lake wait for it, and it uses the cores the first modules (crawls paced by their sample API,
+# timeouts) leave idle. Then the command-line contract, long with few tests: last, as xdist would place it,
+# it ran alone at the end.
+STARTED_FIRST = ("tests/spark/test_pipeline.py", "tests/core/test_cli_contract.py")
 
 
 def tier_of(item: pytest.Item) -> str:
@@ -65,7 +74,18 @@ def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
     # The session's Compose stack stays up from its first user to the end of the run: everything else
     # runs before it (timing-sensitive crawler and Spark tests on a quiet machine, the single-node stack's
     # own start-and-query test), its users last.
-    items.sort(key=lambda item: 2 if uses_the_stack(item) else 1 if item.get_closest_marker("system") else 0)
+    sizes = Counter(str(item.path) for item in items)
+
+    def order(item: pytest.Item) -> tuple[int, int, int]:
+        tier = 2 if uses_the_stack(item) else 1 if item.get_closest_marker("system") else 0
+        return (tier, _started_first(item), -sizes[str(item.path)]) if tier == 0 else (tier, 0, 0)
+
+    items.sort(key=order)  # stable: a module's tests, and the system tiers' modules, keep their order
+
+
+def _started_first(item: pytest.Item) -> int:
+    path = Path(str(item.path)).relative_to(Path(__file__).parent.parent).as_posix()
+    return STARTED_FIRST.index(path) if path in STARTED_FIRST else len(STARTED_FIRST)
 
 
 @pytest.fixture

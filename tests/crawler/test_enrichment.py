@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import sqlite3
 from math import ceil
 
 from crawler.artists_file import ArtistEntry
@@ -142,6 +143,23 @@ def test_genres_refresh_asks_only_unanswered_artists_and_misses_after_the_retry_
         _, asked_later = _crawl_recording(settings, entries_for(api), workers=4, mode="refresh",
                                           enrichment_retry_days=0)
     assert [sorted(b) for b in asked_later] == [sorted(misses)]
+
+
+def test_spotify_genres_a_killed_run_left_behind_land_from_the_landed_artist(make_settings) -> None:
+    """An artist and its Spotify genres land in two writes: killed between them, the artist is landed without
+    genres_raw. The next run lands them from the landed object, and never asks MusicBrainz about it (found
+    by test_kill_resume.py: once in ~15 runs the kill fell between the two writes)."""
+    with start_sample_api(n_artists=12, seed=9) as api:
+        settings = make_settings(api)
+        report, _ = _crawl_recording(settings, entries_for(api), workers=4)
+        assert not report.failed
+        genres = _landed(settings, "genres_raw")
+        spotify = sorted(i for i, a in _landed(settings, "artists_raw").items() if a.get("genres"))[:2]
+        with sqlite3.connect(settings.landing_sqlite_path) as conn:  # the kill between the two writes
+            conn.executemany("DELETE FROM genres_raw WHERE _id = ?", [(i,) for i in spotify])
+        again, asked = _crawl_recording(settings, entries_for(api), workers=4)
+    assert not again.failed and asked == []
+    assert _landed(settings, "genres_raw") == genres
 
 
 def test_a_killed_genre_batch_is_asked_again_and_nothing_else(make_settings) -> None:
