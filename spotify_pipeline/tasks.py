@@ -170,11 +170,12 @@ def spark_step(layer: str, settings: Settings | None = None) -> dict[str, int]:
     """
     from airflow.sdk.exceptions import AirflowFailException
 
-    from spark_jobs.runner import run_spark_step
+    from spark_jobs.runner import require_inputs, run_spark_step
     from spark_jobs.session import shared_session
 
     settings = settings or get_settings()
     try:
+        require_inputs(settings, [layer])
         result = run_spark_step(shared_session(settings), settings, layer)
     except PipelineError as exc:
         raise AirflowFailException(str(exc)) from None

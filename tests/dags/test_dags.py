@@ -200,14 +200,15 @@ def test_spark_tasks_setting_refuses_unknown_modes(tmp_path) -> None:
 PERMANENT = """
 import json
 from airflow.sdk.exceptions import AirflowFailException
-from spark_jobs import runner
+from spark_jobs import runner, session
 from spotify_pipeline import tasks
 
 def failed_checks(spark, settings, layer):
     return runner.JobResult(False, ["data quality: FAILED (1 of 2 checks)", "FAIL pk silver_artists"])
 
-def checks_failing():
+def checks_failing():  # the step's answer, without a Spark session to compute it
     runner.run_spark_step = failed_checks
+    session.shared_session = lambda settings: None
     return tasks.spark_step("quality")
 
 out = {{}}

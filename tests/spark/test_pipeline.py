@@ -150,6 +150,23 @@ def test_register_through_a_real_thrift_metastore(spark, lake, tmp_path) -> None
         assert created.timestamp() < switched_after  # switched in place, never dropped and re-created
 
 
+def test_a_layer_whose_inputs_were_never_written_is_refused_before_spark_starts(tmp_path, monkeypatch) -> None:
+    """The same refusal, from the lake's folders alone (`spotify-pipeline transform`, the Airflow task):
+    in a second, not after a Spark session's start. Inputs the asked layers write themselves are not needed."""
+    from spark_jobs.runner import require_inputs
+    from spark_jobs.session import SparkIO
+    from spotify_core.errors import PipelineError
+
+    monkeypatch.setattr(SparkIO, "__enter__", lambda self: pytest.fail("a Spark session was started"))
+    settings = load_settings({"DATA_DIR": str(tmp_path)})
+    with pytest.raises(PipelineError, match="no bronze layer .* run `spotify-pipeline export` first"):
+        run_layers(settings, ["all"])
+    (tmp_path / "lake" / "bronze_layer").mkdir(parents=True)
+    with pytest.raises(PipelineError, match="tracks_data has never been written .* --layer silver` first"):
+        run_layers(settings, ["gold", "warehouse"])
+    require_inputs(settings, ["silver", "gold", "warehouse"])  # bronze is there; the rest they write
+
+
 def test_a_layer_whose_inputs_were_never_written_says_which_to_run(spark, tmp_path) -> None:
     from spark_jobs.runner import run_layer
     from spotify_core.errors import PipelineError
